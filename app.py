@@ -1,0 +1,321 @@
+"""OptViz in the browser: pick a loss surface and some optimizers, and watch them race.
+
+Widgets and layout only. The numbers come from ``optviz``/``surfaces``, the figures from
+``optviz.plots``, the ladders of slider values from ``optviz.controls`` and every word from
+``optviz.i18n``. Start it with ``streamlit run app.py``.
+"""
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from optviz import controls
+from optviz.i18n import LANGUAGES, status_text, t
+from optviz.optimizers import CONVENTIONS, DISPLAY_NAMES, HAS_BIAS_CORRECTION
+from optviz.plots import (PICK_TRACE, ReadyFigure, loss_figure, race_figure, side_by_side_figure,
+                          surface_3d_figure)
+from optviz.race import OptimizerConfig, RaceConfig, run_race, unique_labels, validate
+from optviz.tuning import classroom_learning_rate
+from surfaces import PARAMETERS, SURFACES, get_surface
+
+VIEWS = ("race", "side", "3d", "loss", "table")
+DEFAULT_SURFACE = "rosenbrock"
+DEFAULT_STEPS = 500
+BADGE_COLORS = {"running": "blue", "converged": "green", "diverged": "red"}
+PLOT_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
+
+ss = st.session_state
+
+
+# ---------------------------------------------------------------------------------------- cached work
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def cached_race(config: RaceConfig):
+    return run_race(config)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def figure_spec(config: RaceConfig, view: str, lang: str, height: str = "log") -> dict:
+    traj = cached_race(config)
+    if view == "race":
+        return race_figure(traj, lang=lang).to_dict()
+    if view == "side":
+        return side_by_side_figure(traj, lang=lang).to_dict()
+    if view == "loss":
+        return loss_figure(traj, lang=lang).to_dict()
+    return surface_3d_figure(traj, lang=lang, height=height).to_dict()
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def tuned_lr(surface: str, surface_params: tuple, start: tuple, steps: int, name: str) -> float:
+    return controls.snap("lr", classroom_learning_rate(get_surface(surface, **dict(surface_params)), name, start,
+                                                      steps))
+
+
+# ---------------------------------------------------------------------------------------- state
+
+def lang() -> str:
+    return ss.get("lang", "en")
+
+
+def surface_params() -> tuple[tuple[str, float], ...]:
+    name = ss.surface
+    return tuple((p.name, float(ss.get(f"sp.{name}.{p.name}", p.default))) for p in PARAMETERS[name])
+
+
+def current_start() -> tuple[float, float]:
+    return float(ss.start_x), float(ss.start_y)
+
+
+def set_start(point) -> None:
+    ss.start_x, ss.start_y = round(float(point[0]), 4), round(float(point[1]), 4)
+
+
+def lr_for(slot: str) -> float:
+    return tuned_lr(ss.surface, surface_params(), current_start(), int(ss.steps), controls.optimizer_of(slot))
+
+
+def ensure_slot(slot: str) -> None:
+    """Give a contestant's controls their defaults (lr tuned for this surface) where unset."""
+    defaults = {f"{slot}.{p}": controls.default_value(slot, p) for p in controls.hyperparameter_names(slot)}
+    defaults |= {f"{slot}.convention": "pytorch", f"{slot}.bias_correction": True, f"{slot}.schedule": "constant",
+                 f"{slot}.every": 100, f"{slot}.factor": 0.5, f"{slot}.gamma": 0.99, f"{slot}.period": int(ss.steps),
+                 f"{slot}.warmup": 0, f"{slot}.noise": 0.0, f"{slot}.seed": 0}
+    for key, value in defaults.items():
+        if key not in ss:
+            ss[key] = lr_for(slot) if key == f"{slot}.lr" else value
+
+
+def init_state() -> None:
+    ss.setdefault("lang", "en")
+    ss.setdefault("surface", DEFAULT_SURFACE)
+    ss.setdefault("steps", DEFAULT_STEPS)
+    ss.setdefault("view", "race")
+    ss.setdefault("slot_ids", controls.base_slots())
+    ss.setdefault("slots", list(controls.DEFAULT_SLOTS))
+    if "start_x" not in ss:
+        set_start(get_surface(ss.surface, **dict(surface_params())).start)
+
+
+def apply_map_pick() -> None:
+    """A click on the race map's pick grid moves the start there (once per click)."""
+    event = ss.get("race_chart") or {}
+    points = (event.get("selection") or {}).get("points") or []
+    pick = next((p for p in points if p.get("curve_number") == PICK_TRACE), None)
+    if pick is None:
+        if not points:
+            ss.applied_pick = None
+        return
+    key = (round(float(pick["x"]), 6), round(float(pick["y"]), 6))
+    if ss.get("applied_pick") != key:
+        ss.applied_pick = key
+        set_start(key)
+
+
+# ---------------------------------------------------------------------------------------- callbacks
+
+def on_surface_change() -> None:
+    set_start(get_surface(ss.surface, **dict(surface_params())).start)
+    retune()
+
+
+def retune() -> None:
+    for slot in ss.slots:
+        ss[f"{slot}.lr"] = lr_for(slot)
+
+
+def random_start() -> None:
+    (x0, x1), (y0, y1) = get_surface(ss.surface, **dict(surface_params())).bounds
+    rng = np.random.default_rng()
+    set_start((rng.uniform(x0, x1), rng.uniform(y0, y1)))
+
+
+def default_start() -> None:
+    set_start(get_surface(ss.surface, **dict(surface_params())).start)
+
+
+def reset_slot(slot: str) -> None:
+    for key in [k for k in ss.keys() if isinstance(k, str) and k.startswith(f"{slot}.")]:
+        del ss[key]
+    ensure_slot(slot)
+
+
+def duplicate(slot: str) -> None:
+    copy = controls.duplicate_slot(slot, ss.slot_ids)
+    for key in [k for k in ss.keys() if isinstance(k, str) and k.startswith(f"{slot}.")]:
+        ss[copy + key[len(slot):]] = ss[key]
+    ss.slot_ids = ss.slot_ids + [copy]
+    ss.slots = ss.slots + [copy]
+
+
+# ---------------------------------------------------------------------------------------- sidebar
+
+def surface_controls() -> None:
+    L = lang()
+    st.selectbox(t("app.surface", L), list(SURFACES), key="surface", on_change=on_surface_change)
+    surface = get_surface(ss.surface, **dict(surface_params()))
+    st.caption(surface.description[L])
+    st.latex(surface.formula)
+    for p in PARAMETERS[ss.surface]:
+        key = f"sp.{ss.surface}.{p.name}"
+        ss.setdefault(key, p.default)
+        if p.log:
+            ladder = sorted({float(f"{v:.2g}") for v in np.geomspace(p.low, p.high, 31)} | {p.default})
+            st.select_slider(p.name, ladder, key=key, help=p.help or None, format_func=controls.format_number)
+        else:
+            st.slider(p.name, float(p.low), float(p.high), key=key, help=p.help or None)
+
+
+def start_controls() -> None:
+    L = lang()
+    surface = get_surface(ss.surface, **dict(surface_params()))
+    limit = 10.0 * float(np.max(np.abs(surface.bounds)))
+    st.markdown(f"**{t('app.start', L)}**")
+    left, right = st.columns(2)
+    left.number_input(t("app.start_x", L), -limit, limit, key="start_x", step=0.1, format="%.4f")
+    right.number_input(t("app.start_y", L), -limit, limit, key="start_y", step=0.1, format="%.4f")
+    left, right = st.columns(2)
+    left.button(t("app.random_start", L), on_click=random_start, width="stretch")
+    right.button(t("app.default_start", L), on_click=default_start, width="stretch")
+    st.caption(t("app.start_hint", L))
+    st.slider(t("app.steps", L), 10, 2000, key="steps", step=10)
+
+
+def slot_label(slot: str) -> str:
+    copies = [s for s in ss.slot_ids if controls.optimizer_of(s) == controls.optimizer_of(slot)]
+    name = DISPLAY_NAMES[controls.optimizer_of(slot)]
+    return name if copies.index(slot) == 0 else f"{name} ({copies.index(slot) + 1})"
+
+
+def optimizer_controls(slot: str, label: str) -> st.delta_generator.DeltaGenerator:
+    """One contestant's group of controls; returns the spot for its status badge."""
+    L = lang()
+    name = controls.optimizer_of(slot)
+    ensure_slot(slot)
+    with st.expander(label, expanded=False):
+        badge = st.empty()
+        for p in controls.hyperparameter_names(slot):
+            st.select_slider(t(f"opt.{p}", L), controls.LADDERS[p], key=f"{slot}.{p}",
+                             format_func=controls.format_number)
+        st.selectbox(t("opt.convention", L), CONVENTIONS, key=f"{slot}.convention",
+                     format_func=lambda c: t(f"opt.conv.{c}", L))
+        if name in HAS_BIAS_CORRECTION:
+            st.checkbox(t("opt.bias_correction", L), key=f"{slot}.bias_correction")
+        st.selectbox(t("opt.schedule", L), controls.SCHEDULE_KINDS, key=f"{slot}.schedule",
+                     format_func=lambda k: t(f"opt.schedule.{k}", L))
+        kind = ss[f"{slot}.schedule"]
+        if kind == "step":
+            st.number_input(t("opt.every", L), 1, 5000, key=f"{slot}.every")
+            st.select_slider(t("opt.factor", L), controls.FACTOR_CHOICES, key=f"{slot}.factor")
+        elif kind == "exp":
+            st.select_slider(t("opt.gamma", L), controls.GAMMA_CHOICES, key=f"{slot}.gamma")
+        elif kind == "cosine":
+            st.number_input(t("opt.period", L), 1, 5000, key=f"{slot}.period")
+        if kind != "constant" or ss[f"{slot}.warmup"]:
+            st.number_input(t("opt.warmup", L), 0, 2000, key=f"{slot}.warmup")
+        st.select_slider(t("opt.noise", L), controls.NOISE_CHOICES, key=f"{slot}.noise",
+                         format_func=controls.format_number)
+        if ss[f"{slot}.noise"] > 0:
+            st.number_input(t("opt.seed", L), 0, 2**31 - 1, key=f"{slot}.seed")
+        left, right = st.columns(2)
+        left.button(t("opt.reset", L), key=f"{slot}.reset_button", on_click=reset_slot, args=(slot,),
+                    width="stretch")
+        right.button(t("opt.duplicate", L), key=f"{slot}.duplicate_button", on_click=duplicate, args=(slot,),
+                     width="stretch")
+    return badge
+
+
+def optimizer_config(slot: str) -> OptimizerConfig:
+    kind = ss[f"{slot}.schedule"]
+    schedule = controls.schedule_spec(kind, every=ss[f"{slot}.every"], factor=ss[f"{slot}.factor"],
+                                      gamma=ss[f"{slot}.gamma"], period=ss[f"{slot}.period"],
+                                      warmup=ss[f"{slot}.warmup"])
+    return OptimizerConfig(
+        name=controls.optimizer_of(slot), label=slot_label(slot),
+        hyperparams=tuple((p, float(ss[f"{slot}.{p}"])) for p in controls.hyperparameter_names(slot)),
+        convention=ss[f"{slot}.convention"], bias_correction=bool(ss[f"{slot}.bias_correction"]),
+        schedule=schedule, noise=float(ss[f"{slot}.noise"]), seed=int(ss[f"{slot}.seed"]))
+
+
+def sidebar() -> tuple[RaceConfig, list]:
+    L = lang()
+    with st.sidebar:
+        st.radio(t("app.language", L), list(LANGUAGES), key="lang", horizontal=True,
+                 format_func=LANGUAGES.__getitem__)
+        L = lang()
+        surface_controls()
+        start_controls()
+        st.multiselect(t("app.optimizers", L), ss.slot_ids, key="slots", format_func=slot_label,
+                       help=t("app.optimizers_help", L))
+        st.button(t("app.tune_all", L), on_click=retune, help=t("app.tune_help", L), width="stretch")
+        badges = [optimizer_controls(slot, slot_label(slot)) for slot in ss.slots]
+    config = RaceConfig(surface=ss.surface, surface_params=surface_params(), start=current_start(),
+                        steps=int(ss.steps), optimizers=tuple(optimizer_config(slot) for slot in ss.slots))
+    return config, badges
+
+
+# ---------------------------------------------------------------------------------------- main area
+
+def status_badges(traj, badge_spots) -> None:
+    L = lang()
+    columns = st.columns(max(traj.runs, 1))
+    for run, column in enumerate(columns):
+        text = f"{traj.labels[run]}: {status_text(traj, run, L)}"
+        color = BADGE_COLORS[str(traj.status[run])]
+        with column:
+            st.badge(text, color=color)
+        with badge_spots[run].container():
+            st.badge(status_text(traj, run, L), color=color)
+
+
+def results_table(traj) -> None:
+    L = lang()
+    tol = st.select_slider(t("table.tolerance", L), controls.TOLERANCE_CHOICES, value=1e-6, key="tolerance",
+                           format_func=controls.format_number)
+    summary = traj.summary(tol)
+    summary["status"] = [status_text(traj, run, L) for run in range(traj.runs)]
+    steps_column = summary.columns[5]
+    summary = summary.drop(columns="optimizer").rename(columns={
+        "label": t("table.label", L), "status": t("table.status", L), "final_loss": t("table.final_loss", L),
+        "best_loss": t("table.best_loss", L), steps_column: t("table.steps_to", L, tol=controls.format_number(tol)),
+        "final_x": t("table.final_x", L), "final_y": t("table.final_y", L)})
+    st.dataframe(summary, hide_index=True, width="stretch")
+    st.download_button(t("app.download_csv", L), traj.to_frame().to_csv(index=False).encode("utf-8"),
+                       file_name=f"optviz-{traj.surface.name}.csv", mime="text/csv")
+
+
+def main() -> None:
+    st.set_page_config(page_title="OptViz", page_icon="📉", layout="wide")
+    init_state()
+    apply_map_pick()
+    config, badge_spots = sidebar()
+    L = lang()
+    st.title(t("app.title", L))
+    if not config.optimizers:
+        st.info(t("app.no_optimizer", L))
+        return
+    try:
+        validate(config)
+    except ValueError as error:
+        st.error(t("app.error", L, message=error))
+        return
+    traj = cached_race(config)
+    status_badges(traj, badge_spots)
+    view = st.segmented_control("view", VIEWS, key="view", format_func=lambda v: t(f"view.{v}", L),
+                                label_visibility="collapsed") or "race"
+    if view == "table":
+        results_table(traj)
+    elif view == "race":
+        st.plotly_chart(ReadyFigure(figure_spec(config, "race", L)), key="race_chart", on_select="rerun",
+                        selection_mode="points", config=PLOT_CONFIG, width="stretch")
+    elif view == "3d":
+        height = st.radio(t("view.height", L), ["log", "value"], key="height", horizontal=True,
+                          format_func=lambda h: t(f"view.height.{h}", L))
+        st.plotly_chart(ReadyFigure(figure_spec(config, "3d", L, height)), key="chart_3d", config=PLOT_CONFIG,
+                        width="stretch")
+    else:
+        st.plotly_chart(ReadyFigure(figure_spec(config, view, L)), key=f"chart_{view}", config=PLOT_CONFIG,
+                        width="stretch")
+
+
+main()

@@ -1,0 +1,310 @@
+"""The command line: ``optviz run`` prints one trajectory, ``optviz list`` what there is to run.
+
+    python -m optviz run --surface rosenbrock --optimizer adam --lr 0.01 --steps 500 > adam.csv
+    python -m optviz run --surface ravine --surface-param condition=50 --optimizer momentum --format json
+    python -m optviz list --format json
+
+Stdout carries only the data (CSV with ``step,x,y,loss,grad_x,grad_y,<internals>`` columns, or
+JSON); the run's status goes to stderr as one ``# surface · optimizer · status`` line. The
+hyperparameter flags are built from ``HYPERPARAMETERS`` and the surface parameters come from
+``surfaces.PARAMETERS``, so a new optimizer or surface needs no change here. A bad command line
+ends with status 2 and one stderr line naming the flag and what it allows::
+
+    optviz: error: --lr must be in (0, 100] (got -1)
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from optviz.optimizers import (CONVENTIONS, DISPLAY_NAMES, HAS_BIAS_CORRECTION, HYPERPARAMETERS, NOISE, OPTIMIZERS,
+                               Optimizer, make_optimizer)
+from optviz.schedules import parse as parse_schedule
+from optviz.simulate import simulate
+from optviz.trajectory import Trajectory
+from surfaces import PARAMETERS, SURFACES, get_surface
+from surfaces.base import Parameter, Surface
+
+PROG = "optviz"
+STEPS = (1, 100_000)  # allowed --steps, inclusive
+DEFAULT_STEPS = 100
+SEEDS = (0, 2**32 - 1)  # allowed --seed, inclusive
+TOL = Parameter("tol", 1e-8, 0.0, 1.0, help="stop once the gradient and the step are both this small; 0 never stops")
+
+
+class UsageError(Exception):
+    """A bad command line: ``main`` prints it as one line and returns 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse whose own complaints (unknown flag, bad choice, missing value) are one line, no usage dump."""
+
+    def error(self, message: str):
+        raise UsageError(message)
+
+
+# ---------------------------------------------------------------------------------------------- parser
+
+
+def _flag(name: str) -> str:
+    """``weight_decay`` -> ``--weight-decay``."""
+    return "--" + name.replace("_", "-")
+
+
+def _hyperparameters() -> dict[str, Parameter]:
+    """Every hyperparameter name any optimizer takes, first spec seen, in registry order."""
+    specs: dict[str, Parameter] = {}
+    for spec in (p for group in HYPERPARAMETERS.values() for p in group):
+        specs.setdefault(spec.name, spec)
+    return specs
+
+
+def _takers(name: str) -> list[str]:
+    return [opt for opt, group in HYPERPARAMETERS.items() if any(p.name == name for p in group)]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=PROG, allow_abbrev=False,
+                     description="Optimizer trajectories on analytic 2-D loss surfaces.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_run(commands.add_parser("run", allow_abbrev=False, help="print one trajectory as CSV or JSON",
+                                 description="Run one optimizer on one surface and print its trajectory."))
+    listing = commands.add_parser("list", allow_abbrev=False, help="print the surfaces and optimizers",
+                                  description="Print the surfaces and optimizers with their parameters.")
+    listing.add_argument("--format", choices=("text", "json"), default="text", help="text (default) or json")
+    listing.set_defaults(handler=list_command)
+    return parser
+
+
+def _add_run(run: argparse.ArgumentParser) -> None:
+    run.set_defaults(handler=run_command)
+    run.add_argument("--surface", required=True, choices=list(SURFACES), metavar="NAME",
+                     help=f"one of: {', '.join(SURFACES)}")
+    run.add_argument("--optimizer", required=True, choices=list(OPTIMIZERS), metavar="NAME",
+                     help=f"one of: {', '.join(OPTIMIZERS)}")
+
+    hyper = run.add_argument_group("hyperparameters", "each optimizer takes only its own; `optviz list` shows "
+                                   "their ranges and defaults")
+    for name, spec in _hyperparameters().items():
+        hyper.add_argument(_flag(name), dest=name, metavar="F", help=f"{spec.help} ({', '.join(_takers(name))})")
+    hyper.add_argument("--convention", choices=CONVENTIONS, default="pytorch",
+                       help="whose update formula to follow (default: pytorch)")
+    hyper.add_argument("--no-bias-correction", action="store_true",
+                       help=f"skip Adam's bias correction ({', '.join(HAS_BIAS_CORRECTION)})")
+    hyper.add_argument("--schedule", metavar="SPEC",
+                       help="learning-rate schedule: constant, step:N:F, exp:G or cosine:T[:FLOOR], "
+                            "optionally followed by +warmup:W")
+    hyper.add_argument("--noise", metavar="F", help=f"{NOISE.help}, in {NOISE.range_text} (default 0)")
+    hyper.add_argument("--seed", metavar="N", default="0", help="seed of the gradient noise (default 0)")
+
+    where = run.add_argument_group("run")
+    where.add_argument("--steps", metavar="N", default=str(DEFAULT_STEPS),
+                       help=f"number of updates, in [{STEPS[0]}, {STEPS[1]}] (default {DEFAULT_STEPS})")
+    where.add_argument("--start", nargs=2, metavar=("X", "Y"), help="start point (default: the surface's)")
+    where.add_argument("--surface-param", nargs="+", action="extend", default=[], metavar="KEY=VALUE",
+                       help="a surface parameter, e.g. condition=50 for ravine")
+    where.add_argument("--tol", metavar="F", help=f"{TOL.help}, in {TOL.range_text} (default {TOL.default:g})")
+    where.add_argument("--format", choices=("csv", "json"), default="csv",
+                       help="csv: a header, then one row per step from 0; json: the run's settings, status and rows")
+
+
+# ------------------------------------------------------------------------------------------ validation
+
+
+def _number(flag: str, spec: Parameter, text: str) -> float:
+    try:
+        return spec.check(text)
+    except ValueError:
+        raise UsageError(f"{flag} must be in {spec.range_text} (got {text})") from None
+
+
+def _whole(flag: str, text: str, low: int, high: int) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:
+        raise UsageError(f"{flag} must be a whole number in [{low}, {high}] (got {text})")
+    return value
+
+
+def _surface(name: str, items: list[str]) -> Surface:
+    specs = {p.name: p for p in PARAMETERS[name]}
+    params = {}
+    for item in items:
+        key, equals, text = item.partition("=")
+        if not equals:
+            raise UsageError(f"--surface-param must look like KEY=VALUE (got {item})")
+        if key not in specs:
+            raise UsageError(f"--surface-param: {name} has no parameter {key!r}; it takes: "
+                             f"{', '.join(specs) or 'none'}")
+        params[key] = _number(f"--surface-param {key}", specs[key], text)
+    return get_surface(name, **params)
+
+
+def _optimizer(args: argparse.Namespace) -> Optimizer:
+    """The chosen optimizer with the flags given; omitted hyperparameters take the registry's defaults."""
+    specs = HYPERPARAMETERS[args.optimizer]
+    own = {p.name for p in specs}
+    for name in _hyperparameters():
+        if getattr(args, name) is not None and name not in own:
+            raise UsageError(f"{_flag(name)} does not apply to {args.optimizer}; it takes: "
+                             f"{', '.join(_flag(p.name) for p in specs)}")
+    if args.no_bias_correction and args.optimizer not in HAS_BIAS_CORRECTION:
+        raise UsageError(f"--no-bias-correction applies only to {', '.join(HAS_BIAS_CORRECTION)} "
+                         f"(got {args.optimizer})")
+    given = {p.name: _number(_flag(p.name), p, getattr(args, p.name)) for p in specs
+             if getattr(args, p.name) is not None}
+    noise = 0.0 if args.noise is None else _number("--noise", NOISE, args.noise)
+    seed = _whole("--seed", args.seed, *SEEDS)
+    return make_optimizer(args.optimizer, convention=args.convention, schedule=_schedule(args.schedule),
+                          noise=noise, seed=seed, bias_correction=not args.no_bias_correction, **given)
+
+
+def _schedule(text: str | None):
+    if text is None:
+        return None
+    try:
+        return parse_schedule(text)
+    except ValueError as problem:
+        raise UsageError(f"--schedule: {problem}") from None
+
+
+def _start(pair: list[str] | None, surface: Surface) -> tuple[float, float]:
+    if pair is None:
+        return surface.start
+    try:
+        x, y = float(pair[0]), float(pair[1])
+    except ValueError:
+        x = y = math.nan
+    if not (math.isfinite(x) and math.isfinite(y)):
+        raise UsageError(f"--start must be two finite numbers X Y (got {' '.join(pair)})")
+    return x, y
+
+
+# -------------------------------------------------------------------------------------------- commands
+
+
+def run_command(args: argparse.Namespace) -> int:
+    surface = _surface(args.surface, args.surface_param)
+    optimizer = _optimizer(args)
+    start = _start(args.start, surface)
+    steps = _whole("--steps", args.steps, *STEPS)
+    tol = TOL.default if args.tol is None else _number("--tol", TOL, args.tol)
+
+    trajectory = simulate(surface, optimizer, np.array(start), steps, tol=tol)
+    rows = _rows(trajectory)
+    status = trajectory.status_text(0)
+    if args.format == "csv":
+        text = rows.to_csv(index=False)
+    else:
+        text = _json({
+            "surface": surface.name,
+            "surface_params": surface.params,
+            "optimizer": optimizer.name,
+            "hyperparameters": {**optimizer.hyperparams, "schedule": args.schedule},
+            "start": list(start),
+            "steps": steps,
+            "tol": tol,
+            "status": status,
+            "rows": rows.to_dict(orient="records"),
+        })
+    print(f"# {surface.name} · {optimizer.name} · {status}", file=sys.stderr)
+    return _emit(text)
+
+
+def _rows(trajectory: Trajectory) -> pd.DataFrame:
+    """``step, x, y, loss, grad_x, grad_y`` and the optimizer's internals, one row per step of the one run."""
+    return trajectory.to_frame().drop(columns=["run", "label", "optimizer"])
+
+
+def list_command(args: argparse.Namespace) -> int:
+    catalogue = {
+        "surfaces": {name: _surface_entry(name) for name in SURFACES},
+        "optimizers": {name: _optimizer_entry(name) for name in OPTIMIZERS},
+        "noise": _spec_entry(NOISE),
+        "conventions": list(CONVENTIONS),
+    }
+    return _emit(_json(catalogue, indent=2) if args.format == "json" else _catalogue_text(catalogue))
+
+
+def _spec_entry(spec: Parameter) -> dict[str, Any]:
+    return {"default": spec.default, "range": spec.range_text, "low": spec.low, "high": spec.high,
+            "low_open": spec.low_open, "high_open": spec.high_open, "help": spec.help}
+
+
+def _surface_entry(name: str) -> dict[str, Any]:
+    surface = get_surface(name)
+    return {"description": surface.description["en"], "formula": surface.formula, "start": list(surface.start),
+            "bounds": [list(axis) for axis in surface.bounds],
+            "parameters": {p.name: _spec_entry(p) for p in PARAMETERS[name]}}
+
+
+def _optimizer_entry(name: str) -> dict[str, Any]:
+    return {"display_name": DISPLAY_NAMES[name], "bias_correction": name in HAS_BIAS_CORRECTION,
+            "hyperparameters": {p.name: {"flag": _flag(p.name), **_spec_entry(p)} for p in HYPERPARAMETERS[name]}}
+
+
+def _catalogue_text(catalogue: dict[str, Any]) -> str:
+    lines = ["surfaces (--surface NAME, parameters as --surface-param KEY=VALUE):"]
+    for name, entry in catalogue["surfaces"].items():
+        (x0, x1), (y0, y1) = entry["bounds"]
+        lines += [f"  {name}: {entry['description']}",
+                  f"      start ({entry['start'][0]:g}, {entry['start'][1]:g}); "
+                  f"bounds x in [{x0:g}, {x1:g}], y in [{y0:g}, {y1:g}]"]
+        lines += [f"      {key} {_spec_text(spec)}" for key, spec in entry["parameters"].items()]
+    lines += ["", "optimizers (--optimizer NAME):"]
+    for name, entry in catalogue["optimizers"].items():
+        lines.append(f"  {name} ({entry['display_name']})")
+        lines += [f"      {spec['flag']} {_spec_text(spec)}" for spec in entry["hyperparameters"].values()]
+        if entry["bias_correction"]:
+            lines.append("      --no-bias-correction  skip the bias correction of both moments")
+    lines += ["", "every optimizer also takes:",
+              f"      --noise {_spec_text(catalogue['noise'])}, with --seed N",
+              "      --schedule SPEC, --convention " + "|".join(catalogue["conventions"])]
+    return "\n".join(lines) + "\n"
+
+
+def _spec_text(spec: dict[str, Any]) -> str:
+    return f"in {spec['range']}, default {spec['default']:g} — {spec['help']}"
+
+
+# ---------------------------------------------------------------------------------------------- output
+
+
+def _json(data: dict[str, Any], indent: int | None = None) -> str:
+    # allow_nan=False: JSON has no NaN, and the trajectory promises every number is finite.
+    return json.dumps(data, ensure_ascii=False, allow_nan=False, indent=indent) + "\n"
+
+
+def _emit(text: str) -> int:
+    """Write the data to stdout: 0, or 1 when the reader went away early (``| head``)."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # As the Python docs advise: point stdout at devnull so the interpreter's last flush stays quiet.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (2 for a bad command line, with one line on stderr)."""
+    parser = build_parser()
+    try:
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as done:  # --help printed its text and asked to exit
+            return int(done.code or 0)
+        return args.handler(args)
+    except UsageError as problem:
+        print(f"{PROG}: error: {' '.join(str(problem).split())}", file=sys.stderr)
+        return 2

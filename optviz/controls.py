@@ -1,0 +1,91 @@
+"""What the app's controls offer, without Streamlit: value ladders, snapping, slot names.
+
+Sliders step through fixed ladders of "round" values (log-spaced for rates, dense near 1 for
+decay rates), so every notch is a value a lecturer would say aloud. Contestants live in
+"slots": ``"adam"`` is the first Adam, ``"adam~2"`` its duplicate.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from optviz.optimizers import HYPERPARAMETERS, OPTIMIZERS
+
+
+def _round(values) -> list[float]:
+    return [float(f"{v:.2g}") for v in values]
+
+
+LR_CHOICES = _round(10 ** (np.arange(-50, 11) / 10))  # 1e-05 ... 10, ten notches a decade
+EPS_CHOICES = [0.0] + _round(10 ** (np.arange(-24, 1) / 2))  # 0, 1e-12 ... 1, two notches a decade
+BETA_CHOICES = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.97, 0.98, 0.99, 0.995,
+                0.999, 0.9995, 0.9999]
+WEIGHT_DECAY_CHOICES = [0.0, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0]
+DAMPING_CHOICES = [0.0, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
+NOISE_CHOICES = [0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0]
+FACTOR_CHOICES = [0.1, 0.2, 0.3, 0.5, 0.7, 0.8, 0.9]
+GAMMA_CHOICES = [0.9, 0.95, 0.98, 0.99, 0.995, 0.998, 0.999]
+SCHEDULE_KINDS = ("constant", "step", "exp", "cosine")
+TOLERANCE_CHOICES = [1e-2, 1e-4, 1e-6, 1e-8]
+DEFAULT_SLOTS = ("sgd", "momentum", "rmsprop", "adam")
+
+LADDERS = {"lr": LR_CHOICES, "eps": EPS_CHOICES, "beta": BETA_CHOICES, "beta1": BETA_CHOICES,
+           "beta2": BETA_CHOICES, "weight_decay": WEIGHT_DECAY_CHOICES, "damping": DAMPING_CHOICES}
+LOG_LADDERS = {"lr", "eps", "weight_decay", "damping"}
+
+
+def snap(name: str, value: float) -> float:
+    """The notch of ``name``'s ladder closest to ``value`` (in log distance for rates)."""
+    ladder = np.asarray(LADDERS[name])
+    if name in LOG_LADDERS:
+        positive = ladder > 0
+        if value <= 0:
+            return float(ladder[~positive][0]) if (~positive).any() else float(ladder[0])
+        candidates = ladder[positive]
+        return float(candidates[np.argmin(np.abs(np.log(candidates) - np.log(value)))])
+    return float(ladder[np.argmin(np.abs(ladder - value))])
+
+
+def format_number(value: float) -> str:
+    """Short, exact-looking labels: 0.001, 1e-05, 0.9995, 0."""
+    if value == 0:
+        return "0"
+    if abs(value) < 1e-3 or abs(value) >= 1e4:
+        mantissa, exponent = f"{value:.1e}".split("e")
+        mantissa = mantissa.rstrip("0").rstrip(".")
+        return f"{mantissa}e{int(exponent)}"
+    return f"{value:.6g}"
+
+
+def schedule_spec(kind: str, *, every: int = 100, factor: float = 0.5, gamma: float = 0.99, period: int = 500,
+                  warmup: int = 0) -> str:
+    """The ``optviz.schedules.parse`` text for a schedule chosen in the controls."""
+    base = {"constant": "constant", "step": f"step:{int(every)}:{factor:g}", "exp": f"exp:{gamma:g}",
+            "cosine": f"cosine:{int(period)}"}[kind]
+    return base + (f"+warmup:{int(warmup)}" if warmup > 0 else "")
+
+
+def optimizer_of(slot: str) -> str:
+    """``"adam~2"`` -> ``"adam"``."""
+    return slot.split("~", 1)[0]
+
+
+def duplicate_slot(slot: str, existing: list[str]) -> str:
+    """A fresh slot id for another copy of ``slot``'s optimizer: ``adam~2``, ``adam~3``, ..."""
+    name = optimizer_of(slot)
+    k = 2
+    while f"{name}~{k}" in existing:
+        k += 1
+    return f"{name}~{k}"
+
+
+def base_slots() -> list[str]:
+    return list(OPTIMIZERS)
+
+
+def hyperparameter_names(slot: str) -> list[str]:
+    return [p.name for p in HYPERPARAMETERS[optimizer_of(slot)]]
+
+
+def default_value(slot: str, name: str) -> float:
+    spec = next(p for p in HYPERPARAMETERS[optimizer_of(slot)] if p.name == name)
+    return snap(name, spec.default)

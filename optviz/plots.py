@@ -1,0 +1,382 @@
+"""Plotly figures of a Trajectory: the race map, side-by-side panels, 3-D view, loss curves.
+
+Animation is client-side: every figure carries Plotly frames that replace only the path and
+current-point traces, so Play, Pause and scrubbing never call the server. Frames are plain
+dicts (validating thousands of frame traces through ``go`` objects costs more than the
+simulation), with float32 coordinates to keep the payload small.
+"""
+from __future__ import annotations
+
+import base64
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from optviz.i18n import status_text, t
+from optviz.trajectory import DIVERGED, Trajectory
+from surfaces import Surface
+
+COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#7F3C8D", "#000000",
+          "#B8860B", "#A0522D")
+CONTOUR_SCALE = [[0.0, "#f7fbff"], [0.35, "#deebf7"], [0.7, "#c6dbef"], [1.0, "#9ecae1"]]
+FRAME_POINT_BUDGET = 250_000  # coordinates carried by all frames of one figure together
+PICK_TRACE = 1  # index of the race map's invisible grid of clickable start points
+SPEEDS = (("×0.5", 80), ("×1", 40), ("×2", 20), ("×4", 10))  # button label, ms per frame
+
+
+def frame_steps(steps: int, max_frames: int = 100) -> np.ndarray:
+    """The steps shown by the animation frames: 0, ..., steps, at most ``max_frames + 1`` of them."""
+    return np.unique(np.round(np.linspace(0, steps, min(steps, max_frames) + 1)).astype(int))
+
+
+def height_transform(surface: Surface, values: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """``log10(f − floor + δ)``: contour levels evenly spaced in it are log-spaced in the loss.
+
+    Returns the transformed values with the ``floor`` and ``δ`` used, so paths and colour-bar
+    labels can be mapped the same way.
+    """
+    finite = values[np.isfinite(values)]
+    floor = float(finite.min()) if finite.size else 0.0
+    if surface.min_value is not None:
+        floor = min(floor, surface.min_value)
+    spread = float(np.median(finite) - floor) if finite.size else 1.0
+    delta = max(1e-3 * spread, 1e-9)
+    with np.errstate(all="ignore"):
+        return np.log10(np.maximum(values - floor, 0.0) + delta), floor, delta
+
+
+def _contour(surface: Surface, n: int, showscale: bool, lang: str) -> tuple[go.Contour, float, float]:
+    X, Y, Z = surface.grid(n)
+    H, floor, delta = height_transform(surface, Z)
+    lo, hi = float(np.nanmin(H)), float(np.nanpercentile(H, 99))
+    ticks = np.linspace(lo, hi, 6)
+    contour = go.Contour(
+        x=X[0].astype(np.float32), y=Y[:, 0].astype(np.float32), z=H.astype(np.float32), zmin=lo, zmax=hi, colorscale=CONTOUR_SCALE, showscale=showscale,
+        contours=dict(start=lo, end=hi, size=(hi - lo) / 24, coloring="fill", showlines=True),
+        line=dict(width=0.6, color="rgba(60,90,140,0.45)"), hoverinfo="skip",
+        colorbar=dict(title=dict(text=t("plot.loss", lang), side="right"), tickvals=ticks,
+                      ticktext=[f"{10**v - delta + floor:.3g}" for v in ticks], thickness=12, len=0.8),
+    )
+    return contour, floor, delta
+
+
+def _landmarks(surface: Surface, lang: str, xaxis: str = "x", yaxis: str = "y", legend: bool = True) -> list:
+    traces = []
+    if surface.minima:
+        m = np.asarray(surface.minima)
+        traces.append(go.Scatter(x=m[:, 0], y=m[:, 1], mode="markers", name=t("plot.minimum", lang),
+                                 marker=dict(symbol="star", size=13, color="gold", line=dict(width=1, color="black")),
+                                 hovertemplate="min (%{x:.4g}, %{y:.4g})<extra></extra>", showlegend=legend,
+                                 xaxis=xaxis, yaxis=yaxis))
+    if surface.saddles:
+        s = np.asarray(surface.saddles)
+        traces.append(go.Scatter(x=s[:, 0], y=s[:, 1], mode="markers", name=t("plot.saddle", lang),
+                                 marker=dict(symbol="x-thin", size=12, line=dict(width=2.5, color="#444")),
+                                 hovertemplate="saddle (%{x:.4g}, %{y:.4g})<extra></extra>", showlegend=legend,
+                                 xaxis=xaxis, yaxis=yaxis))
+    return traces
+
+
+def _stride(traj: Trajectory, shown: np.ndarray, budget: int = FRAME_POINT_BUDGET) -> int:
+    """Every how many steps a frame's path keeps a point, so all frames fit the budget."""
+    total = 2 * traj.runs * float(np.sum(shown))
+    return max(1, math.ceil(total / budget))
+
+
+def typed(values) -> dict:
+    """Plotly.js's typed-array form: float32 in base64, a third the size of JSON decimals."""
+    data = np.ascontiguousarray(values, dtype=np.float32)
+    return {"dtype": "f4", "bdata": base64.b64encode(data.tobytes()).decode("ascii")}
+
+
+def _path(traj: Trajectory, run: int, step: int, stride: int) -> tuple[np.ndarray, np.ndarray]:
+    """x and y of one run from step 0 to ``step`` (or to where it stopped), every ``stride``-th step."""
+    end = min(step, int(traj.last_step[run]))
+    idx = np.arange(0, end + 1, stride)
+    if idx[-1] != end:
+        idx = np.append(idx, end)
+    pts = traj.positions[idx, run]
+    return pts[:, 0], pts[:, 1]
+
+
+def _head(traj: Trajectory, run: int, step: int, lang: str) -> dict:
+    """The current point of one run at ``step``: a dot, or a red cross with words once it diverged."""
+    at = min(step, int(traj.last_step[run]))
+    x, y = traj.positions[at, run]
+    died = traj.status[run] == DIVERGED and step >= traj.stop_step[run]
+    return dict(x=[float(x)], y=[float(y)], mode="markers+text" if died else "markers",
+                text=[status_text(traj, run, lang)] if died else [""], textposition="top center",
+                marker=dict(symbol="x" if died else "circle", size=16 if died else 12,
+                            color="#d62728" if died else COLORS[run % len(COLORS)],
+                            line=dict(width=1.5, color="white")))
+
+
+def _animation_controls(names: list[str], steps: list[int], lang: str, y: float = -0.06) -> dict:
+    """Play/Pause/speed buttons and the frame scrubber, all run by plotly.js in the browser."""
+    def play(duration: int, from_current: bool) -> list:
+        return [None if from_current else names,
+                dict(frame=dict(duration=duration, redraw=True), fromcurrent=from_current,
+                     transition=dict(duration=0), mode="immediate")]
+
+    buttons = [dict(label="▶ " + t("plot.play", lang), method="animate", args=play(40, False)),
+               dict(label="❚❚ " + t("plot.pause", lang), method="animate",
+                    args=[[None], dict(frame=dict(duration=0, redraw=True), mode="immediate",
+                                       transition=dict(duration=0))])]
+    buttons += [dict(label=label, method="animate", args=play(ms, True)) for label, ms in SPEEDS]
+    slider = dict(
+        active=len(names) - 1, x=0.0, len=1.0, y=y, yanchor="top", pad=dict(t=30, b=0),
+        currentvalue=dict(prefix=t("plot.step", lang) + " ", font=dict(size=13)),
+        steps=[dict(label=str(s), method="animate",
+                    args=[[n], dict(mode="immediate", frame=dict(duration=0, redraw=True), transition=dict(duration=0))])
+               for n, s in zip(names, steps)],
+    )
+    menu = dict(type="buttons", direction="left", showactive=False, x=0.0, xanchor="left", y=y + 0.01,
+                yanchor="bottom", pad=dict(t=0, r=6), buttons=buttons)
+    return dict(updatemenus=[menu], sliders=[slider])
+
+
+def _legend_name(traj: Trajectory, run: int, lang: str) -> str:
+    status = traj.status[run]
+    return traj.labels[run] if status == "running" else f"{traj.labels[run]} · {status_text(traj, run, lang)}"
+
+
+def race_figure(traj: Trajectory, *, lang: str = "en", max_frames: int = 80, grid: int = 100,
+                pick_grid: int = 33) -> "ReadyFigure":
+    """One contour map with every path, animated together; the last frame is shown first.
+
+    Trace order: contour, the invisible pick grid (trace ``PICK_TRACE``: click a point to start
+    there), landmarks, then a path and a current-point trace per run. Frames touch only those.
+    """
+    surface = traj.surface
+    contour, _, _ = _contour(surface, grid, True, lang)
+    data = [contour]
+    (x0, x1), (y0, y1) = surface.bounds
+    gx, gy = np.meshgrid(np.linspace(x0, x1, pick_grid), np.linspace(y0, y1, pick_grid))
+    with np.errstate(all="ignore"):
+        gf = surface.value(np.stack([gx.ravel(), gy.ravel()], axis=-1))
+    data.append(go.Scatter(x=gx.ravel().astype(np.float32), y=gy.ravel().astype(np.float32), mode="markers",
+                           name="pick", showlegend=False, marker=dict(size=10, opacity=0),
+                           customdata=gf.astype(np.float32),
+                           hovertemplate="(%{x:.3g}, %{y:.3g})  f = %{customdata:.4g}<br>" + t("plot.click_to_start", lang)
+                           + "<extra></extra>"))
+    data += _landmarks(surface, lang)
+    shown = frame_steps(traj.steps, max_frames)
+    stride = _stride(traj, shown)
+    first = len(data)
+    for run in range(traj.runs):
+        color = COLORS[run % len(COLORS)]
+        x, y = _path(traj, run, traj.steps, 1)
+        data.append(go.Scatter(x=x, y=y, mode="lines+markers", name=_legend_name(traj, run, lang),
+                               legendgroup=str(run), line=dict(color=color, width=2.2),
+                               marker=dict(size=3.5, color=color),
+                               hovertemplate=traj.labels[run] + " (%{x:.4g}, %{y:.4g})<extra></extra>"))
+        data.append(go.Scatter(**_head(traj, run, traj.steps, lang), legendgroup=str(run), showlegend=False,
+                               hoverinfo="skip", textfont=dict(color="#d62728", size=12)))
+    traces = list(range(first, first + 2 * traj.runs))
+    frames = []
+    for s in shown:
+        frame_data = []
+        for run in range(traj.runs):
+            x, y = _path(traj, run, int(s), 1 if s == traj.steps else stride)
+            frame_data += [dict(type="scatter", x=typed(x), y=typed(y)),
+                           dict(type="scatter", **_head(traj, run, int(s), lang))]
+        frames.append(dict(name=str(s), data=frame_data, traces=traces))
+    layout = dict(
+        height=640, margin=dict(l=10, r=10, t=30, b=130), plot_bgcolor="white", hovermode="closest",
+        xaxis=dict(range=[x0, x1], title="x", constrain="domain"),
+        yaxis=dict(range=[y0, y1], title="y", scaleanchor="x", scaleratio=1, constrain="domain"),
+        legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0, font=dict(size=12)),
+        clickmode="event+select", dragmode="zoom",
+        **_animation_controls([str(s) for s in shown], [int(s) for s in shown], lang, y=-0.09),
+    )
+    return animated_figure(data, layout, frames)
+
+
+def _grid_shape(n: int) -> tuple[int, int]:
+    cols = 2 if n in (2, 4) else min(n, 3)
+    return math.ceil(n / cols), cols
+
+
+def side_by_side_figure(traj: Trajectory, *, lang: str = "en", max_frames: int = 80,
+                        grid: int = 60) -> "ReadyFigure":
+    """One small map per run, same surface and scale, all driven by one Play button and scrubber."""
+    surface = traj.surface
+    rows, cols = _grid_shape(traj.runs)
+    fig = make_subplots(rows=rows, cols=cols, horizontal_spacing=0.03, vertical_spacing=0.07,
+                        subplot_titles=[_legend_name(traj, r, lang) for r in range(traj.runs)])
+    contour, _, _ = _contour(surface, grid, False, lang)
+    shown = frame_steps(traj.steps, max_frames)
+    stride = _stride(traj, shown)
+    traces = []
+    (x0, x1), (y0, y1) = surface.bounds
+    for run in range(traj.runs):
+        row, col = divmod(run, cols)
+        fig.add_trace(contour, row=row + 1, col=col + 1)
+        for mark in _landmarks(surface, lang, legend=False):
+            fig.add_trace(mark, row=row + 1, col=col + 1)
+        color = COLORS[run % len(COLORS)]
+        x, y = _path(traj, run, traj.steps, 1)
+        fig.add_trace(go.Scatter(x=x, y=y, mode="lines+markers", line=dict(color=color, width=2),
+                                 marker=dict(size=3, color=color), showlegend=False,
+                                 hovertemplate=traj.labels[run] + " (%{x:.4g}, %{y:.4g})<extra></extra>"),
+                      row=row + 1, col=col + 1)
+        fig.add_trace(go.Scatter(**_head(traj, run, traj.steps, lang), showlegend=False, hoverinfo="skip",
+                                 textfont=dict(color="#d62728", size=11)), row=row + 1, col=col + 1)
+        n = len(fig.data)
+        traces += [n - 2, n - 1]
+        suffix = "" if run == 0 else str(run + 1)
+        fig.layout[f"xaxis{suffix}"].update(range=[x0, x1], constrain="domain", showticklabels=row == rows - 1)
+        fig.layout[f"yaxis{suffix}"].update(range=[y0, y1], scaleanchor=f"x{suffix}", scaleratio=1,
+                                            constrain="domain", showticklabels=col == 0)
+    frames = []
+    for s in shown:
+        frame_data = []
+        for run in range(traj.runs):
+            x, y = _path(traj, run, int(s), 1 if s == traj.steps else stride)
+            frame_data += [dict(type="scatter", x=typed(x), y=typed(y)),
+                           dict(type="scatter", **_head(traj, run, int(s), lang))]
+        frames.append(dict(name=str(s), data=frame_data, traces=traces))
+    fig.update_layout(height=330 * rows + 120, margin=dict(l=10, r=10, t=40, b=120), plot_bgcolor="white",
+                      showlegend=False,
+                      **_animation_controls([str(s) for s in shown], [int(s) for s in shown], lang,
+                                            y=-0.12 if rows == 1 else -0.06))
+    spec = fig.to_dict()
+    spec["frames"] = frames
+    return ReadyFigure(spec)
+
+
+LOG_FLOOR = 1e-16  # a gap of exactly zero is drawn here on the log axis (hover shows the true value)
+
+
+def loss_figure(traj: Trajectory, *, lang: str = "en", max_frames: int = 80) -> "ReadyFigure":
+    """Loss (as the gap to the minimum, log scale) and distance to the nearest minimum per step.
+
+    The current-step markers move with their own Play button and scrubber.
+    """
+    surface = traj.surface
+    known = surface.min_value is not None
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
+                        subplot_titles=[t("plot.gap" if known else "plot.loss_linear", lang),
+                                        t("plot.distance", lang)])
+    steps = np.arange(traj.steps + 1)
+    gap = traj.loss - surface.min_value if known else traj.loss
+    distance = traj.distance_to_nearest_minimum()
+    shown = frame_steps(traj.steps, max_frames)
+    markers = []
+    for run in range(traj.runs):
+        color = COLORS[run % len(COLORS)]
+        end = int(traj.last_step[run]) + 1
+        shown_gap = np.maximum(gap[:end, run], LOG_FLOOR) if known else gap[:end, run]
+        fig.add_trace(go.Scatter(x=steps[:end], y=shown_gap, customdata=gap[:end, run], mode="lines",
+                                 name=_legend_name(traj, run, lang), legendgroup=str(run), line=dict(color=color),
+                                 hovertemplate=traj.labels[run] + " step %{x}: %{customdata:.4g}<extra></extra>"),
+                      row=1, col=1)
+        if surface.minima:
+            fig.add_trace(go.Scatter(x=steps[:end], y=np.maximum(distance[:end, run], LOG_FLOOR),
+                                     customdata=distance[:end, run], mode="lines", showlegend=False,
+                                     legendgroup=str(run), line=dict(color=color, dash="dot"),
+                                     hovertemplate=traj.labels[run] + " step %{x}: %{customdata:.4g}<extra></extra>"),
+                          row=2, col=1)
+        died = traj.status[run] == DIVERGED
+        if died:
+            fig.add_trace(go.Scatter(x=[end - 1], y=[shown_gap[-1]], mode="markers+text", showlegend=False,
+                                     text=[status_text(traj, run, lang)], textposition="top left",
+                                     marker=dict(symbol="x", size=12, color="#d62728"), hoverinfo="skip",
+                                     textfont=dict(color="#d62728")), row=1, col=1)
+    first_marker = len(fig.data)
+    for run in range(traj.runs):
+        for row, series in ((1, gap), (2, distance)):
+            if row == 2 and not surface.minima:
+                continue
+            fig.add_trace(go.Scatter(x=[traj.steps], y=[0.0], mode="markers", showlegend=False, hoverinfo="skip",
+                                     marker=dict(size=10, color=COLORS[run % len(COLORS)],
+                                                 line=dict(width=1.5, color="white"))), row=row, col=1)
+            markers.append((run, series, row))
+    traces = list(range(first_marker, len(fig.data)))
+
+    def marker_at(run: int, series: np.ndarray, s: int) -> dict:
+        at = min(s, int(traj.last_step[run]))
+        y = float(series[at, run])
+        return dict(type="scatter", x=[at], y=[max(y, LOG_FLOOR) if known or series is distance else y])
+
+    frames = [dict(name=str(s), data=[marker_at(run, series, int(s)) for run, series, _ in markers], traces=traces)
+              for s in shown]
+    for trace_index, (run, series, _) in zip(traces, markers):
+        fig.data[trace_index].update(marker_at(run, series, traj.steps))
+    fig.update_yaxes(type="log" if known else "linear", row=1, col=1, exponentformat="power")
+    fig.update_yaxes(type="log", row=2, col=1, exponentformat="power")
+    fig.update_xaxes(title_text=t("plot.step", lang), row=2, col=1)
+    fig.update_layout(height=620, margin=dict(l=10, r=10, t=40, b=120), hovermode="x unified",
+                      legend=dict(orientation="h", y=1.06, yanchor="bottom", x=0),
+                      **_animation_controls([str(s) for s in shown], [int(s) for s in shown], lang, y=-0.1))
+    spec = fig.to_dict()
+    spec["frames"] = frames
+    return ReadyFigure(spec)
+
+
+def surface_3d_figure(traj: Trajectory, *, lang: str = "en", height: str = "log", grid: int = 70) -> go.Figure:
+    """The surface as a 3-D sheet with every path lying on it (``height`` "log" or "value")."""
+    surface = traj.surface
+    X, Y, Z = surface.grid(grid)
+    if height == "log":
+        H, floor, delta = height_transform(surface, Z)
+
+        def lift(values):
+            with np.errstate(all="ignore"):
+                return np.log10(np.maximum(values - floor, 0.0) + delta)
+    else:
+        H = Z
+
+        def lift(values):
+            return values
+    finite = H[np.isfinite(H)]
+    top = float(np.percentile(finite, 99)) if finite.size else 1.0
+    bottom = float(finite.min()) if finite.size else 0.0
+    data = [go.Surface(x=X, y=Y, z=np.clip(H, None, top).astype(np.float32), colorscale="Blues", reversescale=True,
+                       opacity=0.85, showscale=False, hoverinfo="skip",
+                       contours=dict(z=dict(show=True, usecolormap=True, project=dict(z=True))))]
+    offset = 0.01 * (top - bottom)
+    for run in range(traj.runs):
+        end = int(traj.last_step[run]) + 1
+        pts = traj.positions[:end, run]
+        z = lift(traj.loss[:end, run]) + offset
+        color = COLORS[run % len(COLORS)]
+        data.append(go.Scatter3d(x=pts[:, 0], y=pts[:, 1], z=z, mode="lines", line=dict(color=color, width=6),
+                                 name=_legend_name(traj, run, lang),
+                                 hovertemplate=traj.labels[run] + " (%{x:.3g}, %{y:.3g})<extra></extra>"))
+        died = traj.status[run] == DIVERGED
+        data.append(go.Scatter3d(x=pts[-1:, 0], y=pts[-1:, 1], z=z[-1:], mode="markers", showlegend=False,
+                                 marker=dict(size=6 if died else 5, color="#d62728" if died else color,
+                                             symbol="x" if died else "circle"), hoverinfo="skip"))
+    (x0, x1), (y0, y1) = surface.bounds
+    fig = go.Figure(data=data)
+    fig.update_layout(height=640, margin=dict(l=0, r=0, t=20, b=0), legend=dict(orientation="h", y=1.0),
+                      scene=dict(xaxis=dict(title="x", range=[x0, x1]), yaxis=dict(title="y", range=[y0, y1]),
+                                 zaxis=dict(title=t("plot.height_log" if height == "log" else "plot.height_value", lang),
+                                            range=[bottom, top + 2 * offset]),
+                                 aspectmode="manual", aspectratio=dict(x=1.2, y=1.2 * (y1 - y0) / (x1 - x0), z=0.7)))
+    return fig
+
+
+def animated_figure(data: list, layout: dict, frames: list[dict]) -> "ReadyFigure":
+    """Validate the static traces and layout as usual; attach the plain-dict frames as they are."""
+    spec = go.Figure(data=data, layout=layout).to_dict()
+    spec["frames"] = frames
+    return ReadyFigure(spec)
+
+
+class ReadyFigure(go.Figure):
+    """A figure already in Plotly's JSON form: ``to_dict()`` hands the spec over as it is.
+
+    Streamlit, ``plotly.io.to_json`` and ``write_html`` all start from ``to_dict()``, so a
+    cached spec is drawn without being copied or validated again. Treat the spec as read-only.
+    """
+
+    def __init__(self, spec: dict):
+        super().__init__()
+        self._spec = spec
+
+    def to_dict(self) -> dict:
+        return self._spec

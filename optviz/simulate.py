@@ -1,0 +1,189 @@
+"""Run optimizers on a surface: every run of every optimizer advances together, step by step.
+
+The loop is over steps only. Each step, every optimizer updates its own block of runs, then
+the surface is evaluated once for all runs, so ten thousand runs cost little more than one.
+A run stops when it converges (gradient and step both at most ``tol``) or diverges (a
+non-finite value or gradient, or a coordinate beyond ``±divergence_radius``, by default 100
+times the plot's largest bound); from then on it is frozen at its last valid point. Overflow
+inside a step is expected there and never warns. Once every run has stopped, the remaining
+rows repeat the final state without further arithmetic.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from optviz.optimizers import DISPLAY_NAMES, Optimizer
+from optviz.trajectory import CONVERGED, DIVERGED, RUNNING, Trajectory
+from surfaces.base import Surface
+
+Array = np.ndarray
+
+DIVERGENCE_FACTOR = 100.0  # default |coordinate| limit, in units of the plot's largest |bound|
+_RUNNING, _CONVERGED, _DIVERGED = 0, 1, 2
+
+
+def simulate(surface: Surface, optimizers: Optimizer | Sequence[Optimizer], starts, steps: int, *,
+             labels: Sequence[str] | None = None, record_internals: bool = True, tol: float = 1e-8,
+             divergence_radius: float | None = None) -> Trajectory:
+    """Run every optimizer from its starts for ``steps`` updates and collect a Trajectory.
+
+    ``starts`` is one point ``(2,)``, a batch ``(runs, 2)`` that broadcasts with the optimizer's
+    array hyperparameters, or, with several optimizers, a list holding one of those per optimizer.
+    Runs are ordered optimizer by optimizer. ``tol=0`` never declares convergence.
+    """
+    if isinstance(optimizers, Optimizer):
+        optimizers = [optimizers]
+    optimizers = list(optimizers)
+    if not optimizers:
+        raise ValueError("simulate needs at least one optimizer")
+    if isinstance(steps, bool) or int(steps) != steps or steps < 1:
+        raise ValueError(f"steps must be a whole number ≥ 1 (got {steps!r})")
+    per_optimizer = isinstance(starts, list) and len(starts) == len(optimizers) and np.ndim(starts[0]) >= 1
+    start_list = starts if per_optimizer else [starts] * len(optimizers)
+    blocks = [_as_starts(s, opt) for opt, s in zip(optimizers, start_list)]
+    sizes = [len(b) for b in blocks]
+    names = tuple(name for opt, n in zip(optimizers, sizes) for name in [opt.name] * n)
+    labels = tuple(labels) if labels is not None else tuple(_default_labels(optimizers, sizes))
+    if len(labels) != len(names):
+        raise ValueError(f"{len(labels)} labels for {len(names)} runs")
+    radius = divergence_radius if divergence_radius is not None else default_divergence_radius(surface)
+    out = _run(surface, optimizers, np.concatenate(blocks), sizes, int(steps), record_internals, tol, radius)
+    return Trajectory(surface=surface, labels=labels, optimizers=names,
+                      status=np.array([RUNNING, CONVERGED, DIVERGED], dtype=object)[out.pop("status")], **out)
+
+
+def default_divergence_radius(surface: Surface) -> float:
+    return DIVERGENCE_FACTOR * float(np.max(np.abs(surface.bounds)))
+
+
+def _as_starts(starts, optimizer: Optimizer) -> Array:
+    points = np.asarray(starts, dtype=float)
+    if points.ndim == 1:
+        points = points[None]
+    if points.ndim != 2 or points.shape[1] != 2:
+        raise ValueError(f"starts must have shape (2,) or (runs, 2), got {np.shape(starts)}")
+    runs = points.shape[0]
+    if optimizer.runs > 1 and runs not in (1, optimizer.runs):
+        raise ValueError(f"{runs} starts for an optimizer with {optimizer.runs} runs")
+    return np.broadcast_to(points, (max(runs, optimizer.runs), 2)).copy()
+
+
+def _default_labels(optimizers: list[Optimizer], sizes: list[int]) -> list[str]:
+    labels = []
+    for opt, size in zip(optimizers, sizes):
+        base = DISPLAY_NAMES.get(opt.name, opt.name)
+        labels += [base] if size == 1 else [f"{base} #{i}" for i in range(size)]
+    seen: dict[str, int] = {}
+    unique = []
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+        unique.append(label if seen[label] == 1 else f"{label} ({seen[label]})")
+    return unique
+
+
+def _run(surface: Surface, optimizers: list[Optimizer], params: Array, sizes: list[int], steps: int,
+         record_internals: bool, tol: float, radius: float) -> dict:
+    runs = params.shape[0]
+    edges = np.cumsum([0] + sizes)
+    blocks = [slice(a, b) for a, b in zip(edges[:-1], edges[1:])]
+    single = len(optimizers) == 1
+    needs_hessian = any(opt.needs_hessian for opt in optimizers)
+    positions = np.empty((steps + 1, runs, 2))  # (steps+1, runs, 2)
+    loss = np.empty((steps + 1, runs))
+    grads = np.empty((steps + 1, runs, 2))
+    status = np.zeros(runs, dtype=np.int8)
+    stop_step = np.full(runs, -1)
+    tol2 = tol * tol
+    step = np.zeros_like(params)
+
+    with np.errstate(all="ignore"):
+        value, grad = surface.value(params), surface.grad(params)
+        bad = ~_valid(params, value, grad, radius)
+        if bad.any():  # an invalid start: stopped before the first step
+            status[bad], stop_step[bad] = _DIVERGED, 0
+            params = np.where(bad[:, None], np.clip(np.nan_to_num(params), -1e300, 1e300), params)
+            value = np.where(bad, 0.0, value)
+            grad = np.where(bad[:, None], 0.0, grad)
+        states = [opt.init(params[block]) for opt, block in zip(optimizers, blocks)]
+        positions[0], loss[0], grads[0] = params, value, grad
+        recorded = _internal_arrays(optimizers, states, blocks, steps, runs) if record_internals else {}
+        frozen = status != _RUNNING  # (runs,)
+        any_frozen = bool(frozen.any())
+
+        last = steps
+        for t in range(1, steps + 1):
+            hessian = surface.hessian(params) if needs_hessian else None
+            if single:
+                step, states[0] = optimizers[0].update(grad, states[0], params, hessian)
+            else:
+                for i, (opt, block) in enumerate(zip(optimizers, blocks)):
+                    step[block], states[i] = opt.update(grad[block], states[i], params[block],
+                                                        None if hessian is None else hessian[block])
+            new_params = params + step
+            new_value, new_grad = surface.value(new_params), surface.grad(new_params)
+
+            stay = frozen  # runs that do not move this step: stopped before, or diverging now
+            if any_frozen or not _all_valid(new_params, new_value, new_grad, radius):
+                diverging = ~_valid(new_params, new_value, new_grad, radius) & ~frozen
+                status[diverging], stop_step[diverging] = _DIVERGED, t
+                stay = frozen | diverging
+            frozen = stay
+            if tol2 > 0:
+                arriving = _stationary(new_grad, step, tol2)
+                if arriving is not None:
+                    arriving &= ~stay
+                    status[arriving], stop_step[arriving] = _CONVERGED, t
+                    frozen = stay | arriving  # a converged run keeps the point it arrived at
+            if any_frozen or stay.any():
+                new_params = np.where(stay[:, None], params, new_params)
+                new_value = np.where(stay, value, new_value)
+                new_grad = np.where(stay[:, None], grad, new_grad)
+            any_frozen = bool(frozen.any())
+            params, value, grad = new_params, new_value, new_grad
+            positions[t], loss[t], grads[t] = params, value, grad
+            for opt, block, state in zip(optimizers, blocks, states) if recorded else ():
+                for key, array in opt.internals(state).items():
+                    recorded[key][t, block] = np.where(stay[block, None], recorded[key][t - 1, block], array)
+            if any_frozen and frozen.all():
+                last = t
+                break
+
+    if last < steps:  # every run has stopped: the rest of the record is the final state
+        for array in (positions, loss, grads, *recorded.values()):
+            array[last + 1:] = array[last]
+    return {"positions": positions, "loss": loss, "grad": grads, "status": status, "stop_step": stop_step,
+            "internals": recorded}
+
+
+def _internal_arrays(optimizers, states, blocks, steps: int, runs: int) -> dict[str, Array]:
+    """(steps+1, runs, 2) arrays for every internal any optimizer records; NaN where one has none."""
+    recorded: dict[str, Array] = {}
+    for opt, block, state in zip(optimizers, blocks, states):
+        for key, array in opt.internals(state).items():
+            if key not in recorded:
+                recorded[key] = np.full((steps + 1, runs, 2), np.nan)
+            recorded[key][0, block] = array
+    return recorded
+
+
+def _valid(params: Array, value: Array, grad: Array, radius: float) -> Array:
+    """(runs,) finite value and gradient, and every coordinate within ±radius."""
+    return np.isfinite(value) & np.isfinite(grad).all(axis=1) & (np.abs(params) <= radius).all(axis=1)
+
+
+def _all_valid(params: Array, value: Array, grad: Array, radius: float) -> bool:
+    """The same test for the whole batch in four reductions, so the common step skips the masks.
+
+    A NaN anywhere makes a sum NaN and a max/min comparison False; an overflowing sum only
+    sends the step to the exact per-run test.
+    """
+    return bool(np.isfinite(value.sum() + grad.sum()) and params.max() <= radius and params.min() >= -radius)
+
+
+def _stationary(grad: Array, step: Array, tol2: float) -> Array | None:
+    """(runs,) gradient and step both within tol; None when no coordinate is small enough."""
+    if np.abs(grad).min() > np.sqrt(tol2):
+        return None
+    return ((grad * grad).sum(axis=1) <= tol2) & ((step * step).sum(axis=1) <= tol2)

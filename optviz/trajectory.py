@@ -1,0 +1,106 @@
+"""Trajectory: what a simulation produced, as arrays, plus a long-form table.
+
+Arrays are indexed ``[step, run]``: positions ``(steps+1, runs, 2)``, step 0 being the start.
+A run that stopped (converged or diverged at step k) keeps its last valid point from k on,
+so every stored number is finite and plots never meet a NaN.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from surfaces.base import Surface
+
+Array = np.ndarray
+
+RUNNING, CONVERGED, DIVERGED = "running", "converged", "diverged"
+
+
+@dataclass(frozen=True, eq=False)
+class Trajectory:
+    surface: Surface
+    labels: tuple[str, ...]  # (runs,) names to show, unique within one race
+    optimizers: tuple[str, ...]  # (runs,) registry names
+    positions: Array  # (steps+1, runs, 2)
+    loss: Array  # (steps+1, runs)
+    grad: Array  # (steps+1, runs, 2)
+    status: Array  # (runs,) RUNNING | CONVERGED | DIVERGED
+    stop_step: Array  # (runs,) step at which the run stopped, -1 while running
+    internals: dict[str, Array] = field(default_factory=dict)  # name -> (steps+1, runs, 2); NaN where absent
+
+    @property
+    def steps(self) -> int:
+        return self.positions.shape[0] - 1
+
+    @property
+    def runs(self) -> int:
+        return self.positions.shape[1]
+
+    @property
+    def last_step(self) -> Array:
+        """(runs,) the last step at which each run moved: its stop step, or ``steps``."""
+        return np.where(self.stop_step >= 0, self.stop_step, self.steps)
+
+    def status_text(self, run: int) -> str:
+        """``"diverged at step 37"``, ``"converged at step 12"`` or ``"running"``."""
+        if self.status[run] == RUNNING:
+            return RUNNING
+        return f"{self.status[run]} at step {int(self.stop_step[run])}"
+
+    def final_position(self) -> Array:
+        return self.positions[-1]
+
+    def steps_to_reach(self, tolerance: float) -> Array:
+        """(runs,) first step with ``loss - f_min <= tolerance``, or -1 if never (or no known minimum)."""
+        f_min = self.surface.min_value
+        if f_min is None:
+            return np.full(self.runs, -1)
+        reached = (self.loss - f_min) <= tolerance  # (steps+1, runs)
+        return np.where(reached.any(axis=0), reached.argmax(axis=0), -1)
+
+    def distance_to_nearest_minimum(self) -> Array:
+        """(steps+1, runs) Euclidean distance to the closest known minimum (NaN if none known)."""
+        if not self.surface.minima:
+            return np.full(self.loss.shape, np.nan)
+        minima = np.asarray(self.surface.minima, dtype=float)  # (k, 2)
+        diff = self.positions[:, :, None, :] - minima[None, None]  # (steps+1, runs, k, 2)
+        return np.sqrt((diff**2).sum(axis=-1)).min(axis=-1)
+
+    def summary(self, tolerance: float = 1e-6) -> pd.DataFrame:
+        """One row per run: status in words, final and best loss, steps to reach the tolerance."""
+        reach = self.steps_to_reach(tolerance)
+        final = self.final_position()
+        return pd.DataFrame({
+            "label": list(self.labels),
+            "optimizer": list(self.optimizers),
+            "status": [self.status_text(i) for i in range(self.runs)],
+            "final_loss": self.loss[-1],
+            "best_loss": self.loss.min(axis=0),
+            f"steps_to_{tolerance:g}": pd.array([int(r) if r >= 0 else None for r in reach], dtype="Int64"),
+            "final_x": final[:, 0],
+            "final_y": final[:, 1],
+        })
+
+    def to_frame(self, internals: bool = True) -> pd.DataFrame:
+        """Long form: one row per (run, step) with ``run, label, optimizer, step, x, y, loss, grad_x, grad_y``,
+        then ``<internal>_x, <internal>_y`` columns."""
+        steps1, runs = self.loss.shape
+        columns = {
+            "run": np.tile(np.arange(runs), steps1),
+            "label": np.tile(np.asarray(self.labels, dtype=object), steps1),
+            "optimizer": np.tile(np.asarray(self.optimizers, dtype=object), steps1),
+            "step": np.repeat(np.arange(steps1), runs),
+            "x": self.positions[..., 0].ravel(),
+            "y": self.positions[..., 1].ravel(),
+            "loss": self.loss.ravel(),
+            "grad_x": self.grad[..., 0].ravel(),
+            "grad_y": self.grad[..., 1].ravel(),
+        }
+        if internals:
+            for name, values in self.internals.items():
+                columns[f"{name}_x"] = values[..., 0].ravel()
+                columns[f"{name}_y"] = values[..., 1].ravel()
+        frame = pd.DataFrame(columns)
+        return frame.sort_values(["run", "step"], kind="stable", ignore_index=True)

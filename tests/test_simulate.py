@@ -1,0 +1,146 @@
+"""simulate(): stopping rules, batching, and the long-form table.
+
+The quadratic x² + y² has gradient 2θ, so gradient descent gives θ_t = (1 − 2η)^t θ_0 exactly:
+every step and stop below is derived from that closed form.
+"""
+import warnings
+
+import numpy as np
+import pytest
+
+from optviz import make_optimizer, simulate
+from optviz.simulate import default_divergence_radius
+from surfaces import get_surface
+
+QUADRATIC = get_surface("quadratic")
+
+
+def test_gradient_descent_on_quadratic_follows_closed_form():
+    traj = simulate(QUADRATIC, make_optimizer("sgd", lr=0.1), [1.0, -2.0], 20, tol=0)
+    expected = 0.8 ** np.arange(21)[:, None] * np.array([1.0, -2.0])
+    np.testing.assert_allclose(traj.positions[:, 0], expected, rtol=1e-13)
+    np.testing.assert_allclose(traj.loss[:, 0], 5.0 * 0.64 ** np.arange(21), rtol=1e-12)
+    np.testing.assert_allclose(traj.grad[:, 0], 2 * expected, rtol=1e-13)
+    assert traj.status_text(0) == "running"
+
+
+def test_divergence_flagged_at_the_step_that_leaves_the_radius():
+    # lr = 1.5: θ_t = (−2)^t θ_0. Radius = 100 · 2 = 200, first |x_t| > 200 at t = 8 (256).
+    assert default_divergence_radius(QUADRATIC) == 200.0
+    traj = simulate(QUADRATIC, make_optimizer("sgd", lr=1.5), [1.0, 0.0], 30)
+    assert traj.status_text(0) == "diverged at step 8"
+    assert traj.stop_step[0] == 8
+    np.testing.assert_array_equal(traj.positions[7:, 0, 0], -128.0)  # frozen at the last valid point
+    assert np.all(np.isfinite(traj.positions)) and np.all(np.isfinite(traj.loss))
+    assert traj.last_step[0] == 8
+
+
+def test_overflow_is_divergence_not_a_warning():
+    # No radius, lr = 100: x_t = (−199)^t x_0. From x_0 = 1e150 the loss x² is 1e300, then
+    # (1.99e152)² ≈ 3.96e304 (finite), then (3.9601e154)² ≈ 1.57e309 > float max: step 2.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        huge = simulate(QUADRATIC, make_optimizer("sgd", lr=100.0), [1e150, 0.0], 5, divergence_radius=np.inf)
+        born_bad = simulate(QUADRATIC, make_optimizer("sgd"), [1e200, 0.0], 5)  # loss 1e400 = inf
+    assert huge.status_text(0) == "diverged at step 2"
+    np.testing.assert_allclose(huge.positions[1:, 0, 0], -199e150, rtol=1e-15)
+    assert np.isfinite(huge.loss).all()
+    assert born_bad.status_text(0) == "diverged at step 0"
+
+
+def test_convergence_needs_small_gradient_and_small_step():
+    # lr = 0.5 reaches 0 in one step, but that step is large; step 2 has zero gradient and zero step.
+    traj = simulate(QUADRATIC, make_optimizer("sgd", lr=0.5), [1.0, 1.0], 10)
+    assert traj.status_text(0) == "converged at step 2"
+    np.testing.assert_array_equal(traj.positions[1:, 0], 0.0)
+
+
+def test_one_run_diverging_leaves_the_others_untouched():
+    lrs = np.array([0.1, 1.5, 0.3])
+    batch = simulate(QUADRATIC, make_optimizer("sgd", lr=lrs), [1.0, 1.0], 40, tol=0)
+    for i, lr in enumerate(lrs):
+        alone = simulate(QUADRATIC, make_optimizer("sgd", lr=lr), [1.0, 1.0], 40, tol=0)
+        np.testing.assert_array_equal(batch.positions[:, i], alone.positions[:, 0])
+        assert batch.status_text(i) == alone.status_text(0)
+    assert list(batch.status) == ["running", "diverged", "running"]
+
+
+def test_several_optimizers_equal_separate_simulations():
+    rosen = get_surface("rosenbrock")
+    opts = [make_optimizer("adam", lr=0.05), make_optimizer("momentum", lr=1e-3), make_optimizer("rmsprop")]
+    race = simulate(rosen, opts, rosen.start, 200)
+    assert race.labels == ("Adam", "Momentum", "RMSprop")
+    for i, opt in enumerate(opts):
+        alone = simulate(rosen, opt, rosen.start, 200)
+        np.testing.assert_array_equal(race.positions[:, i], alone.positions[:, 0])
+        for name, values in alone.internals.items():
+            np.testing.assert_array_equal(race.internals[name][:, i], values[:, 0])
+    # Adam has moments, Momentum has none: its first-moment column is NaN rather than invented
+    assert np.isnan(race.internals["first_moment"][:, 1]).all()
+
+
+def test_duplicate_optimizers_get_distinct_labels():
+    traj = simulate(QUADRATIC, [make_optimizer("adam", lr=0.01), make_optimizer("adam", lr=0.1)], [1, 1], 3)
+    assert len(set(traj.labels)) == 2
+
+
+def test_per_optimizer_starts():
+    opts = [make_optimizer("sgd", lr=0.1), make_optimizer("sgd", lr=0.1)]
+    traj = simulate(QUADRATIC, opts, [np.array([1.0, 0.0]), np.array([0.0, 2.0])], 1, tol=0)
+    np.testing.assert_allclose(traj.positions[1], [[0.8, 0.0], [0.0, 1.6]])
+
+
+def test_newton_is_drawn_to_the_saddle():
+    # f = x²/2 + y⁴/4 − y²/2: near (0, 0) the Newton step solves the local quadratic, whose
+    # stationary point is the saddle, not the minima at (0, ±1) that gradient descent finds.
+    saddle = get_surface("saddle")
+    start = [0.3, 0.2]
+    newton = simulate(saddle, make_optimizer("newton"), start, 50)
+    gd = simulate(saddle, make_optimizer("sgd", lr=0.1), start, 2000)
+    assert newton.status[0] == "converged"
+    np.testing.assert_allclose(newton.positions[-1, 0], [0.0, 0.0], atol=1e-8)
+    np.testing.assert_allclose(np.abs(gd.positions[-1, 0]), [0.0, 1.0], atol=1e-6)
+
+
+def test_newton_solves_a_quadratic_in_one_step():
+    traj = simulate(QUADRATIC, make_optimizer("newton"), [1.7, -0.4], 3)
+    np.testing.assert_allclose(traj.positions[1, 0], [0.0, 0.0], atol=1e-15)
+
+
+def test_invalid_start_is_stopped_at_step_zero():
+    traj = simulate(QUADRATIC, make_optimizer("sgd"), np.array([[np.nan, 0.0], [1.0, 1.0]]), 5)
+    assert traj.status_text(0) == "diverged at step 0"
+    assert traj.status[1] == "running"
+    assert np.all(np.isfinite(traj.positions))
+
+
+def test_long_form_frame():
+    traj = simulate(QUADRATIC, [make_optimizer("sgd", lr=0.1), make_optimizer("adam", lr=0.1)], [1.0, 2.0], 4)
+    frame = traj.to_frame()
+    assert len(frame) == 2 * 5
+    assert list(frame.columns[:9]) == ["run", "label", "optimizer", "step", "x", "y", "loss", "grad_x", "grad_y"]
+    first = frame[frame.step == 0]
+    np.testing.assert_array_equal(first[["x", "y"]].to_numpy(), [[1.0, 2.0], [1.0, 2.0]])
+    np.testing.assert_allclose(first.loss, 5.0)
+    sgd_rows = frame[frame.label == "SGD"]
+    np.testing.assert_allclose(sgd_rows.x, 0.8 ** np.arange(5))
+    assert {"first_moment_x", "effective_lr_y"} <= set(frame.columns)
+
+
+def test_summary_and_steps_to_reach():
+    # loss_t = 5 · 0.64^t ≤ 1e-3 first at t = ceil(log(2e-4) / log(0.64)) = 20
+    traj = simulate(QUADRATIC, make_optimizer("sgd", lr=0.1), [1.0, 2.0], 30, tol=0)
+    assert traj.steps_to_reach(1e-3)[0] == 20
+    row = traj.summary(1e-3).iloc[0]
+    assert row["status"] == "running" and row["steps_to_0.001"] == 20
+    np.testing.assert_allclose(row["final_loss"], 5 * 0.64**30)
+    np.testing.assert_allclose(traj.distance_to_nearest_minimum()[:, 0], np.sqrt(5) * 0.8 ** np.arange(31))
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="steps"):
+        simulate(QUADRATIC, make_optimizer("sgd"), [0, 0], 0)
+    with pytest.raises(ValueError, match="shape"):
+        simulate(QUADRATIC, make_optimizer("sgd"), [0, 0, 0], 3)
+    with pytest.raises(ValueError, match="runs"):
+        simulate(QUADRATIC, make_optimizer("sgd", lr=np.array([0.1, 0.2])), np.zeros((3, 2)), 3)
