@@ -21,7 +21,7 @@ from surfaces import Surface
 COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#7F3C8D", "#000000",
           "#B8860B", "#A0522D")
 CONTOUR_SCALE = [[0.0, "#f7fbff"], [0.35, "#deebf7"], [0.7, "#c6dbef"], [1.0, "#9ecae1"]]
-FRAME_POINT_BUDGET = 250_000  # coordinates carried by all frames of one figure together
+FRAME_POINT_BUDGET = 200_000  # coordinates carried by all frames of one figure together
 PICK_TRACE = 1  # index of the race map's invisible grid of clickable start points
 SPEEDS = (("×0.5", 80), ("×1", 40), ("×2", 20), ("×4", 10))  # button label, ms per frame
 
@@ -168,7 +168,8 @@ def race_figure(traj: Trajectory, *, lang: str = "en", max_frames: int = 80, gri
     for run in range(traj.runs):
         color = COLORS[run % len(COLORS)]
         x, y = _path(traj, run, traj.steps, 1)
-        data.append(go.Scatter(x=x, y=y, mode="lines+markers", name=_legend_name(traj, run, lang),
+        data.append(go.Scatter(x=x.astype(np.float32), y=y.astype(np.float32), mode="lines+markers",
+                               name=_legend_name(traj, run, lang),
                                legendgroup=str(run), line=dict(color=color, width=2.2),
                                marker=dict(size=3.5, color=color),
                                hovertemplate=traj.labels[run] + " (%{x:.4g}, %{y:.4g})<extra></extra>"))
@@ -218,7 +219,8 @@ def side_by_side_figure(traj: Trajectory, *, lang: str = "en", max_frames: int =
             fig.add_trace(mark, row=row + 1, col=col + 1)
         color = COLORS[run % len(COLORS)]
         x, y = _path(traj, run, traj.steps, 1)
-        fig.add_trace(go.Scatter(x=x, y=y, mode="lines+markers", line=dict(color=color, width=2),
+        fig.add_trace(go.Scatter(x=x.astype(np.float32), y=y.astype(np.float32), mode="lines+markers",
+                                 line=dict(color=color, width=2),
                                  marker=dict(size=3, color=color), showlegend=False,
                                  hovertemplate=traj.labels[run] + " (%{x:.4g}, %{y:.4g})<extra></extra>"),
                       row=row + 1, col=col + 1)

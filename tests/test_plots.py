@@ -1,0 +1,123 @@
+"""The figures: what each trace shows and what the animation frames touch."""
+import base64
+import json
+
+import numpy as np
+import plotly.io as pio
+import pytest
+
+from optviz import make_optimizer, simulate
+from optviz.plots import (FRAME_POINT_BUDGET, PICK_TRACE, frame_steps, height_transform, loss_figure,
+                          race_figure, side_by_side_figure, surface_3d_figure, typed)
+from surfaces import get_surface
+
+QUAD = get_surface("quadratic")
+
+
+def decode(values):
+    """Plotly typed arrays ({dtype, bdata}) or plain lists to float64 arrays."""
+    if isinstance(values, dict):
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]).astype(float)
+    return np.asarray(values, dtype=float)
+
+
+@pytest.fixture(scope="module")
+def race():
+    # SGD lr 0.1 on x² + y²: θ_t = 0.8^t θ_0; SGD lr 1.5 diverges at step 8 (|(-2)^8| > 200).
+    opts = [make_optimizer("sgd", lr=0.1), make_optimizer("sgd", lr=1.5), make_optimizer("adam", lr=0.1)]
+    return simulate(QUAD, opts, [1.0, 0.5], 40, labels=["slow", "wild", "adam"])
+
+
+def test_frame_steps_cover_start_and_end():
+    assert list(frame_steps(10, 100)) == list(range(11))
+    shown = frame_steps(2000, 80)
+    assert shown[0] == 0 and shown[-1] == 2000 and len(shown) == 81
+    assert np.all(np.diff(shown) == 25)
+
+
+def test_typed_array_round_trip():
+    values = np.array([0.5, -1.25, 3.0])
+    np.testing.assert_array_equal(decode(typed(values)), values)  # all exactly representable in float32
+
+
+def test_race_traces_and_frames(race):
+    spec = race_figure(race, max_frames=10).to_dict()
+    data = spec["data"]
+    assert data[0]["type"] == "contour"
+    assert data[PICK_TRACE]["marker"]["opacity"] == 0  # invisible, but clickable
+    paths = [i for i, trace in enumerate(data) if str(trace.get("name", "")).startswith(("slow", "wild", "adam"))]
+    assert len(paths) == 3
+    slow = data[paths[0]]
+    np.testing.assert_allclose(decode(slow["x"]), 0.8 ** np.arange(41), rtol=1e-6)  # float32 on the wire
+    assert data[paths[1]]["name"] == "wild · diverged at step 8"
+    frames = spec["frames"]
+    assert [f["name"] for f in frames] == [str(s) for s in frame_steps(40, 10)]
+    touched = set(frames[0]["traces"])
+    assert PICK_TRACE not in touched and 0 not in touched  # the contour is never resent
+    assert touched == set(range(paths[0], paths[0] + 6))
+    # frame for step 12: the slow path has its 13 points, the head sits at 0.8^12
+    f12 = frames[[f["name"] for f in frames].index("12")]
+    k = frames[0]["traces"].index(paths[0])
+    np.testing.assert_allclose(decode(f12["data"][k]["x"]), 0.8 ** np.arange(13), rtol=1e-6)
+    np.testing.assert_allclose(f12["data"][k + 1]["x"], [0.8**12], rtol=1e-12)
+    # the wild run is drawn to its last valid point (step 7: (-2)^7) and marked once it died
+    wild_head = frames[-1]["data"][k + 3]
+    assert wild_head["x"] == [-128.0] and wild_head["marker"]["symbol"] == "x"
+    assert wild_head["text"] == ["diverged at step 8"]
+    assert frames[1]["data"][k + 3]["marker"]["symbol"] == "circle"  # step 4: still alive
+    assert all(np.isfinite(decode(f["data"][k + 2]["x"])).all() for f in frames)
+
+
+def test_race_payload_stays_within_budget():
+    rosen = get_surface("rosenbrock")
+    opts = [make_optimizer(n, lr=lr) for n, lr in (("sgd", 0.002), ("momentum", 0.002), ("rmsprop", 0.01),
+                                                   ("adam", 0.04))]
+    traj = simulate(rosen, opts, rosen.start, 2000, tol=0)
+    spec = race_figure(traj).to_dict()
+    coordinates = sum(decode(tr["x"]).size * 2 for f in spec["frames"] for tr in f["data"][::2])
+    assert coordinates <= FRAME_POINT_BUDGET + 2 * 4 * 2001  # the last frame is drawn in full
+    assert len(pio.to_json(spec, validate=False)) < 2_000_000
+
+
+def test_side_by_side_has_one_panel_per_run(race):
+    spec = side_by_side_figure(race, max_frames=10).to_dict()
+    contours = [trace for trace in spec["data"] if trace["type"] == "contour"]
+    assert len(contours) == 3
+    axes = {trace.get("xaxis", "x") for trace in contours}
+    assert axes == {"x", "x2", "x3"}
+    layout = spec["layout"]
+    assert len(layout["updatemenus"]) == 1 and len(layout["sliders"]) == 1  # one Play, one scrubber
+    assert len(spec["frames"][0]["traces"]) == 6
+
+
+def test_loss_figure_gap_and_markers(race):
+    spec = loss_figure(race, max_frames=10).to_dict()
+    slow = next(tr for tr in spec["data"] if tr.get("name") == "slow")
+    # loss = 1.25 · 0.64^t, minimum 0
+    np.testing.assert_allclose(decode(slow["y"]), 1.25 * 0.64 ** np.arange(41), rtol=1e-12)
+    assert spec["layout"]["yaxis"]["type"] == "log"
+    wild = next(tr for tr in spec["data"] if str(tr.get("name", "")).startswith("wild"))
+    assert decode(wild["x"]).max() == 8  # drawn up to the step it stopped at
+
+
+def test_3d_paths_lie_on_the_surface(race):
+    fig = surface_3d_figure(race, height="value")
+    spec = fig.to_dict()
+    path = next(tr for tr in spec["data"] if tr.get("name") == "slow")
+    x, y, z = decode(path["x"]), decode(path["y"]), decode(path["z"])
+    lift = z - (x**2 + y**2)
+    assert np.ptp(lift) < 1e-9 and lift[0] > 0  # a constant small lift above f(x, y)
+
+
+def test_height_transform_is_monotone_and_log_spaced():
+    values = np.array([0.0, 1e-3, 1e-1, 10.0, 1e3])
+    h, floor, delta = height_transform(QUAD, values)
+    assert floor == 0.0 and np.all(np.diff(h) > 0)
+    np.testing.assert_allclose(10**h - delta, values, rtol=1e-12, atol=1e-12)
+
+
+def test_chinese_labels(race):
+    spec = race_figure(race, lang="zh", max_frames=5).to_dict()
+    text = json.dumps(spec["layout"], ensure_ascii=False)
+    assert "播放" in text and "暂停" in text
+    assert any("第 8 步发散" in str(tr.get("name", "")) for tr in spec["data"])
