@@ -12,13 +12,13 @@ import streamlit as st
 from optviz import controls
 from optviz.i18n import LANGUAGES, status_text, t
 from optviz.optimizers import CONVENTIONS, DISPLAY_NAMES, HAS_BIAS_CORRECTION
-from optviz.plots import (PICK_TRACE, ReadyFigure, loss_figure, race_figure, side_by_side_figure,
-                          surface_3d_figure)
+from optviz.plots import (PICK_TRACE, ReadyFigure, effective_lr_figure, loss_figure, race_figure,
+                          side_by_side_figure, surface_3d_figure)
 from optviz.race import OptimizerConfig, RaceConfig, run_race, unique_labels, validate
 from optviz.tuning import classroom_learning_rate
 from surfaces import PARAMETERS, SURFACES, get_surface
 
-VIEWS = ("race", "side", "3d", "loss", "table")
+VIEWS = ("race", "side", "3d", "loss", "inside", "table")
 DEFAULT_SURFACE = "rosenbrock"
 DEFAULT_STEPS = 500
 BADGE_COLORS = {"running": "blue", "converged": "green", "diverged": "red"}
@@ -35,10 +35,13 @@ def cached_race(config: RaceConfig):
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def figure_spec(config: RaceConfig, view: str, lang: str, height: str = "log") -> dict:
+def figure_spec(config: RaceConfig, view: str, lang: str, height: str = "log", arrows: bool = False) -> dict:
     traj = cached_race(config)
     if view == "race":
-        return race_figure(traj, lang=lang).to_dict()
+        return race_figure(traj, lang=lang, arrows=arrows).to_dict()
+    if view == "inside":
+        figure = effective_lr_figure(traj, lang=lang)
+        return figure.to_dict() if figure is not None else {}
     if view == "side":
         return side_by_side_figure(traj, lang=lang).to_dict()
     if view == "loss":
@@ -284,6 +287,15 @@ def results_table(traj) -> None:
                        file_name=f"optviz-{traj.surface.name}.csv", mime="text/csv")
 
 
+def inside_view(config: RaceConfig, traj) -> None:
+    L = lang()
+    spec = figure_spec(config, "inside", L)
+    if spec:
+        st.plotly_chart(ReadyFigure(spec), key="chart_inside", config=PLOT_CONFIG, width="stretch")
+    else:
+        st.info(t("plot.no_effective_lr", L))
+
+
 def main() -> None:
     st.set_page_config(page_title="OptViz", page_icon="📉", layout="wide")
     init_state()
@@ -306,8 +318,11 @@ def main() -> None:
     if view == "table":
         results_table(traj)
     elif view == "race":
-        st.plotly_chart(ReadyFigure(figure_spec(config, "race", L)), key="race_chart", on_select="rerun",
-                        selection_mode="points", config=PLOT_CONFIG, width="stretch")
+        arrows = st.toggle(t("app.arrows", L), key="arrows")
+        st.plotly_chart(ReadyFigure(figure_spec(config, "race", L, arrows=arrows)), key="race_chart",
+                        on_select="rerun", selection_mode="points", config=PLOT_CONFIG, width="stretch")
+    elif view == "inside":
+        inside_view(config, traj)
     elif view == "3d":
         height = st.radio(t("view.height", L), ["log", "value"], key="height", horizontal=True,
                           format_func=lambda h: t(f"view.height.{h}", L))

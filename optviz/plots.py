@@ -142,12 +142,56 @@ def _legend_name(traj: Trajectory, run: int, lang: str) -> str:
     return traj.labels[run] if status == "running" else f"{traj.labels[run]} · {status_text(traj, run, lang)}"
 
 
+ARROW_KINDS = ("gradient", "memory", "step")  # −∇f, −(velocity or first moment), the step taken next
+ARROW_DASH = {"gradient": "dot", "memory": "dash", "step": "solid"}
+ARROW_LENGTH = 0.07  # of the plot's larger side: arrows show directions; hover gives the true size
+
+
+def _arrow_vectors(traj: Trajectory, run: int, step: int) -> dict[str, np.ndarray]:
+    """The three arrows of one run at ``step``, in parameter space (before scaling for display)."""
+    at = min(step, int(traj.last_step[run]))
+    vectors = {"gradient": -traj.grad[at, run]}
+    for name in ("velocity", "first_moment"):
+        memory = traj.internals.get(name)
+        if memory is not None and np.isfinite(memory[at, run]).all():
+            vectors["memory"] = -memory[at, run]  # recorded memories point uphill, like the gradient
+            break
+    nxt = min(at + 1, int(traj.last_step[run]))
+    prev = max(nxt - 1, 0)
+    vectors["step"] = traj.positions[nxt, run] - traj.positions[prev, run]
+    return vectors
+
+
+def _arrow(traj: Trajectory, run: int, step: int, kind: str, length: float) -> dict:
+    at = min(step, int(traj.last_step[run]))
+    origin = traj.positions[at, run]
+    vector = _arrow_vectors(traj, run, step).get(kind)
+    norm = float(np.hypot(*vector)) if vector is not None else 0.0
+    if vector is None or not np.isfinite(norm) or norm == 0.0:
+        return dict(x=[], y=[], customdata=[])
+    tip = origin + vector / norm * length
+    return dict(x=[float(origin[0]), float(tip[0])], y=[float(origin[1]), float(tip[1])], customdata=[norm, norm])
+
+
+def _arrow_traces(traj: Trajectory, run: int, step: int, length: float, lang: str) -> list[dict]:
+    color = COLORS[run % len(COLORS)]
+    return [dict(type="scatter", mode="lines+markers", showlegend=False, legendgroup=str(run),
+                 line=dict(color=color, width=2.5, dash=ARROW_DASH[kind]),
+                 marker=dict(symbol=["circle", "arrow"], size=[1, 13], angleref="previous", color=color),
+                 hovertemplate=f"{traj.labels[run]} · {t(f'plot.arrow.{kind}', lang)}: "
+                               "|v| = %{customdata:.4g}<extra></extra>",
+                 **_arrow(traj, run, step, kind, length))
+            for kind in ARROW_KINDS]
+
+
 def race_figure(traj: Trajectory, *, lang: str = "en", max_frames: int = 80, grid: int = 100,
-                pick_grid: int = 33) -> "ReadyFigure":
+                pick_grid: int = 33, arrows: bool = False) -> "ReadyFigure":
     """One contour map with every path, animated together; the last frame is shown first.
 
     Trace order: contour, the invisible pick grid (trace ``PICK_TRACE``: click a point to start
-    there), landmarks, then a path and a current-point trace per run. Frames touch only those.
+    there), landmarks, then a path and a current-point trace per run, then (with ``arrows``)
+    three arrows per run: −∇f, the optimizer's memory (−velocity or −first moment) and the step
+    it takes next. Frames touch only the per-run traces.
     """
     surface = traj.surface
     contour, _, _ = _contour(surface, grid, True, lang)
@@ -176,6 +220,14 @@ def race_figure(traj: Trajectory, *, lang: str = "en", max_frames: int = 80, gri
         data.append(go.Scatter(**_head(traj, run, traj.steps, lang), legendgroup=str(run), showlegend=False,
                                hoverinfo="skip", textfont=dict(color="#d62728", size=12)))
     traces = list(range(first, first + 2 * traj.runs))
+    length = ARROW_LENGTH * max(x1 - x0, y1 - y0)
+    if arrows:
+        for run in range(traj.runs):
+            data += _arrow_traces(traj, run, traj.steps, length, lang)
+        for kind in ARROW_KINDS:  # a legend of the three line styles
+            data.append(go.Scatter(x=[None], y=[None], mode="lines", name=t(f"plot.arrow.{kind}", lang),
+                                   line=dict(color="#555", width=2.5, dash=ARROW_DASH[kind])))
+        traces += list(range(first + 2 * traj.runs, first + 5 * traj.runs))
     frames = []
     for s in shown:
         frame_data = []
@@ -183,6 +235,8 @@ def race_figure(traj: Trajectory, *, lang: str = "en", max_frames: int = 80, gri
             x, y = _path(traj, run, int(s), 1 if s == traj.steps else stride)
             frame_data += [dict(type="scatter", x=typed(x), y=typed(y)),
                            dict(type="scatter", **_head(traj, run, int(s), lang))]
+        if arrows:
+            frame_data += [a for run in range(traj.runs) for a in _arrow_traces(traj, run, int(s), length, lang)]
         frames.append(dict(name=str(s), data=frame_data, traces=traces))
     layout = dict(
         height=640, margin=dict(l=10, r=10, t=30, b=130), plot_bgcolor="white", hovermode="closest",
@@ -359,6 +413,35 @@ def surface_3d_figure(traj: Trajectory, *, lang: str = "en", height: str = "log"
                                  zaxis=dict(title=t("plot.height_log" if height == "log" else "plot.height_value", lang),
                                             range=[bottom, top + 2 * offset]),
                                  aspectmode="manual", aspectratio=dict(x=1.2, y=1.2 * (y1 - y0) / (x1 - x0), z=0.7)))
+    return fig
+
+
+def effective_lr_figure(traj: Trajectory, *, lang: str = "en") -> go.Figure | None:
+    """Each adaptive run's per-coordinate effective learning rate against the step (log scale).
+
+    The factor that multiplies the (bias-corrected) gradient or first moment in the step:
+    AdaGrad's falls for ever, RMSprop's levels off. None when no run has one.
+    """
+    values = traj.internals.get("effective_lr")
+    runs = [r for r in range(traj.runs) if values is not None and np.isfinite(values[1:, r]).all()]
+    if not runs:
+        return None
+    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04,
+                        subplot_titles=[t("plot.coordinate_x", lang), t("plot.coordinate_y", lang)])
+    for run in runs:
+        end = int(traj.last_step[run]) + 1
+        steps = np.arange(1, end)
+        for col in (0, 1):
+            fig.add_trace(go.Scatter(x=steps, y=values[1:end, run, col], mode="lines", legendgroup=str(run),
+                                     name=_legend_name(traj, run, lang), showlegend=col == 0,
+                                     line=dict(color=COLORS[run % len(COLORS)]),
+                                     hovertemplate=traj.labels[run] + " step %{x}: %{y:.3g}<extra></extra>"),
+                          row=1, col=col + 1)
+    fig.update_yaxes(type="log", exponentformat="power", title_text=t("plot.effective_lr", lang), row=1, col=1)
+    fig.update_yaxes(type="log", exponentformat="power", row=1, col=2)
+    fig.update_xaxes(title_text=t("plot.step", lang))
+    fig.update_layout(height=420, margin=dict(l=10, r=10, t=40, b=40),
+                      legend=dict(orientation="h", y=1.12, yanchor="bottom", x=0))
     return fig
 
 

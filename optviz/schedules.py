@@ -109,9 +109,9 @@ def parse(text: str) -> Schedule:
     >>> parse("step:100:0.5+warmup:10")
     Warmup(steps=10, then=StepDecay(every=100, factor=0.5))
     """
-    text = text.strip().lower()
-    base, _, warm = text.partition("+")
-    kind, *args = base.split(":")
+    base, _, warm = text.strip().lower().partition("+")
+    base, warm = base.strip(), warm.strip()
+    kind, *args = [part.strip() for part in base.split(":")]
     builders = {"constant": (constant, 0, 0), "step": (step_decay, 2, 2), "exp": (exponential, 1, 1),
                 "cosine": (cosine, 1, 2)}
     if kind not in builders:
@@ -126,11 +126,12 @@ def parse(text: str) -> Schedule:
         raise ValueError(f"schedule {base!r} has a non-numeric argument") from None
     schedule = build(*numbers)
     if warm:
-        name, _, n = warm.partition(":")
+        name, _, n = (part.strip() for part in warm.partition(":"))
         if name != "warmup" or not n:
             raise ValueError(f"unknown schedule suffix {warm!r}; use +warmup:W")
         try:
-            schedule = warmup(float(n), schedule)
-        except ValueError as e:
-            raise ValueError(str(e)) from None
+            length = float(n)
+        except ValueError:
+            raise ValueError(f"warm-up length must be a whole number ≥ 1 (got {n!r})") from None
+        schedule = warmup(length, schedule)
     return schedule

@@ -383,6 +383,36 @@ def test_newton_walks_to_the_saddle():
                                [[0.0, 0.2 - 0.192 / 0.88]], rtol=1e-14, atol=1e-16)
 
 
+def test_recorded_internals_after_step_one():
+    """The state each docstring names, after one update from θ0 = (1, -2), g0 = (2, -4)."""
+    def internals(opt):
+        return {k: v[1, 0] for k, v in run(opt, THETA0, 1, internals=True).internals.items()}
+
+    # heavy ball: pytorch v1 = g0; textbook v1 = (1-β) g0
+    np.testing.assert_allclose(internals(momentum(lr=0.1, beta=0.9))["velocity"], [2, -4], rtol=1e-15)
+    np.testing.assert_allclose(internals(momentum(lr=0.1, beta=0.9, convention="textbook"))["velocity"],
+                               [0.2, -0.4], rtol=1e-14)
+    # AdaGrad: s1 = g0² (pytorch), 0.1 + g0² (keras); effective lr η/(sqrt(s1) + ε), η/sqrt(s1 + ε)
+    a = internals(adagrad(lr=0.1, eps=0.5))
+    np.testing.assert_allclose(a["second_moment"], [4, 16], rtol=1e-15)
+    np.testing.assert_allclose(a["effective_lr"], [0.1 / 2.5, 0.1 / 4.5], rtol=1e-15)
+    a = internals(adagrad(lr=0.1, eps=0.5, convention="keras"))
+    np.testing.assert_allclose(a["second_moment"], [4.1, 16.1], rtol=1e-15)
+    np.testing.assert_allclose(a["effective_lr"], [0.1 / math.sqrt(4.6), 0.1 / math.sqrt(16.6)], rtol=1e-15)
+    # RMSprop β = 0.99: s1 = 0.01 g0²
+    np.testing.assert_allclose(internals(rmsprop(lr=0.1, beta=0.99))["second_moment"], [0.04, 0.16], rtol=1e-14)
+    # AdaDelta ρ = 0.9, ε = 1e-6: s1 = 0.1 g0², u1 = 0.1 Δ1² with Δ1 = sqrt(ε)/sqrt(s1 + ε) g0
+    a = internals(adadelta(lr=1.0, beta=0.9, eps=1e-6))
+    np.testing.assert_allclose(a["second_moment"], [0.4, 1.6], rtol=1e-14)
+    delta = np.array([1e-3 * 2 / math.sqrt(0.4 + 1e-6), 1e-3 * 4 / math.sqrt(1.6 + 1e-6)])
+    np.testing.assert_allclose(a["delta_accumulator"], 0.1 * delta**2, rtol=1e-13)
+    # Adam: m1 = 0.1 g0, v1 = 0.001 g0², effective lr η/(sqrt(v̂1) + ε) = η/(|g0| + ε)
+    a = internals(adam(lr=0.1, eps=0.5))
+    np.testing.assert_allclose(a["first_moment"], [0.2, -0.4], rtol=1e-14)
+    np.testing.assert_allclose(a["second_moment"], [0.004, 0.016], rtol=1e-14)
+    np.testing.assert_allclose(a["effective_lr"], [0.1 / 2.5, 0.1 / 4.5], rtol=1e-14)
+
+
 # ---------------------------------------------------------------------------------------------
 # Invariants between OptViz runs.
 

@@ -166,13 +166,14 @@ def test_parse_bad(text, words):
         parse(text)
 
 
-@pytest.mark.xfail(strict=True, reason="parse passes float()'s own message through: "
-                                       "\"could not convert string to float: 'abc'\" names neither warm-up "
-                                       "nor the schedule (optviz/schedules.py, parse, the +warmup branch)")
 @pytest.mark.parametrize("text", ["exp:0.5+warmup:abc", "exp:0.5+warmup:3:4"])
 def test_parse_bad_warmup_length_names_the_warmup(text):
     with pytest.raises(ValueError, match="warm"):
         parse(text)
+
+
+def test_parse_tolerates_spaces_around_parts():
+    assert parse(" exp : 0.5 + warmup : 3 ") == schedules.warmup(3, schedules.exponential(0.5))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -144,3 +144,14 @@ def test_bad_arguments():
         simulate(QUADRATIC, make_optimizer("sgd"), [0, 0, 0], 3)
     with pytest.raises(ValueError, match="runs"):
         simulate(QUADRATIC, make_optimizer("sgd", lr=np.array([0.1, 0.2])), np.zeros((3, 2)), 3)
+
+
+@pytest.mark.parametrize("name", ["adam", "adamw", "adagrad", "rmsprop", "adadelta"])
+@pytest.mark.parametrize("convention", ["pytorch", "keras"])
+def test_zero_eps_takes_the_limit_where_no_gradient_was_seen(name, convention):
+    # Start (1, 0) on x² + y²: the y gradient is 0 for ever, so with ε = 0 the y update is 0/0.
+    # Its limit as ε → 0⁺ is 0: y stays exactly 0 and the run is not "diverged".
+    traj = simulate(QUADRATIC, make_optimizer(name, lr=0.1, eps=0.0, convention=convention), [1.0, 0.0], 20)
+    assert traj.status[0] != "diverged"
+    np.testing.assert_array_equal(traj.positions[:, 0, 1], 0.0)
+    assert np.all(np.isfinite(traj.positions))

@@ -10,8 +10,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from optviz.optimizers.base import (Array, Optimizer, check_convention, learning_rate, per_run, runs_of,
-                                    zeros_like_runs)
+from optviz.optimizers.base import (Array, Optimizer, check_convention, divide, has_zero, learning_rate,
+                                    per_run, runs_of, zeros_like_runs)
 from optviz.schedules import Schedule
 
 
@@ -28,6 +28,7 @@ def _adam(name, lr, beta1, beta2, eps, weight_decay, decoupled, bias_correction,
     rate = learning_rate(lr, schedule)
     b1, b2, e, wd = (per_run(beta1, "beta1"), per_run(beta2, "beta2"), per_run(eps, "eps"),
                      per_run(weight_decay, "weight_decay"))
+    zero_eps = has_zero(e)
 
     def init(params: Array) -> AdamState:
         return AdamState(0, zeros_like_runs(params), zeros_like_runs(params), np.full_like(params, np.inf))
@@ -40,16 +41,16 @@ def _adam(name, lr, beta1, beta2, eps, weight_decay, decoupled, bias_correction,
         v = b2 * state.second_moment + (1.0 - b2) * (g * g)
         if not bias_correction:
             denominator = np.sqrt(v) + e
-            step = -eta * (m / denominator)
+            step = -eta * divide(m, denominator, zero_eps)
         elif convention == "keras":
             # ε-hat form: the correction scales the rate, so ε is not rescaled by sqrt(1-β2^t)
             denominator = np.sqrt(v) + e
-            step = -(eta * np.sqrt(1.0 - b2**count) / (1.0 - b1**count)) * (m / denominator)
+            step = -(eta * np.sqrt(1.0 - b2**count) / (1.0 - b1**count)) * divide(m, denominator, zero_eps)
             denominator = denominator / np.sqrt(1.0 - b2**count)  # so that η/denominator is η/(sqrt(v̂)+ε̂')
         else:
             # torch's order of operations: p - (η / bc1) * (m / (sqrt(v) / sqrt(bc2) + ε))
             denominator = np.sqrt(v) / np.sqrt(1.0 - b2**count) + e
-            step = -(eta / (1.0 - b1**count)) * (m / denominator)
+            step = -(eta / (1.0 - b1**count)) * divide(m, denominator, zero_eps)
         if decoupled:
             step = step - eta * wd * params
         return step, AdamState(count, m, v, denominator)

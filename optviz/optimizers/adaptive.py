@@ -15,8 +15,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from optviz.optimizers.base import (Array, Optimizer, check_convention, learning_rate, per_run, runs_of,
-                                    zeros_like_runs)
+from optviz.optimizers.base import (Array, Optimizer, check_convention, divide, has_zero, learning_rate,
+                                    per_run, runs_of, zeros_like_runs)
 from optviz.schedules import Schedule
 
 KERAS_ADAGRAD_INITIAL_ACCUMULATOR = 0.1
@@ -25,7 +25,7 @@ KERAS_ADAGRAD_INITIAL_ACCUMULATOR = 0.1
 class AccumulatorState(NamedTuple):
     count: int
     second_moment: Array  # (runs, 2): Adagrad's running sum, RMSprop's EMA of g²
-    effective_lr: Array  # (runs, 2): what multiplied the gradient in the last step
+    effective_lr: Array  # (runs, 2): what multiplied the gradient in the last step (inf where ε = 0 met g = 0)
 
 
 class AdadeltaState(NamedTuple):
@@ -39,6 +39,7 @@ def _scaled_step(name, lr, eps, weight_decay, convention, schedule, accumulate, 
     """The shared frame of Adagrad and RMSprop: accumulate g², divide by its root, step."""
     convention = check_convention(convention)
     rate, e, wd = learning_rate(lr, schedule), per_run(eps, "eps"), per_run(weight_decay, "weight_decay")
+    zero_eps = has_zero(e)
 
     def init(params: Array) -> AccumulatorState:
         start = keras_initial if convention == "keras" else 0.0
@@ -49,12 +50,13 @@ def _scaled_step(name, lr, eps, weight_decay, convention, schedule, accumulate, 
         eta = rate.at(count)
         if convention == "keras":
             s = accumulate(state.second_moment, grad)
-            scale = eta / np.sqrt(s + e)
-            return -scale * grad - eta * wd * params, AccumulatorState(count, s, scale)
+            root = np.sqrt(s + e)
+            step = -divide(eta * grad, root, zero_eps) - eta * wd * params
+            return step, AccumulatorState(count, s, eta / root)
         g = grad + wd * params
         s = accumulate(state.second_moment, g)
-        scale = eta / (np.sqrt(s) + e)
-        return -scale * g, AccumulatorState(count, s, scale)
+        std = np.sqrt(s) + e
+        return -eta * divide(g, std, zero_eps), AccumulatorState(count, s, eta / std)  # torch's order
 
     hyper = dict(lr=lr, **extra, eps=eps, weight_decay=weight_decay, convention=convention, schedule=schedule)
     return Optimizer(name, init, update,
@@ -114,6 +116,8 @@ def adadelta(lr: float | Array = 1.0, beta: float | Array = 0.9, eps: float | Ar
     rate, b, e, wd = (learning_rate(lr, schedule), per_run(beta, "beta"), per_run(eps, "eps"),
                       per_run(weight_decay, "weight_decay"))
 
+    zero_eps = has_zero(e)
+
     def init(params: Array) -> AdadeltaState:
         return AdadeltaState(0, zeros_like_runs(params), zeros_like_runs(params), zeros_like_runs(params))
 
@@ -122,7 +126,7 @@ def adadelta(lr: float | Array = 1.0, beta: float | Array = 0.9, eps: float | Ar
         eta = rate.at(count)
         g = grad if convention == "keras" else grad + wd * params
         s = b * state.second_moment + (1.0 - b) * (g * g)
-        ratio = np.sqrt(state.delta_accumulator + e) / np.sqrt(s + e)
+        ratio = divide(np.sqrt(state.delta_accumulator + e), np.sqrt(s + e), zero_eps)
         delta = ratio * g
         u = b * state.delta_accumulator + (1.0 - b) * (delta * delta)
         step = -eta * delta

@@ -67,3 +67,19 @@ def learning_rate(lr: float | Array, schedule: Schedule | None) -> LearningRate:
 
 def zeros_like_runs(params: Array) -> Array:
     return np.zeros_like(params, dtype=float)
+
+
+def divide(numerator, denominator, zero_eps: bool):
+    """``numerator / denominator``; with ε = 0 a 0/0 is taken as 0, its limit as ε → 0⁺.
+
+    Only a zero ε can make an adaptive denominator vanish (no gradient seen yet in that
+    coordinate), so the plain division, exactly torch's arithmetic, serves every other case.
+    """
+    if not zero_eps:
+        return numerator / denominator
+    out = np.zeros(np.broadcast_shapes(np.shape(numerator), np.shape(denominator)))
+    return np.divide(numerator, denominator, out=out, where=np.asarray(denominator) != 0)
+
+
+def has_zero(value) -> bool:
+    return bool(np.any(np.asarray(value) == 0))

@@ -17,7 +17,8 @@ keras      $\theta' = (1-\eta_t\lambda)\theta_{t-1}$,             $m_t$ as left,
 All start from $v_0 = 0$ ($m_0 = 0$). PyTorch's first step sets ``buf = g``, which is the same
 as $\beta\cdot 0 + g$. The textbook (course-notes) velocity is an EMA of gradients, so for the
 same β its steps are about $1-\beta$ times PyTorch's. Keras keeps the velocity in parameter
-units (the lr is inside it), which equals PyTorch's form when the lr is constant.
+units (the lr is inside it), which equals PyTorch's form when the lr is constant. The recorded
+``velocity`` always points uphill like the gradient, so Keras's buffer is recorded as $-m_t$.
 """
 from __future__ import annotations
 
@@ -87,7 +88,10 @@ def _heavy_ball(name: str, lookahead: bool, lr, beta, weight_decay, convention, 
         direction = dampening * g + b * velocity if lookahead else velocity
         return -eta * direction, MomentumState(count, velocity)
 
-    return Optimizer(name, init, update, lambda state: {"velocity": state.velocity},
+    def internals(state: MomentumState) -> dict:
+        return {"velocity": -state.velocity if convention == "keras" else state.velocity}
+
+    return Optimizer(name, init, update, internals,
                      dict(lr=lr, beta=beta, weight_decay=weight_decay, convention=convention, schedule=schedule),
                      runs_of(lr, beta, weight_decay))
 

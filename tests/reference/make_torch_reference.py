@@ -25,7 +25,7 @@ import torch
 
 OUT = Path(__file__).with_name("torch_trajectories.json")
 STEPS = 50
-LIMIT = 50.0  # a reference run must stay well inside OptViz's divergence box; pick hyperparameters so
+LIMIT = 50.0  # a reference run must stay far inside OptViz's divergence box, which would freeze it
 
 torch.set_default_dtype(torch.float64)
 
@@ -52,8 +52,9 @@ STARTS = {
     "saddle": [(-1.5, 0.1), (1.0, -0.5)],
 }
 
-# (optviz name, torch class, {set name: (torch kwargs, optviz kwargs)}) for the bowl-like surfaces
-# (quadratic, saddle); Rosenbrock's curvature (~1000) needs smaller rates for the gradient-scaled methods.
+# Hyperparameter sets are {group: {set name: (torch kwargs, optviz kwargs)}}: SMOOTH for the
+# quadratic and the saddle, ROSEN for Rosenbrock, whose curvature (~1000) needs much smaller
+# rates for the methods whose step scales with the gradient (SGD and momentum).
 SMOOTH = "smooth"
 ROSEN = "rosenbrock"
 
@@ -105,6 +106,7 @@ def adam_kw(lr, betas=(0.9, 0.999), eps=1e-8, wd=0.0):
             {"lr": lr, "beta1": betas[0], "beta2": betas[1], "eps": eps, "weight_decay": wd})
 
 
+# (optviz name, torch class, hyperparameter sets)
 OPTIMIZERS = [
     ("sgd", "SGD", sgd_family(None)),
     ("momentum", "SGD", sgd_family(False)),

@@ -1,0 +1,417 @@
+"""The Streamlit app, driven through ``streamlit.testing.v1.AppTest`` (no browser).
+
+Each test starts a fresh session of app.py, sets widgets by key as a user would, reruns and
+checks the page: no exception, no ``st.error``, and the race chart's Plotly spec (decoded
+from the bdata Plotly uses for arrays) showing what the settings ask for.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import re
+
+import numpy as np
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from optviz import controls
+from optviz.i18n import t
+from optviz.optimizers import CONVENTIONS, DISPLAY_NAMES, HAS_BIAS_CORRECTION, OPTIMIZERS
+from surfaces import PARAMETERS, SURFACES, get_surface
+
+from conftest import APP
+
+ENDS = ("low", "mid", "high")
+BADGE = re.compile(r"^:(\w+)-badge\[(.*)\]$", re.S)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def full_error_details():
+    """.streamlit/config.toml redacts exception messages; a failing test should show them."""
+    old = st.config.get_option("client.showErrorDetails")
+    st.config.set_option("client.showErrorDetails", "full")
+    yield
+    st.config.set_option("client.showErrorDetails", old)
+
+
+# ---------------------------------------------------------------------------------------- helpers
+
+def fresh(**state) -> AppTest:
+    """A new session of the app, with ``state`` put into session_state before the first run."""
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    for key, value in state.items():
+        at.session_state[key] = value
+    return at.run()
+
+
+def problems(at: AppTest) -> list[str]:
+    return [f"exception: {e.message}\n{''.join(e.stack_trace)}" for e in at.exception] + [
+        f"st.error: {e.value}" for e in at.error]
+
+
+def assert_clean(at: AppTest) -> None:
+    """No exception and no error element; every chart's paths hold only finite numbers."""
+    assert not problems(at), "\n".join(problems(at))
+    for chart in at.get("plotly_chart"):
+        spec = json.loads(chart.proto.spec)
+        for trace in spec["data"] + [d for f in spec.get("frames", []) for d in f["data"]]:
+            for axis in ("x", "y", "z"):
+                if axis in trace and trace[axis] is not None:
+                    values = decode(trace[axis])
+                    if values.dtype.kind == "f":
+                        assert np.isfinite(values).all(), f"non-finite {axis} in {trace.get('name')!r}"
+
+
+def decode(values) -> np.ndarray:
+    """A Plotly array as NumPy: ``{"dtype", "bdata", "shape"}`` (Plotly ≥ 6) or a plain list."""
+    if isinstance(values, dict) and "bdata" in values:
+        array = np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"])
+        shape = values.get("shape")
+        if shape:
+            array = array.reshape([int(n) for n in str(shape).split(",")])
+        return array
+    return np.asarray(values)
+
+
+def race_spec(at: AppTest) -> dict:
+    charts = [c for c in at.get("plotly_chart") if c.proto.id.endswith("race_chart")]
+    assert len(charts) == 1, f"expected one race chart, found {len(charts)}"
+    return json.loads(charts[0].proto.spec)
+
+
+def path_traces(spec: dict) -> dict[str, dict]:
+    """Path traces by legend name (``"Adam"`` or ``"SGD · diverged at step 1"``)."""
+    return {d["name"]: d for d in spec["data"] if d.get("mode") == "lines+markers" and d.get("name")}
+
+
+def path_of(spec: dict, label: str) -> np.ndarray:
+    """(n, 2) drawn path of the run labelled ``label`` (its legend name may carry a status)."""
+    found = [d for name, d in path_traces(spec).items() if name == label or name.startswith(label + " · ")]
+    assert len(found) == 1, f"{label!r} among {list(path_traces(spec))}"
+    return np.column_stack([decode(found[0]["x"]), decode(found[0]["y"])]).astype(float)
+
+
+def badges(at: AppTest, where=None) -> list[tuple[str, str]]:
+    """(colour, text) of every st.badge in ``where`` (the main area by default)."""
+    area = at.main if where is None else where
+    return [(m.group(1), m.group(2)) for m in (BADGE.match(md.value) for md in area.markdown) if m]
+
+
+def end_of(options, end: str):
+    return options[{"low": 0, "mid": len(options) // 2, "high": len(options) - 1}[end]]
+
+
+def sidebar_button(at: AppTest, text_key: str):
+    (button,) = [b for b in at.sidebar.button if b.label == t(text_key, "en")]
+    return button
+
+
+def start_of(at: AppTest) -> tuple[float, float]:
+    return at.number_input(key="start_x").value, at.number_input(key="start_y").value
+
+
+# ---------------------------------------------------------------------------------------- the page
+
+def test_default_page():
+    at = fresh()
+    assert_clean(at)
+    assert at.title[0].value == t("app.title", "en")
+    assert at.selectbox(key="surface").value == "rosenbrock"
+    assert at.slider(key="steps").value == 500
+    assert start_of(at) == get_surface("rosenbrock").start
+    assert at.multiselect(key="slots").value == list(controls.DEFAULT_SLOTS)
+    assert [text for _, text in badges(at)] == ["SGD: running", "Momentum: running", "RMSprop: running",
+                                                "Adam: running"]
+    spec = race_spec(at)
+    assert spec["data"][0]["type"] == "contour"
+    assert spec["data"][1]["name"] == "pick"
+    assert list(path_traces(spec)) == ["SGD", "Momentum", "RMSprop", "Adam"]
+    assert len(spec["frames"]) == 81
+    assert spec["layout"]["sliders"][0]["active"] == 80  # the finished race is shown first
+    assert [b["label"] for b in spec["layout"]["updatemenus"][0]["buttons"]][:2] == ["▶ Play", "❚❚ Pause"]
+
+
+def test_no_optimizer_shows_info():
+    at = fresh()
+    at.multiselect(key="slots").set_value([]).run()
+    assert_clean(at)
+    assert [i.value for i in at.info] == [t("app.no_optimizer", "en")]
+    assert not at.get("plotly_chart")
+
+
+# ---------------------------------------------------------------------------------------- every widget, ends and middle
+
+@pytest.mark.parametrize("surface", list(SURFACES))
+def test_surface_change_resets_start(surface):
+    at = fresh()
+    if surface == "rosenbrock":  # the default: go away and come back, so the change fires
+        at.selectbox(key="surface").set_value("quadratic").run()
+    at.number_input(key="start_x").set_value(0.123)
+    at.number_input(key="start_y").set_value(-0.321).run()
+    assert start_of(at) == (0.123, -0.321)
+    at.selectbox(key="surface").set_value(surface).run()
+    assert_clean(at)
+    expected = tuple(round(v, 4) for v in get_surface(surface).start)
+    assert start_of(at) == pytest.approx(expected, abs=1e-9)
+    assert race_spec(at)["data"][0]["type"] == "contour"
+
+
+SURFACE_PARAMS = [(name, end) for name in SURFACES if PARAMETERS[name] for end in ENDS]
+
+
+@pytest.mark.parametrize("surface,end", SURFACE_PARAMS, ids=[f"{s}-{e}" for s, e in SURFACE_PARAMS])
+def test_surface_parameters(surface, end):
+    """All parameters of the surface at once: lowest, default (a middle notch), highest."""
+    at = fresh()
+    at.selectbox(key="surface").set_value(surface).run()
+    for p in PARAMETERS[surface]:
+        value = {"low": p.low, "mid": p.default, "high": p.high}[end]
+        widget = at.sidebar.get("select_slider" if p.log else "slider")
+        (w,) = [w for w in widget if w.key == f"sp.{surface}.{p.name}"]
+        w.set_value(value)
+    at.run()
+    assert_clean(at)
+    for p in PARAMETERS[surface]:
+        assert at.session_state[f"sp.{surface}.{p.name}"] == {"low": p.low, "mid": p.default, "high": p.high}[end]
+
+
+@pytest.mark.parametrize("end", ENDS)
+def test_start_inputs(end):
+    at = fresh()
+    x, y = at.number_input(key="start_x"), at.number_input(key="start_y")
+    value = {"low": x.min, "mid": 0.0, "high": x.max}[end]
+    x.set_value(value)
+    y.set_value({"low": y.min, "mid": 0.0, "high": y.max}[end]).run()
+    assert_clean(at)
+    assert start_of(at)[0] == value
+    assert len(badges(at)) == 4
+
+
+@pytest.mark.parametrize("end", ENDS)
+def test_steps(end):
+    at = fresh()
+    steps = at.slider(key="steps")
+    value = {"low": steps.min, "mid": 1000, "high": steps.max}[end]
+    steps.set_value(value).run()
+    assert_clean(at)
+    spec = race_spec(at)
+    assert int(spec["frames"][-1]["name"]) == value
+    assert len(spec["frames"]) == min(value, 80) + 1
+
+
+OPTIMIZER_CASES = [(name, end) for name in OPTIMIZERS for end in ENDS]
+
+
+@pytest.mark.parametrize("name,end", OPTIMIZER_CASES, ids=[f"{n}-{e}" for n, e in OPTIMIZER_CASES])
+def test_optimizer_controls(name, end):
+    """Each optimizer alone, all its sliders, convention and bias correction at one end; then the seed."""
+    at = fresh()
+    at.multiselect(key="slots").set_value([name]).run()
+    assert_clean(at)
+    sliders = [w for w in at.sidebar.select_slider if w.key.startswith(f"{name}.")]
+    expected = {f"{name}.{p}" for p in controls.hyperparameter_names(name)} | {f"{name}.noise"}
+    assert {w.key for w in sliders} == expected
+    for w in sliders:
+        ladder = controls.NOISE_CHOICES if w.key.endswith(".noise") else controls.LADDERS[w.key.split(".")[1]]
+        w.set_value(end_of(ladder, end))
+    at.selectbox(key=f"{name}.convention").set_value(end_of(CONVENTIONS, end))
+    if name in HAS_BIAS_CORRECTION:
+        at.checkbox(key=f"{name}.bias_correction").set_value(end != "low")
+    at.run()
+    assert_clean(at)
+    noisy = end_of(controls.NOISE_CHOICES, end) > 0
+    seeds = [w for w in at.sidebar.number_input if w.key == f"{name}.seed"]
+    assert len(seeds) == noisy
+    if noisy:
+        seed = seeds[0]
+        seed.set_value({"mid": 12345, "high": seed.max}[end]).run()
+        assert_clean(at)
+    ((_, text),) = badges(at)
+    assert text.startswith(DISPLAY_NAMES[name] + ": "), text
+    assert len(path_traces(race_spec(at))) == 1
+
+
+SCHEDULE_CASES = [(kind, end) for kind in ("step", "exp", "cosine") for end in ENDS]
+
+
+@pytest.mark.parametrize("kind,end", SCHEDULE_CASES, ids=[f"{k}-{e}" for k, e in SCHEDULE_CASES])
+def test_schedule_controls(kind, end):
+    """A schedule reveals its own inputs; each is set to an end or the middle, with the warm-up."""
+    at = fresh()
+    at.multiselect(key="slots").set_value(["sgd", "adam"]).run()
+    at.selectbox(key="adam.schedule").set_value(kind).run()
+    assert_clean(at)
+    shown = {w.key for w in [*at.sidebar.number_input, *at.sidebar.select_slider] if w.key.startswith("adam.")}
+    revealed = {"step": {"adam.every", "adam.factor"}, "exp": {"adam.gamma"}, "cosine": {"adam.period"}}[kind]
+    assert revealed | {"adam.warmup"} <= shown
+    assert not ({"adam.every", "adam.factor", "adam.gamma", "adam.period"} - revealed) & shown
+    for key in sorted(revealed | {"adam.warmup"}):
+        if key in ("adam.factor", "adam.gamma"):
+            choices = controls.FACTOR_CHOICES if key == "adam.factor" else controls.GAMMA_CHOICES
+            at.select_slider(key=key).set_value(end_of(choices, end))
+        else:
+            w = at.number_input(key=key)
+            w.set_value({"low": w.min, "mid": (w.min + w.max) // 2, "high": w.max}[end])
+    at.run()
+    assert_clean(at)
+    assert len(path_traces(race_spec(at))) == 2
+
+
+def test_constant_schedule_keeps_a_set_warmup_visible():
+    at = fresh()
+    at.selectbox(key="adam.schedule").set_value("cosine").run()
+    at.number_input(key="adam.warmup").set_value(50).run()
+    at.selectbox(key="adam.schedule").set_value("constant").run()
+    assert_clean(at)
+    assert at.number_input(key="adam.warmup").value == 50
+
+
+def test_all_nine_optimizers_together():
+    at = fresh()
+    at.multiselect(key="slots").set_value(list(OPTIMIZERS)).run()
+    assert_clean(at)
+    assert len(badges(at)) == 9
+    assert len(path_traces(race_spec(at))) == 9
+
+
+@pytest.mark.parametrize("view", ["side", "3d", "loss", "table"])
+def test_views(view):
+    at = fresh()
+    at.get("segmented_control")[0].set_value(view).run()
+    assert_clean(at)
+    if view == "3d":
+        at.radio(key="height").set_value("value").run()
+        assert_clean(at)
+    if view == "table":
+        assert not at.get("plotly_chart")
+    else:
+        (chart,) = at.get("plotly_chart")
+        assert chart.proto.id.endswith(f"chart_{view}")
+
+
+def test_buttons_random_default_tune_and_reset():
+    at = fresh()
+    default_lr = at.select_slider(key="adam.lr").value
+    (x0, x1), (y0, y1) = get_surface("rosenbrock").bounds
+    for _ in range(3):
+        sidebar_button(at, "app.random_start").click().run()
+        assert_clean(at)
+        x, y = start_of(at)
+        assert x0 <= x <= x1 and y0 <= y <= y1
+    sidebar_button(at, "app.default_start").click().run()
+    assert start_of(at) == get_surface("rosenbrock").start
+    at.select_slider(key="adam.lr").set_value(10.0).run()
+    sidebar_button(at, "app.tune_all").click().run()
+    assert_clean(at)
+    assert at.select_slider(key="adam.lr").value == default_lr
+    at.select_slider(key="adam.beta1").set_value(0.5)
+    at.selectbox(key="adam.schedule").set_value("exp").run()
+    at.button(key="adam.reset_button").click().run()
+    assert_clean(at)
+    assert at.select_slider(key="adam.beta1").value == 0.9
+    assert at.selectbox(key="adam.schedule").value == "constant"
+    assert at.select_slider(key="adam.lr").value == default_lr
+
+
+# ---------------------------------------------------------------------------------------- what the chart shows
+
+def test_changing_adam_lr_changes_only_adam_path():
+    at = fresh()
+    before = race_spec(at)
+    lr = at.select_slider(key="adam.lr").value
+    other = controls.LR_CHOICES[controls.LR_CHOICES.index(lr) - 5]
+    at.select_slider(key="adam.lr").set_value(other).run()
+    assert_clean(at)
+    after = race_spec(at)
+    assert path_of(before, "Adam").shape != path_of(after, "Adam").shape or not np.array_equal(
+        path_of(before, "Adam"), path_of(after, "Adam"))
+    for label in ("SGD", "Momentum", "RMSprop"):
+        np.testing.assert_array_equal(path_of(before, label), path_of(after, label))
+
+
+def test_duplicate_gets_its_own_label_and_path():
+    at = fresh()
+    at.button(key="adam.duplicate_button").click().run()
+    assert_clean(at)
+    assert at.multiselect(key="slots").value == list(controls.DEFAULT_SLOTS) + ["adam~2"]
+    spec = race_spec(at)
+    assert list(path_traces(spec)) == ["SGD", "Momentum", "RMSprop", "Adam", "Adam (2)"]
+    np.testing.assert_array_equal(path_of(spec, "Adam"), path_of(spec, "Adam (2)"))  # same settings copied
+    assert at.select_slider(key="adam~2.lr").value == at.select_slider(key="adam.lr").value
+    lr = at.select_slider(key="adam~2.lr").value
+    at.select_slider(key="adam~2.lr").set_value(controls.LR_CHOICES[controls.LR_CHOICES.index(lr) - 5]).run()
+    assert_clean(at)
+    after = race_spec(at)
+    np.testing.assert_array_equal(path_of(spec, "Adam"), path_of(after, "Adam"))
+    assert not np.array_equal(path_of(spec, "Adam (2)")[:50], path_of(after, "Adam (2)")[:50])
+    assert [text for _, text in badges(at)][-2:] == ["Adam: running", "Adam (2): running"]
+
+
+def test_divergence_is_flagged_and_drawn_finite():
+    at = fresh()
+    at.select_slider(key="sgd.lr").set_value(10.0).run()
+    assert_clean(at)  # includes: every drawn coordinate, in data and frames, is finite
+    colour, text = badges(at)[0]
+    assert colour == "red" and re.fullmatch(r"SGD: diverged at step \d+", text), text
+    (sidebar_badge,) = [b for b in badges(at, at.sidebar) if b[0] == "red"]
+    assert sidebar_badge[1] == text.removeprefix("SGD: ")
+    spec = race_spec(at)
+    assert f"SGD · {text.removeprefix('SGD: ')}" in path_traces(spec)
+    assert np.isfinite(path_of(spec, "SGD")).all()
+
+
+def test_results_view_has_one_row_per_optimizer():
+    at = fresh()
+    at.get("segmented_control")[0].set_value("table").run()
+    assert_clean(at)
+    (table,) = at.dataframe
+    frame = table.value
+    assert len(frame) == 4
+    assert list(frame[t("table.label", "en")]) == ["SGD", "Momentum", "RMSprop", "Adam"]
+    for tol in (controls.TOLERANCE_CHOICES[0], controls.TOLERANCE_CHOICES[-1]):
+        at.select_slider(key="tolerance").set_value(tol).run()
+        assert_clean(at)
+        assert len(at.dataframe[0].value) == 4
+
+
+def test_chinese():
+    at = fresh()
+    at.radio(key="lang").set_value("zh").run()
+    assert_clean(at)
+    assert at.title[0].value == t("app.title", "zh")
+    assert at.selectbox(key="surface").label == t("app.surface", "zh")
+    assert at.select_slider(key="adam.lr").label == t("opt.lr", "zh")
+    assert [text for _, text in badges(at)][0] == "SGD: " + t("status.running", "zh")
+    spec = race_spec(at)
+    assert spec["layout"]["updatemenus"][0]["buttons"][0]["label"] == "▶ " + t("plot.play", "zh")
+    at.get("segmented_control")[0].set_value("table").run()
+    assert_clean(at)
+    assert t("table.label", "zh") in at.dataframe[0].value.columns
+
+
+def test_map_click_moves_start():
+    """A selected point of the pick grid (curve 1) becomes the start, once per click."""
+    at = fresh()
+    before = race_spec(at)
+    at.session_state["race_chart"] = {"selection": {"points": [{"curve_number": 1, "point_index": 0, "x": 0.5,
+                                                                "y": -0.25}],
+                                                    "point_indices": [0], "box": [], "lasso": []}}
+    at.run()
+    assert_clean(at)
+    assert start_of(at) == (0.5, -0.25)
+    assert path_of(race_spec(at), "Adam")[0].tolist() == [0.5, -0.25]
+    assert path_of(before, "Adam")[0].tolist() == list(get_surface("rosenbrock").start)
+    # The same selection on later reruns does not pull the start back after the user edits it.
+    at.number_input(key="start_x").set_value(1.0).run()
+    assert start_of(at) == (1.0, -0.25)
+
+
+def test_map_click_on_a_path_is_ignored():
+    at = fresh()
+    at.session_state["race_chart"] = {"selection": {"points": [{"curve_number": 9, "point_index": 3, "x": 0.5,
+                                                                "y": -0.25}],
+                                                    "point_indices": [3], "box": [], "lasso": []}}
+    at.run()
+    assert_clean(at)
+    assert start_of(at) == get_surface("rosenbrock").start
