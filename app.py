@@ -11,16 +11,22 @@ import streamlit as st
 
 from optviz import controls
 from optviz.i18n import LANGUAGES, status_text, t
+from optviz.ewa import temperatures
+from optviz.explain import explain_step
+from optviz.lessons import LESSONS, get_lesson, schedule_controls, slots
+from optviz.plots_classroom import ewa_figure, regression_figure
+from optviz.regression import batch_gradient, run_regression
 from optviz.optimizers import CONVENTIONS, DISPLAY_NAMES, HAS_BIAS_CORRECTION
 from optviz.plots import (PICK_TRACE, ReadyFigure, effective_lr_figure, loss_figure, race_figure,
                           side_by_side_figure, surface_3d_figure)
 from optviz.race import OptimizerConfig, RaceConfig, run_race, unique_labels, validate
 from optviz.tuning import classroom_learning_rate
-from surfaces import PARAMETERS, SURFACES, get_surface
+from surfaces import CUSTOM, PARAMETERS, SURFACES, ExpressionError
 
-VIEWS = ("race", "side", "3d", "loss", "inside", "table")
+VIEWS = ("race", "side", "3d", "loss", "inside", "table", "ewa", "regression")
 DEFAULT_SURFACE = "rosenbrock"
 DEFAULT_STEPS = 500
+DEFAULT_EXPRESSION = "x**2 + 3*sin(y) - 0.5*x*y"
 BADGE_COLORS = {"running": "blue", "converged": "green", "diverged": "red"}
 PLOT_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 
@@ -49,10 +55,24 @@ def figure_spec(config: RaceConfig, view: str, lang: str, height: str = "log", a
     return surface_3d_figure(traj, lang=lang, height=height).to_dict()
 
 
+@st.cache_data(max_entries=32, show_spinner=False)
+def ewa_spec(days: int, seed: int, betas: tuple, corrected: bool, lang: str) -> dict:
+    return ewa_figure(temperatures(days, seed), list(betas), corrected, lang).to_dict()
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def cached_regression(optimizers: tuple, steps: int, n: int, seed: int, batch: int, batch_seed: int):
+    return run_regression(optimizers, steps, n, seed, batch, batch_seed)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def cached_surface(where: RaceConfig):
+    return where.build_surface()
+
+
 @st.cache_data(max_entries=512, show_spinner=False)
-def tuned_lr(surface: str, surface_params: tuple, start: tuple, steps: int, name: str) -> float:
-    return controls.snap("lr", classroom_learning_rate(get_surface(surface, **dict(surface_params)), name, start,
-                                                      steps))
+def tuned_lr(where: RaceConfig, start: tuple, steps: int, name: str) -> float:
+    return controls.snap("lr", classroom_learning_rate(cached_surface(where), name, start, steps))
 
 
 # ---------------------------------------------------------------------------------------- state
@@ -63,7 +83,34 @@ def lang() -> str:
 
 def surface_params() -> tuple[tuple[str, float], ...]:
     name = ss.surface
-    return tuple((p.name, float(ss.get(f"sp.{name}.{p.name}", p.default))) for p in PARAMETERS[name])
+    return tuple((p.name, float(ss.get(f"sp.{name}.{p.name}", p.default))) for p in PARAMETERS.get(name, ()))
+
+
+def custom_bounds() -> tuple[tuple[float, float], tuple[float, float]]:
+    return (float(ss.custom_x0), float(ss.custom_x1)), (float(ss.custom_y0), float(ss.custom_y1))
+
+
+def surface_choice() -> RaceConfig:
+    """Which surface, as the part of a RaceConfig that names it (hashable, so it keys caches).
+
+    A typed expression that does not parse is reported once and the last good one is used.
+    """
+    if ss.surface != CUSTOM:
+        return RaceConfig(surface=ss.surface, surface_params=surface_params())
+    where = RaceConfig(surface=CUSTOM, expression=ss.custom_expr, bounds=custom_bounds())
+    try:
+        cached_surface(where)
+        ss.custom_good = (where.expression, where.bounds)
+        ss.custom_problem = None
+    except ValueError as error:
+        ss.custom_problem = error
+        expression, bounds = ss.get("custom_good") or (DEFAULT_EXPRESSION, ((-3.0, 3.0), (-3.0, 3.0)))
+        where = RaceConfig(surface=CUSTOM, expression=expression, bounds=bounds)
+    return where
+
+
+def current_surface():
+    return cached_surface(surface_choice())
 
 
 def current_start() -> tuple[float, float]:
@@ -75,7 +122,7 @@ def set_start(point) -> None:
 
 
 def lr_for(slot: str) -> float:
-    return tuned_lr(ss.surface, surface_params(), current_start(), int(ss.steps), controls.optimizer_of(slot))
+    return tuned_lr(surface_choice(), current_start(), int(ss.steps), controls.optimizer_of(slot))
 
 
 def ensure_slot(slot: str) -> None:
@@ -96,8 +143,13 @@ def init_state() -> None:
     ss.setdefault("view", "race")
     ss.setdefault("slot_ids", controls.base_slots())
     ss.setdefault("slots", list(controls.DEFAULT_SLOTS))
+    ss.setdefault("lesson", "")
+    ss.setdefault("lesson_labels", {})
+    ss.setdefault("custom_expr", DEFAULT_EXPRESSION)
+    for key, value in (("custom_x0", -3.0), ("custom_x1", 3.0), ("custom_y0", -3.0), ("custom_y1", 3.0)):
+        ss.setdefault(key, value)
     if "start_x" not in ss:
-        set_start(get_surface(ss.surface, **dict(surface_params())).start)
+        set_start(current_surface().start)
 
 
 def apply_map_pick() -> None:
@@ -118,8 +170,42 @@ def apply_map_pick() -> None:
 # ---------------------------------------------------------------------------------------- callbacks
 
 def on_surface_change() -> None:
-    set_start(get_surface(ss.surface, **dict(surface_params())).start)
+    set_start(current_surface().start)
+    ss.lesson_labels = {}
     retune()
+
+
+def load_lesson() -> None:
+    """Move every control to the lesson's setting; nothing else is touched."""
+    ss.lesson_labels = {}
+    if not ss.lesson:
+        return
+    lesson = get_lesson(ss.lesson)
+    config = lesson.race_config(lang())
+    ss.surface = config.surface
+    for key, value in config.surface_params:
+        ss[f"sp.{config.surface}.{key}"] = value
+    set_start(config.start)
+    ss.steps = config.steps
+    pairs = slots(config)
+    for slot, opt in pairs:
+        for key in [k for k in ss.keys() if isinstance(k, str) and k.startswith(f"{slot}.")]:
+            del ss[key]
+        for key, value in opt.hyperparams:
+            ss[f"{slot}.{key}"] = value
+        ss[f"{slot}.convention"], ss[f"{slot}.bias_correction"] = opt.convention, opt.bias_correction
+        ss[f"{slot}.noise"], ss[f"{slot}.seed"] = opt.noise, opt.seed
+        for key, value in schedule_controls(opt.schedule).items():
+            ss[f"{slot}.{'schedule' if key == 'kind' else key}"] = value
+        ensure_slot(slot)
+    ss.slot_ids = list(dict.fromkeys(ss.slot_ids + [slot for slot, _ in pairs]))
+    ss.slots = [slot for slot, _ in pairs]
+    ss.lesson_labels = {slot: opt.label for slot, opt in pairs}
+    ss.view = lesson.view
+
+
+def on_slots_change() -> None:
+    ss.lesson_labels = {}
 
 
 def retune() -> None:
@@ -128,13 +214,13 @@ def retune() -> None:
 
 
 def random_start() -> None:
-    (x0, x1), (y0, y1) = get_surface(ss.surface, **dict(surface_params())).bounds
+    (x0, x1), (y0, y1) = current_surface().bounds
     rng = np.random.default_rng()
     set_start((rng.uniform(x0, x1), rng.uniform(y0, y1)))
 
 
 def default_start() -> None:
-    set_start(get_surface(ss.surface, **dict(surface_params())).start)
+    set_start(current_surface().start)
 
 
 def reset_slot(slot: str) -> None:
@@ -155,11 +241,14 @@ def duplicate(slot: str) -> None:
 
 def surface_controls() -> None:
     L = lang()
-    st.selectbox(t("app.surface", L), list(SURFACES), key="surface", on_change=on_surface_change)
-    surface = get_surface(ss.surface, **dict(surface_params()))
+    st.selectbox(t("app.surface", L), [*SURFACES, CUSTOM], key="surface", on_change=on_surface_change,
+                 format_func=lambda name: t("app.custom_surface", L) if name == CUSTOM else name)
+    if ss.surface == CUSTOM:
+        custom_controls()
+    surface = current_surface()
     st.caption(surface.description[L])
     st.latex(surface.formula)
-    for p in PARAMETERS[ss.surface]:
+    for p in PARAMETERS.get(ss.surface, ()):
         key = f"sp.{ss.surface}.{p.name}"
         ss.setdefault(key, p.default)
         if p.log:
@@ -169,9 +258,28 @@ def surface_controls() -> None:
             st.slider(p.name, float(p.low), float(p.high), key=key, help=p.help or None)
 
 
+def custom_controls() -> None:
+    L = lang()
+    st.text_input(t("app.expression", L), key="custom_expr", max_chars=300, help=t("app.expression_help", L),
+                  on_change=on_surface_change)
+    left, right = st.columns(2)
+    left.number_input("x min", -1000.0, 1000.0, key="custom_x0", on_change=on_surface_change)
+    right.number_input("x max", -1000.0, 1000.0, key="custom_x1", on_change=on_surface_change)
+    left.number_input("y min", -1000.0, 1000.0, key="custom_y0", on_change=on_surface_change)
+    right.number_input("y max", -1000.0, 1000.0, key="custom_y1", on_change=on_surface_change)
+    surface_choice()
+    problem = ss.get("custom_problem")
+    if problem is not None:
+        message = t("app.expression_error", L, message=problem)
+        position = getattr(problem, "position", None)
+        if isinstance(position, int) and isinstance(ss.custom_expr, str):
+            message += f"\n\n```\n{ss.custom_expr}\n{' ' * position}^\n```"
+        st.error(message)
+
+
 def start_controls() -> None:
     L = lang()
-    surface = get_surface(ss.surface, **dict(surface_params()))
+    surface = current_surface()
     limit = 10.0 * float(np.max(np.abs(surface.bounds)))
     st.markdown(f"**{t('app.start', L)}**")
     left, right = st.columns(2)
@@ -234,7 +342,7 @@ def optimizer_config(slot: str) -> OptimizerConfig:
                                       gamma=ss[f"{slot}.gamma"], period=ss[f"{slot}.period"],
                                       warmup=ss[f"{slot}.warmup"])
     return OptimizerConfig(
-        name=controls.optimizer_of(slot), label=slot_label(slot),
+        name=controls.optimizer_of(slot), label=ss.get("lesson_labels", {}).get(slot) or slot_label(slot),
         hyperparams=tuple((p, float(ss[f"{slot}.{p}"])) for p in controls.hyperparameter_names(slot)),
         convention=ss[f"{slot}.convention"], bias_correction=bool(ss[f"{slot}.bias_correction"]),
         schedule=schedule, noise=float(ss[f"{slot}.noise"]), seed=int(ss[f"{slot}.seed"]))
@@ -246,14 +354,19 @@ def sidebar() -> tuple[RaceConfig, list]:
         st.radio(t("app.language", L), list(LANGUAGES), key="lang", horizontal=True,
                  format_func=LANGUAGES.__getitem__)
         L = lang()
+        st.selectbox(t("app.lesson", L), [""] + [lesson.id for lesson in LESSONS], key="lesson",
+                     on_change=load_lesson,
+                     format_func=lambda i: get_lesson(i).title[L] if i else t("app.lesson_none", L))
         surface_controls()
         start_controls()
         st.multiselect(t("app.optimizers", L), ss.slot_ids, key="slots", format_func=slot_label,
-                       help=t("app.optimizers_help", L))
+                       help=t("app.optimizers_help", L), on_change=on_slots_change)
         st.button(t("app.tune_all", L), on_click=retune, help=t("app.tune_help", L), width="stretch")
         badges = [optimizer_controls(slot, slot_label(slot)) for slot in ss.slots]
-    config = RaceConfig(surface=ss.surface, surface_params=surface_params(), start=current_start(),
-                        steps=int(ss.steps), optimizers=tuple(optimizer_config(slot) for slot in ss.slots))
+    where = surface_choice()
+    config = RaceConfig(surface=where.surface, surface_params=where.surface_params, expression=where.expression,
+                        bounds=where.bounds, start=current_start(), steps=int(ss.steps),
+                        optimizers=tuple(optimizer_config(slot) for slot in ss.slots))
     return config, badges
 
 
@@ -287,6 +400,18 @@ def results_table(traj) -> None:
                        file_name=f"optviz-{traj.surface.name}.csv", mime="text/csv")
 
 
+def lesson_card() -> None:
+    if not ss.get("lesson"):
+        return
+    L = lang()
+    lesson = get_lesson(ss.lesson)
+    with st.container(border=True):
+        st.markdown(f"**{lesson.title[L]}** — {lesson.explanation[L]}")
+        left, right = st.columns(2)
+        left.markdown(f"**{t('lesson.question', L)}:** {lesson.question[L]}")
+        right.markdown(f"**{t('lesson.look_for', L)}:** {lesson.look_for[L]}")
+
+
 def inside_view(config: RaceConfig, traj) -> None:
     L = lang()
     spec = figure_spec(config, "inside", L)
@@ -294,6 +419,57 @@ def inside_view(config: RaceConfig, traj) -> None:
         st.plotly_chart(ReadyFigure(spec), key="chart_inside", config=PLOT_CONFIG, width="stretch")
     else:
         st.info(t("plot.no_effective_lr", L))
+    explain_panel(config, traj)
+
+
+def explain_panel(config: RaceConfig, traj, data=None, batch: int | None = None, batch_seed: int = 0) -> None:
+    """Pick a contestant and a step; show its update rule with that step's numbers in it."""
+    L = lang()
+    left, right = st.columns([1, 2])
+    run = left.selectbox(t("explain.pick_run", L), range(traj.runs), format_func=lambda r: traj.labels[r],
+                         key="explain_run")
+    step = right.slider(t("explain.pick_step", L), 1, traj.steps, min(traj.steps, 1), key="explain_step")
+    run, step = min(run, traj.runs - 1), min(step, traj.steps)
+    gradient = None
+    if data is not None and batch is not None and batch < data.x.size:
+        gradient = batch_gradient(data, traj.positions[step - 1, run], batch, batch_seed, step)
+    explanation = explain_step(config.optimizers[run], traj, run, step, lang=L, gradient=gradient)
+    st.markdown(f"**{t('explain.title', L, step=step)}**")
+    st.caption(t("explain.rule", L, optimizer=traj.labels[run], convention=explanation.convention))
+    st.latex(explanation.formula_latex)
+    st.caption(t("explain.numbers", L, step=step))
+    for line in explanation.substituted_latex:
+        st.latex(line)
+    for note in explanation.notes:
+        st.caption(note)
+
+
+def ewa_view() -> None:
+    L = lang()
+    left, middle, right = st.columns(3)
+    days = left.slider(t("ewa.days", L), 10, 365, 30, key="ewa_days")
+    seed = middle.number_input(t("ewa.seed", L), 0, 10_000, 0, key="ewa_seed")
+    corrected = right.checkbox(t("ewa.show_correction", L), True, key="ewa_corrected")
+    betas = st.multiselect(t("ewa.betas", L), [0.5, 0.8, 0.9, 0.95, 0.98], [0.9, 0.98], key="ewa_betas")
+    st.caption(t("ewa.caption", L))
+    st.plotly_chart(ReadyFigure(ewa_spec(int(days), int(seed), tuple(sorted(betas)), corrected, L)),
+                    key="chart_ewa", config=PLOT_CONFIG, width="stretch")
+
+
+def regression_view(config: RaceConfig) -> None:
+    L = lang()
+    st.caption(t("regression.caption", L))
+    cols = st.columns(4)
+    n = cols[0].slider(t("regression.points", L), 10, 500, 100, step=10, key="reg_n")
+    seed = cols[1].number_input(t("regression.seed", L), 0, 10_000, 0, key="reg_seed")
+    batch = cols[2].slider(t("regression.batch", L), 1, int(n), int(n), key="reg_batch")
+    batch_seed = cols[3].number_input(t("regression.batch_seed", L), 0, 10_000, 0, key="reg_batch_seed")
+    batch = min(int(batch), int(n))
+    traj, data = cached_regression(config.optimizers, config.steps, int(n), int(seed), batch, int(batch_seed))
+    step = st.slider(t("regression.step", L), 0, traj.steps, traj.steps, key="reg_step")
+    st.plotly_chart(regression_figure(traj, data, min(step, traj.steps), L), key="chart_regression",
+                    config=PLOT_CONFIG, width="stretch")
+    explain_panel(config, traj, data, batch, int(batch_seed))
 
 
 def main() -> None:
@@ -312,6 +488,7 @@ def main() -> None:
         st.error(t("app.error", L, message=error))
         return
     traj = cached_race(config)
+    lesson_card()
     status_badges(traj, badge_spots)
     view = st.segmented_control("view", VIEWS, key="view", format_func=lambda v: t(f"view.{v}", L),
                                 label_visibility="collapsed") or "race"
@@ -323,6 +500,10 @@ def main() -> None:
                         on_select="rerun", selection_mode="points", config=PLOT_CONFIG, width="stretch")
     elif view == "inside":
         inside_view(config, traj)
+    elif view == "ewa":
+        ewa_view()
+    elif view == "regression":
+        regression_view(config)
     elif view == "3d":
         height = st.radio(t("view.height", L), ["log", "value"], key="height", horizontal=True,
                           format_func=lambda h: t(f"view.height.{h}", L))

@@ -1,11 +1,15 @@
-"""The command line: ``optviz run`` prints one trajectory, ``optviz list`` what there is to run.
+"""The command line: ``optviz run`` prints one trajectory, ``optviz sweep`` a hyperparameter grid,
+``optviz basins`` where a grid of starts ends, ``optviz list`` what there is to run.
 
     python -m optviz run --surface rosenbrock --optimizer adam --lr 0.01 --steps 500 > adam.csv
     python -m optviz run --surface ravine --surface-param condition=50 --optimizer momentum --format json
+    python -m optviz sweep --surface quadratic --optimizer momentum --x lr:1e-3:3:60:log --y beta:0:0.99:50
+    python -m optviz basins --surface himmelblau --optimizer sgd --lr 0.002 --n 41 --steps 1000
     python -m optviz list --format json
 
-Stdout carries only the data (CSV with ``step,x,y,loss,grad_x,grad_y,<internals>`` columns, or
-JSON); the run's status goes to stderr as one ``# surface · optimizer · status`` line. The
+Stdout carries only the data (CSV with ``step,x,y,loss,grad_x,grad_y,<internals>`` columns for
+``run``, ``<x>,<y>,final_loss,steps_to_tol,status`` for ``sweep``, or JSON); the status goes to
+stderr as one ``# surface · optimizer · status`` line (a count per status for a grid). The
 hyperparameter flags are built from ``HYPERPARAMETERS`` and the surface parameters come from
 ``surfaces.PARAMETERS``, so a new optimizer or surface needs no change here. A bad command line
 ends with status 2 and one stderr line naming the flag and what it allows::
@@ -28,6 +32,7 @@ from optviz.optimizers import (CONVENTIONS, DISPLAY_NAMES, HAS_BIAS_CORRECTION, 
                                Optimizer, make_optimizer)
 from optviz.schedules import parse as parse_schedule
 from optviz.simulate import simulate
+from optviz.sweep import GRID_POINTS, STATUSES, Axis, BasinResult, SweepResult, basin_map, parse_axis, sweep
 from optviz.trajectory import Trajectory
 from surfaces import PARAMETERS, SURFACES, get_surface
 from surfaces.base import Parameter, Surface
@@ -37,6 +42,11 @@ STEPS = (1, 100_000)  # allowed --steps, inclusive
 DEFAULT_STEPS = 100
 SEEDS = (0, 2**32 - 1)  # allowed --seed, inclusive
 TOL = Parameter("tol", 1e-8, 0.0, 1.0, help="stop once the gradient and the step are both this small; 0 never stops")
+TOLERANCE = Parameter("tolerance", 1e-6, 0.0, 1e6, help="steps_to_tol counts the steps until loss − f_min is this small")
+DEFAULT_SWEEP_STEPS = 200
+DEFAULT_BASIN_STEPS = 500
+DEFAULT_BASIN_N = 41
+RUN_STEPS = 10**9  # most cells × steps (or starts × steps) one grid command may ask for
 
 
 class UsageError(Exception):
@@ -76,6 +86,14 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_run(commands.add_parser("run", allow_abbrev=False, help="print one trajectory as CSV or JSON",
                                  description="Run one optimizer on one surface and print its trajectory."))
+    _add_sweep(commands.add_parser("sweep", allow_abbrev=False,
+                                   help="print the final loss of every cell of a 2-D hyperparameter grid",
+                                   description="Run one optimizer once per cell of a grid of two of its "
+                                               "hyperparameters, all cells at once, and print one row per cell."))
+    _add_basins(commands.add_parser("basins", allow_abbrev=False,
+                                    help="print which minimum each start of an n x n grid ends at",
+                                    description="Run one optimizer from every point of an n x n grid over the "
+                                                "plot and print where each run ended."))
     listing = commands.add_parser("list", allow_abbrev=False, help="print the surfaces and optimizers",
                                   description="Print the surfaces and optimizers with their parameters.")
     listing.add_argument("--format", choices=("text", "json"), default="text", help="text (default) or json")
@@ -83,15 +101,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_run(run: argparse.ArgumentParser) -> None:
-    run.set_defaults(handler=run_command)
-    run.add_argument("--surface", required=True, choices=list(SURFACES), metavar="NAME",
-                     help=f"one of: {', '.join(SURFACES)}")
-    run.add_argument("--optimizer", required=True, choices=list(OPTIMIZERS), metavar="NAME",
-                     help=f"one of: {', '.join(OPTIMIZERS)}")
+def _add_target(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--surface", required=True, choices=list(SURFACES), metavar="NAME",
+                         help=f"one of: {', '.join(SURFACES)}")
+    command.add_argument("--optimizer", required=True, choices=list(OPTIMIZERS), metavar="NAME",
+                         help=f"one of: {', '.join(OPTIMIZERS)}")
 
-    hyper = run.add_argument_group("hyperparameters", "each optimizer takes only its own; `optviz list` shows "
-                                   "their ranges and defaults")
+
+def _add_hyperparameters(command: argparse.ArgumentParser, what: str = "each optimizer takes only its own; "
+                         "`optviz list` shows their ranges and defaults") -> None:
+    hyper = command.add_argument_group("hyperparameters", what)
     for name, spec in _hyperparameters().items():
         hyper.add_argument(_flag(name), dest=name, metavar="F", help=f"{spec.help} ({', '.join(_takers(name))})")
     hyper.add_argument("--convention", choices=CONVENTIONS, default="pytorch",
@@ -104,15 +123,58 @@ def _add_run(run: argparse.ArgumentParser) -> None:
     hyper.add_argument("--noise", metavar="F", help=f"{NOISE.help}, in {NOISE.range_text} (default 0)")
     hyper.add_argument("--seed", metavar="N", default="0", help="seed of the gradient noise (default 0)")
 
-    where = run.add_argument_group("run")
-    where.add_argument("--steps", metavar="N", default=str(DEFAULT_STEPS),
-                       help=f"number of updates, in [{STEPS[0]}, {STEPS[1]}] (default {DEFAULT_STEPS})")
-    where.add_argument("--start", nargs=2, metavar=("X", "Y"), help="start point (default: the surface's)")
+
+def _add_where(command: argparse.ArgumentParser, default_steps: int, start: bool = True) -> argparse._ArgumentGroup:
+    where = command.add_argument_group("run")
+    where.add_argument("--steps", metavar="N", default=str(default_steps),
+                       help=f"number of updates, in [{STEPS[0]}, {STEPS[1]}] (default {default_steps})")
+    if start:
+        where.add_argument("--start", nargs=2, metavar=("X", "Y"), help="start point (default: the surface's)")
     where.add_argument("--surface-param", nargs="+", action="extend", default=[], metavar="KEY=VALUE",
                        help="a surface parameter, e.g. condition=50 for ravine")
     where.add_argument("--tol", metavar="F", help=f"{TOL.help}, in {TOL.range_text} (default {TOL.default:g})")
+    return where
+
+
+def _add_run(run: argparse.ArgumentParser) -> None:
+    run.set_defaults(handler=run_command)
+    _add_target(run)
+    _add_hyperparameters(run)
+    where = _add_where(run, DEFAULT_STEPS)
     where.add_argument("--format", choices=("csv", "json"), default="csv",
                        help="csv: a header, then one row per step from 0; json: the run's settings, status and rows")
+
+
+def _add_sweep(command: argparse.ArgumentParser) -> None:
+    command.set_defaults(handler=sweep_command)
+    _add_target(command)
+    grid = command.add_argument_group("grid", "NAME is one of the optimizer's hyperparameters; N in "
+                                      f"[{GRID_POINTS[0]}, {GRID_POINTS[1]}]; add :log for log spacing")
+    grid.add_argument("--x", required=True, metavar="NAME:LOW:HIGH:N[:log]",
+                      help="the first hyperparameter's grid, e.g. lr:1e-4:1:100:log")
+    grid.add_argument("--y", required=True, metavar="NAME:LOW:HIGH:N[:log]",
+                      help="the second hyperparameter's grid, e.g. beta:0.5:0.999:100")
+    _add_hyperparameters(command, "fixed for every cell; each optimizer takes only its own, and a swept one "
+                                  "cannot be fixed too")
+    where = _add_where(command, DEFAULT_SWEEP_STEPS)
+    where.add_argument("--tolerance", metavar="F", help=f"{TOLERANCE.help}, in {TOLERANCE.range_text} "
+                                                        f"(default {TOLERANCE.default:g})")
+    where.add_argument("--format", choices=("csv", "json"), default="csv",
+                       help="csv: a header <x>,<y>,final_loss,steps_to_tol,status, then one row per cell, "
+                            "x fastest; json: the settings, the best cell and the rows")
+
+
+def _add_basins(command: argparse.ArgumentParser) -> None:
+    command.set_defaults(handler=basins_command)
+    _add_target(command)
+    _add_hyperparameters(command)
+    where = _add_where(command, DEFAULT_BASIN_STEPS, start=False)
+    where.add_argument("--n", metavar="N", default=str(DEFAULT_BASIN_N),
+                       help=f"starts per side of the grid over the plot, in [{GRID_POINTS[0]}, {GRID_POINTS[1]}] "
+                            f"(default {DEFAULT_BASIN_N})")
+    where.add_argument("--format", choices=("csv", "json"), default="csv",
+                       help="csv: a header x,y,basin,status,final_x,final_y,final_loss, then one row per start; "
+                            "json: the settings, the minima, the counts and the rows")
 
 
 # ------------------------------------------------------------------------------------------ validation
@@ -149,14 +211,20 @@ def _surface(name: str, items: list[str]) -> Surface:
     return get_surface(name, **params)
 
 
-def _optimizer(args: argparse.Namespace) -> Optimizer:
-    """The chosen optimizer with the flags given; omitted hyperparameters take the registry's defaults."""
+def _settings(args: argparse.Namespace, swept: dict[str, str] | None = None) -> dict[str, Any]:
+    """``make_optimizer`` keywords from the flags; omitted hyperparameters are left to the registry's defaults.
+
+    ``swept`` maps hyperparameters that a grid flag sweeps to that flag: fixing one too is an error.
+    """
     specs = HYPERPARAMETERS[args.optimizer]
     own = {p.name for p in specs}
     for name in _hyperparameters():
         if getattr(args, name) is not None and name not in own:
             raise UsageError(f"{_flag(name)} does not apply to {args.optimizer}; it takes: "
                              f"{', '.join(_flag(p.name) for p in specs)}")
+    for name, flag in (swept or {}).items():
+        if getattr(args, name) is not None:
+            raise UsageError(f"{_flag(name)} is swept by {flag}; drop one of them")
     if args.no_bias_correction and args.optimizer not in HAS_BIAS_CORRECTION:
         raise UsageError(f"--no-bias-correction applies only to {', '.join(HAS_BIAS_CORRECTION)} "
                          f"(got {args.optimizer})")
@@ -164,8 +232,20 @@ def _optimizer(args: argparse.Namespace) -> Optimizer:
              if getattr(args, p.name) is not None}
     noise = 0.0 if args.noise is None else _number("--noise", NOISE, args.noise)
     seed = _whole("--seed", args.seed, *SEEDS)
-    return make_optimizer(args.optimizer, convention=args.convention, schedule=_schedule(args.schedule),
-                          noise=noise, seed=seed, bias_correction=not args.no_bias_correction, **given)
+    return dict(convention=args.convention, schedule=_schedule(args.schedule), noise=noise, seed=seed,
+                bias_correction=not args.no_bias_correction, **given)
+
+
+def _optimizer(args: argparse.Namespace) -> Optimizer:
+    """The chosen optimizer with the flags given; omitted hyperparameters take the registry's defaults."""
+    return make_optimizer(args.optimizer, **_settings(args))
+
+
+def _axis(flag: str, text: str, optimizer: str) -> Axis:
+    try:
+        return parse_axis(text, optimizer)
+    except ValueError as problem:
+        raise UsageError(f"{flag}: {problem}") from None
 
 
 def _schedule(text: str | None):
@@ -223,6 +303,100 @@ def run_command(args: argparse.Namespace) -> int:
 def _rows(trajectory: Trajectory) -> pd.DataFrame:
     """``step, x, y, loss, grad_x, grad_y`` and the optimizer's internals, one row per step of the one run."""
     return trajectory.to_frame().drop(columns=["run", "label", "optimizer"])
+
+
+def sweep_command(args: argparse.Namespace) -> int:
+    surface = _surface(args.surface, args.surface_param)
+    x = _axis("--x", args.x, args.optimizer)
+    y = _axis("--y", args.y, args.optimizer)
+    if x.name == y.name:
+        raise UsageError(f"--y: {y.name} is already swept by --x; choose another hyperparameter")
+    settings = _settings(args, swept={x.name: "--x", y.name: "--y"})
+    start = _start(args.start, surface)
+    steps = _whole("--steps", args.steps, *STEPS)
+    _budget("--steps", x.n * y.n, "cells", steps)
+    tolerance = TOLERANCE.default if args.tolerance is None else _number("--tolerance", TOLERANCE, args.tolerance)
+    tol = TOL.default if args.tol is None else _number("--tol", TOL, args.tol)
+
+    result = sweep(surface, args.optimizer, x, y, start, steps, tolerance, tol=tol, **settings)
+    rows = result.to_frame()
+    if args.format == "csv":
+        text = rows.to_csv(index=False)
+    else:
+        text = _json({
+            "surface": surface.name,
+            "surface_params": surface.params,
+            "optimizer": args.optimizer,
+            "x": _axis_entry(x),
+            "y": _axis_entry(y),
+            "fixed": {**{k: v for k, v in settings.items() if k != "schedule"}, "schedule": args.schedule},
+            "start": list(start),
+            "steps": steps,
+            "tolerance": tolerance,
+            "tol": tol,
+            "best": _best_entry(result),
+            "rows": rows.to_dict(orient="records"),
+        })
+    print(f"# {surface.name} · {args.optimizer} · {x.n} × {y.n} cells: {_counts(result.status)}", file=sys.stderr)
+    return _emit(text)
+
+
+def basins_command(args: argparse.Namespace) -> int:
+    surface = _surface(args.surface, args.surface_param)
+    optimizer = _optimizer(args)
+    n = _whole("--n", args.n, *GRID_POINTS)
+    steps = _whole("--steps", args.steps, *STEPS)
+    _budget("--steps", n * n, "starts", steps)
+    tol = TOL.default if args.tol is None else _number("--tol", TOL, args.tol)
+
+    basins = basin_map(surface, optimizer, n, steps, tol=tol)
+    rows = basins.to_frame()
+    if args.format == "csv":
+        text = rows.to_csv(index=False)
+    else:
+        text = _json({
+            "surface": surface.name,
+            "surface_params": surface.params,
+            "optimizer": optimizer.name,
+            "hyperparameters": {**optimizer.hyperparams, "schedule": args.schedule},
+            "n": n,
+            "steps": steps,
+            "tol": tol,
+            "minima": basins.minima.tolist(),
+            "settle_radius": basins.settle_radius,
+            "counts": {str(k): v for k, v in basins.counts().items()},
+            "rows": rows.to_dict(orient="records"),
+        })
+    counts = ", ".join(f"{v} at minimum {k}" for k, v in basins.counts().items() if k >= 0)
+    others = basins.counts()
+    print(f"# {surface.name} · {optimizer.name} · {n} × {n} starts: {counts}, {others[-1]} diverged, "
+          f"{others[-2]} not settled", file=sys.stderr)
+    return _emit(text)
+
+
+def _budget(flag: str, cells: int, what: str, steps: int) -> None:
+    if cells * steps > RUN_STEPS:
+        raise UsageError(f"{flag}: {cells} {what} × {steps} steps is more than {RUN_STEPS:.0e} run-steps; "
+                         f"use fewer steps or a smaller grid")
+
+
+def _axis_entry(axis: Axis) -> dict[str, Any]:
+    return {"name": axis.name, "low": axis.low, "high": axis.high, "n": axis.n, "log": axis.log,
+            "spec": axis.spec}
+
+
+def _best_entry(result: SweepResult) -> dict[str, Any] | None:
+    best = result.best()
+    if best is None:
+        return None
+    best.pop("index")
+    return best
+
+
+def _counts(status: np.ndarray) -> str:
+    """``"12 converged, 3 running, 5 diverged"`` for a grid of status codes."""
+    counts = np.bincount(status.ravel(), minlength=len(STATUSES))
+    return ", ".join(f"{counts[code]} {STATUSES[code]}" for code in (1, 0, 2))
 
 
 def list_command(args: argparse.Namespace) -> int:

@@ -64,20 +64,26 @@ def ewa(series, beta, bias_correction: bool = False) -> Array:
 
     ``series`` is ``(T,)``; ``beta`` a number (result ``(T,)``) or a ``(k,)`` array (result
     ``(k, T)``, one average per β). Element ``t-1`` of the result is $v_t$.
+
+    The corrected average is computed as $\hat v_t = \hat v_{t-1} + \frac{1-\beta}{1-\beta^t}(\theta_t - \hat v_{t-1})$,
+    which equals $v_t/(1-\beta^t)$ (divide the recursion by $1-\beta^t$) without dividing a
+    tiny $v_t$ by a tiny $1-\beta^t$.
     """
     theta = np.asarray(series, dtype=float)
     if theta.ndim != 1:
         raise ValueError(f"series must be 1-D (got shape {theta.shape})")
     b = _betas(beta)
-    col = b[..., None]  # () -> (1,), (k,) -> (k, 1)
     out = np.empty(b.shape + theta.shape)  # (T,) or (k, T)
-    v = np.zeros(b.shape)
-    for t in range(theta.size):
-        v = col[..., 0] * v + (1.0 - col[..., 0]) * theta[t]
-        out[..., t] = v
-    if bias_correction:
-        t = np.arange(1, theta.size + 1)
-        out = out / (1.0 - col**t)
+    v = np.zeros(b.shape)  # v_0 = 0; () or (k,)
+    for t in range(1, theta.size + 1):
+        if bias_correction:
+            # v_t/(1-β^t) as a running weighted mean: the gain (1-β)/(1-β^t) is exactly 1 at t = 1,
+            # so the first value is θ_1 and a constant series stays exactly constant.
+            gain = (1.0 - b) / (1.0 - b**t)
+            v = v + gain * (theta[t - 1] - v)
+        else:
+            v = b * v + (1.0 - b) * theta[t - 1]
+        out[..., t - 1] = v
     return out
 
 

@@ -39,6 +39,14 @@ CATALOG: dict[str, dict[str, str]] = {
     "app.title": {"en": "OptViz — optimizers racing on loss surfaces", "zh": "OptViz — 优化器在损失曲面上赛跑"},
     "app.language": {"en": "Language / 语言", "zh": "语言 / Language"},
     "app.surface": {"en": "Loss surface", "zh": "损失曲面"},
+    "app.custom_surface": {"en": "custom: type f(x, y)", "zh": "自定义：输入 f(x, y)"},
+    "app.expression": {"en": "f(x, y) =", "zh": "f(x, y) ="},
+    "app.expression_help": {"en": "Use x, y, numbers, + − * / ** (or ^), parentheses, pi, e and sin, cos, tan, exp, "
+                                  "log, sqrt, tanh, sinh, cosh, abs, arctan, sigmoid. Up to 300 characters.",
+                            "zh": "可使用 x、y、数字、+ − * / **（或 ^）、括号、pi、e 以及 sin、cos、tan、exp、log、sqrt、"
+                                  "tanh、sinh、cosh、abs、arctan、sigmoid。最多 300 个字符。"},
+    "app.expression_error": {"en": "This function cannot be used: {message}. The last valid one is still shown.",
+                             "zh": "无法使用此函数：{message}。仍显示上一个有效的函数。"},
     "app.start": {"en": "Start point", "zh": "起点"},
     "app.start_x": {"en": "start x", "zh": "起点 x"},
     "app.start_y": {"en": "start y", "zh": "起点 y"},
@@ -53,6 +61,10 @@ CATALOG: dict[str, dict[str, str]] = {
     "app.tune_all": {"en": "Tune every learning rate for this surface", "zh": "为此曲面调优所有学习率"},
     "app.tune_help": {"en": "Sets each lr to the best of 26 values from 1e-4 to 10 for this surface, start and step budget.",
                       "zh": "将每个学习率设为在此曲面、起点和步数下，1e-4 到 10 之间 26 个取值中的最佳值。"},
+    "app.lesson": {"en": "Lesson", "zh": "课程示例"},
+    "app.lesson_none": {"en": "— free play —", "zh": "— 自由探索 —"},
+    "lesson.question": {"en": "Question", "zh": "思考题"},
+    "lesson.look_for": {"en": "What to look for", "zh": "观察要点"},
     # app: optimizer controls
     "opt.lr": {"en": "learning rate η", "zh": "学习率 η"},
     "opt.beta": {"en": "β", "zh": "β"},
@@ -87,6 +99,27 @@ CATALOG: dict[str, dict[str, str]] = {
     "view.loss": {"en": "Loss", "zh": "损失曲线"},
     "view.table": {"en": "Results", "zh": "结果"},
     "view.inside": {"en": "Inside the optimizer", "zh": "优化器内部"},
+    "view.ewa": {"en": "EWA lab", "zh": "指数加权平均实验"},
+    "view.regression": {"en": "Regression lab", "zh": "线性回归实验"},
+    "ewa.days": {"en": "days", "zh": "天数"},
+    "ewa.seed": {"en": "weather seed", "zh": "天气随机种子"},
+    "ewa.betas": {"en": "β values", "zh": "β 取值"},
+    "ewa.show_correction": {"en": "compare with bias correction", "zh": "对比偏差修正"},
+    "ewa.caption": {"en": "v_t = β·v_(t−1) + (1−β)·θ_t averages over about 1/(1−β) days: a larger β is smoother "
+                          "but lags behind; starting from v_0 = 0 it begins too low, which dividing by 1 − β^t fixes.",
+                    "zh": "v_t = β·v_(t−1) + (1−β)·θ_t 大约是对最近 1/(1−β) 天的平均：β 越大曲线越平滑，但越滞后；"
+                          "由于从 v_0 = 0 开始，初期数值偏低，除以 1 − β^t 即可修正。"},
+    "regression.points": {"en": "data points", "zh": "数据点数"},
+    "regression.seed": {"en": "data seed", "zh": "数据随机种子"},
+    "regression.batch": {"en": "mini-batch size", "zh": "小批量大小"},
+    "regression.batch_seed": {"en": "batch seed", "zh": "批次随机种子"},
+    "regression.step": {"en": "show the fit at step", "zh": "显示第几步的拟合"},
+    "regression.caption": {"en": "y = 2x + 1 + noise, fitted by the optimizers and settings chosen in the sidebar. "
+                                 "A batch as large as the data gives the full gradient; smaller batches make it noisy.",
+                           "zh": "数据 y = 2x + 1 + 噪声，由侧边栏选定的优化器及其设置来拟合。"
+                                 "批量等于数据量时是完整梯度；批量越小，梯度越嘈杂。"},
+    "explain.pick_run": {"en": "optimizer to explain", "zh": "要解释的优化器"},
+    "explain.pick_step": {"en": "step", "zh": "步数"},
     "app.arrows": {"en": "Show arrows: −gradient, −velocity/first moment, step", "zh": "显示箭头：负梯度、负速度/一阶矩、步长"},
     "view.height": {"en": "height", "zh": "高度"},
     "view.height.log": {"en": "log scale", "zh": "对数"},
@@ -102,6 +135,64 @@ CATALOG: dict[str, dict[str, str]] = {
     "table.tolerance": {"en": "tolerance", "zh": "容差"},
     "app.download_csv": {"en": "Download trajectories (CSV)", "zh": "下载轨迹（CSV）"},
     "app.error": {"en": "Cannot run this setting: {message}", "zh": "无法运行此设置：{message}"},
+    # classroom: EWA lab, regression lab
+    "ewa.day": {"en": "day", "zh": "天数"},
+    "ewa.temperature": {"en": "temperature (°C)", "zh": "气温（°C）"},
+    "ewa.daily": {"en": "daily temperature", "zh": "每日气温"},
+    "ewa.average": {"en": "EWA, β = {beta}", "zh": "指数加权平均，β = {beta}"},
+    "ewa.corrected": {"en": "EWA, β = {beta}, bias-corrected", "zh": "指数加权平均，β = {beta}，偏差修正"},
+    "ewa.uncorrected": {"en": "EWA, β = {beta}, no correction", "zh": "指数加权平均，β = {beta}，未修正"},
+    "ewa.window": {"en": "≈ {days} days (β = {beta})", "zh": "≈ {days} 天（β = {beta}）"},
+    "regression.loss_map": {"en": "mean squared error over (w, b)", "zh": "参数 (w, b) 上的均方误差"},
+    "regression.data_title": {"en": "data and fitted lines at step {step}", "zh": "数据与第 {step} 步的拟合直线"},
+    "regression.data": {"en": "data", "zh": "数据点"},
+    "regression.true_line": {"en": "true line y = 2x + 1", "zh": "真实直线 y = 2x + 1"},
+    "regression.least_squares": {"en": "least squares", "zh": "最小二乘解"},
+    "regression.true_params": {"en": "true (w, b) = (2, 1)", "zh": "真实参数 (w, b) = (2, 1)"},
+    "regression.fit": {"en": "{label}: y = {w}x + {b}", "zh": "{label}：y = {w}x + {b}"},
+    "regression.mse": {"en": "MSE", "zh": "均方误差"},
+    # classroom: explain this step
+    "explain.title": {"en": "Explain step {step}", "zh": "解释第 {step} 步"},
+    "explain.rule": {"en": "Update rule ({optimizer}, {convention} convention)",
+                     "zh": "更新规则（{optimizer}，{convention} 约定）"},
+    "explain.numbers": {"en": "With the numbers of step {step}", "zh": "代入第 {step} 步的数值"},
+    "explain.inputs": {
+        "en": "The gradient is taken at the previous point θ{prev} = ({x}, {y}).",
+        "zh": "梯度在上一个点 θ{prev} = ({x}, {y}) 处计算。"},
+    "explain.memory": {"en": "The optimizer's memory ({names}) is the one left by step {step_prev}.",
+                       "zh": "优化器的记忆量（{names}）取自第 {step_prev} 步结束时的状态。"},
+    "explain.noisy": {
+        "en": "This run adds gradient noise: the g shown is the noisy gradient the optimizer actually used, "
+              "∇f + σξ, with ξ regenerated from seed {seed} and step {step}.",
+        "zh": "此运行加入了梯度噪声：所示的 g 是优化器实际使用的带噪声梯度 ∇f + σξ，"
+              "其中 ξ 由种子 {seed} 和步数 {step} 重新生成。"},
+    "explain.given_gradient": {
+        "en": "The g shown is the gradient the optimizer was given (for example a mini-batch gradient), "
+              "not the exact gradient of the surface.",
+        "zh": "所示的 g 是提供给优化器的梯度（例如小批量梯度），而不是曲面的精确梯度。"},
+    "explain.schedule": {"en": "Learning rate at this step: η·s({k}) from the schedule “{schedule}”.",
+                         "zh": "本步学习率：按调度“{schedule}”取 η·s({k})。"},
+    "explain.newton": {"en": "Newton uses the exact Hessian H of the surface at θ{prev}.",
+                       "zh": "牛顿法使用曲面在 θ{prev} 处的精确 Hessian 矩阵 H。"},
+    "explain.rounded": {
+        "en": "Numbers are rounded to {digits} significant digits; the new position is computed at full precision.",
+        "zh": "数值四舍五入到 {digits} 位有效数字；新位置按完整精度计算。"},
+    "explain.converged": {
+        "en": "The run converged at this step (gradient and step both within the tolerance) and stays here.",
+        "zh": "此运行在这一步收敛（梯度和步长都在容差以内），之后停在这里。"},
+    "explain.diverged": {
+        "en": "This step diverged: the new point is not finite or too far out, so the run was stopped and stays "
+              "at θ{prev} = ({x}, {y}).",
+        "zh": "这一步发散了：新位置不是有限值或超出范围，因此运行被停止，停留在 θ{prev} = ({x}, {y})。"},
+    "explain.stopped": {
+        "en": "Nothing moves at step {step}: the run {status} at step {stop} and stays at its last point.",
+        "zh": "第 {step} 步没有移动：此运行已在第 {stop} 步{status}，之后停留在最后一个点。"},
+    "explain.status.converged": {"en": "converged", "zh": "收敛"},
+    "explain.status.diverged": {"en": "diverged", "zh": "发散"},
+    "explain.mismatch": {
+        "en": "These numbers do not reproduce the recorded point ({x}, {y}): the settings differ from those the "
+              "run was simulated with.",
+        "zh": "这些数值无法复现记录的位置 ({x}, {y})：设置与模拟此运行时所用的不同。"},
 }
 
 

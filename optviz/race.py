@@ -14,7 +14,7 @@ from optviz.optimizers import DISPLAY_NAMES, HAS_BIAS_CORRECTION, HYPERPARAMETER
 from optviz.schedules import parse as parse_schedule
 from optviz.simulate import simulate
 from optviz.trajectory import Trajectory
-from surfaces import Surface, get_surface
+from surfaces import CUSTOM, Surface, custom_surface, get_surface
 
 MAX_STEPS = 5000
 
@@ -60,8 +60,15 @@ class RaceConfig:
     start: tuple[float, float] | None = None  # None: the surface's default start
     steps: int = 500
     optimizers: tuple[OptimizerConfig, ...] = field(default_factory=tuple)
+    expression: str | None = None  # f(x, y) as typed, when surface == "custom"
+    bounds: tuple[tuple[float, float], tuple[float, float]] | None = None  # for a custom surface; None: default
 
     def build_surface(self) -> Surface:
+        """The surface by name, or the typed one; raises ValueError (ExpressionError) naming the problem."""
+        if self.surface == CUSTOM:
+            if not self.expression:
+                raise ValueError("a custom surface needs an expression f(x, y)")
+            return custom_surface(self.expression, bounds=self.bounds)
         return get_surface(self.surface, **dict(self.surface_params))
 
     def start_point(self, surface: Surface | None = None) -> tuple[float, float]:

@@ -16,8 +16,13 @@ from typing import Callable
 from . import (beale, himmelblau, local_minima, monkey_saddle, plateau, quadratic, rastrigin, ravine,
                rosenbrock, saddle)
 from .base import Parameter, Surface
+from .custom import custom_surface, source_of
+from .expression import ExpressionError
 
-__all__ = ["PARAMETERS", "SURFACES", "Parameter", "Surface", "get_surface"]
+__all__ = ["PARAMETERS", "SURFACES", "ExpressionError", "Parameter", "Surface", "custom_surface", "get_surface",
+           "source_of"]
+
+CUSTOM = "custom"  # the surface name of a typed expression: built by custom_surface, not by name
 
 SURFACES: dict[str, Callable[..., Surface]] = {
     "quadratic": quadratic.quadratic,

@@ -16,6 +16,7 @@ Each function sits next to its derivative in :data:`FUNCTIONS`. Example::
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Callable, NamedTuple, Union
 
@@ -110,13 +111,18 @@ def _sigmoid(u):
 class Function(NamedTuple):
     value: Callable[[Array], Array]  # NumPy implementation
     derivative: Callable[[Expr], Expr]  # f'(u) as a tree; the caller multiplies by u'
-    latex: str
+    latex: str  # "{}" marks the argument: r"\sin\left({}\right)"
+
+
+def fold(op: str, *values: float) -> float:
+    """``op`` (an operator or a function name) applied to numbers, in float64: 1/0 is inf, not an error."""
+    with np.errstate(all="ignore"):
+        impl = OPERATORS[op] if op in OPERATORS else FUNCTIONS[op].value
+        return float(impl(*(np.float64(v) for v in values)))
 
 
 def _fold(op: str, *values: float) -> Num:
-    with np.errstate(all="ignore"):  # 1/0 -> inf, log(-1) -> nan: never an exception
-        impl = OPERATORS[op] if op in OPERATORS else FUNCTIONS[op].value
-        return Num(float(impl(*(np.float64(v) for v in values))))
+    return Num(fold(op, *values))
 
 
 def _is(node: Expr, value: float) -> bool:
@@ -167,8 +173,10 @@ def mul(a: Expr, b: Expr) -> Expr:
         return b
     if _is(a, -1):
         return neg(b)
-    if isinstance(a, Neg) or isinstance(b, Neg):
-        return neg(mul(neg(a) if isinstance(a, Neg) else a, neg(b) if isinstance(b, Neg) else b))
+    if isinstance(a, Neg):
+        return neg(mul(a.arg, b))
+    if isinstance(b, Neg):
+        return neg(mul(a, b.arg))
     if isinstance(a, Num) and isinstance(b, Binary) and b.op == "*" and isinstance(b.left, Num):
         return mul(_fold("*", a.value, b.left.value), b.right)  # 2 * (3 * u) -> 6 * u
     return Binary("*", a, b)
@@ -202,23 +210,23 @@ def call(fn: str, a: Expr) -> Expr:
     return _fold(fn, a.value) if isinstance(a, Num) else Call(fn, a)
 
 
-# name -> (NumPy value, derivative, LaTeX). "sign" is internal: the derivative of abs.
+# name -> (NumPy value, derivative, LaTeX with {} for the argument). "sign" is internal: abs'.
 FUNCTIONS: dict[str, Function] = {
-    "sin": Function(np.sin, lambda u: call("cos", u), r"\sin"),
-    "cos": Function(np.cos, lambda u: neg(call("sin", u)), r"\cos"),
-    "tan": Function(np.tan, lambda u: add(ONE, power(call("tan", u), TWO)), r"\tan"),  # 1 + tan^2 u
-    "exp": Function(np.exp, lambda u: call("exp", u), r"\exp"),
-    "log": Function(np.log, lambda u: div(ONE, u), r"\log"),
-    "sqrt": Function(np.sqrt, lambda u: div(Num(0.5), call("sqrt", u)), r"\sqrt"),
-    "tanh": Function(np.tanh, lambda u: sub(ONE, power(call("tanh", u), TWO)), r"\tanh"),  # 1 - tanh^2 u
-    "sinh": Function(np.sinh, lambda u: call("cosh", u), r"\sinh"),
-    "cosh": Function(np.cosh, lambda u: call("sinh", u), r"\cosh"),
+    "sin": Function(np.sin, lambda u: call("cos", u), r"\sin\left({}\right)"),
+    "cos": Function(np.cos, lambda u: neg(call("sin", u)), r"\cos\left({}\right)"),
+    "tan": Function(np.tan, lambda u: add(ONE, power(call("tan", u), TWO)), r"\tan\left({}\right)"),
+    "exp": Function(np.exp, lambda u: call("exp", u), r"\exp\left({}\right)"),
+    "log": Function(np.log, lambda u: div(ONE, u), r"\log\left({}\right)"),
+    "sqrt": Function(np.sqrt, lambda u: div(Num(0.5), call("sqrt", u)), r"\sqrt{{}}"),
+    "tanh": Function(np.tanh, lambda u: sub(ONE, power(call("tanh", u), TWO)), r"\tanh\left({}\right)"),
+    "sinh": Function(np.sinh, lambda u: call("cosh", u), r"\sinh\left({}\right)"),
+    "cosh": Function(np.cosh, lambda u: call("sinh", u), r"\cosh\left({}\right)"),
     # |u|' = sign(u) and sign' = 0: the Hessian of abs is 0 away from the kink at u = 0.
     "abs": Function(np.abs, lambda u: call("sign", u), r"\left|{}\right|"),
-    "sign": Function(np.sign, lambda u: ZERO, r"\operatorname{sign}"),
-    "arctan": Function(np.arctan, lambda u: div(ONE, add(ONE, power(u, TWO))), r"\arctan"),  # 1/(1+u^2)
-    "sigmoid": Function(_sigmoid, lambda u: mul(call("sigmoid", u), sub(ONE, call("sigmoid", u))),
-                        r"\operatorname{sigmoid}"),  # σ' = σ (1 - σ)
+    "sign": Function(np.sign, lambda u: ZERO, r"\operatorname{sign}\left({}\right)"),
+    "arctan": Function(np.arctan, lambda u: div(ONE, add(ONE, power(u, TWO))), r"\arctan\left({}\right)"),
+    "sigmoid": Function(_sigmoid, lambda u: mul(call("sigmoid", u), sub(ONE, call("sigmoid", u))),  # σ(1 - σ)
+                        r"\operatorname{sigmoid}\left({}\right)"),
 }
 
 
@@ -226,11 +234,15 @@ def evaluate(roots: list[Expr], x, y) -> list:
     """Values of ``roots`` at ``x, y`` (arrays of one shape, or scalars), sharing common subtrees.
 
     Overflow and invalid operations give inf/nan silently. A constant root gives a float:
-    the caller broadcasts it.
+    the caller broadcasts it. An intermediate array is dropped once its last parent has used
+    it, so memory stays near the tree's width, not its size.
     """
+    order = postorder(roots)
+    uses = Counter(id(child) for node in order for child in children(node))
+    uses.update(id(root) for root in roots)  # never dropped
     values: dict[int, object] = {}
     with np.errstate(all="ignore"):
-        for node in postorder(roots):
+        for node in order:
             if isinstance(node, Num):
                 result = node.value
             elif isinstance(node, Var):
@@ -242,4 +254,8 @@ def evaluate(roots: list[Expr], x, y) -> list:
             else:
                 result = FUNCTIONS[node.fn].value(values[id(node.arg)])
             values[id(node)] = result
+            for child in children(node):
+                uses[id(child)] -= 1
+                if not uses[id(child)]:
+                    del values[id(child)]
     return [values[id(root)] for root in roots]

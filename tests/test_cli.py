@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -265,6 +266,174 @@ def test_help_returns_zero_and_prints_usage(capsys):
         assert flag in out
 
 
+# ----------------------------------------------------------------------------------------------- sweep
+
+
+def sweep_rows(text):
+    """The sweep CSV as a list of dicts (floats, steps_to_tol as int, status as text)."""
+    reader = csv.DictReader(io.StringIO(text))
+    return reader.fieldnames, [{k: (v if k == "status" else int(v) if k == "steps_to_tol" else float(v))
+                                for k, v in row.items()} for row in reader]
+
+
+# On x² + y² from (1.5, 1), SGD with weight decay λ is θ_t = (1 − η(2 + λ))^t θ_0 (loss 3.25 at t = 0).
+# --x lr:0.25:1.75:4 is η = 0.25, 0.75, 1.25, 1.75; --y weight_decay:0:1:2 is λ = 0, 1. Factors:
+#   λ = 0:  0.5, −0.5, −1.5, −2.5      λ = 1:  0.25, −1.25, −2.75, −4.25
+# |f| < 1 converges (gradient and step below 1e-8 well within 200 steps); |f| > 1 passes ±200
+# (1.5 · 1.25^22 = 200.6 is the slowest, at step 22). Steps to loss ≤ 1e-6: 3.25 f^(2t) ≤ 1e-6 first
+# at t = ⌈ln(3.25e6) / ln(1 / f²)⌉ = ⌈14.99 / 1.386⌉ = 11 for |f| = 0.5 and ⌈14.99 / 2.773⌉ = 6 for 0.25.
+QUAD_SWEEP = ("sweep", "--surface", "quadratic", "--optimizer", "sgd", "--x", "lr:0.25:1.75:4",
+              "--y", "weight_decay:0:1:2")
+
+
+def test_sweep_prints_one_row_per_cell_x_fastest(capsys):
+    code, out, err = run_cli(capsys, *QUAD_SWEEP)
+    assert code == 0, err
+    header, rows = sweep_rows(out)
+    assert header == ["lr", "weight_decay", "final_loss", "steps_to_tol", "status"]
+    assert len(rows) == 4 * 2
+    assert [r["lr"] for r in rows] == [0.25, 0.75, 1.25, 1.75] * 2
+    assert [r["weight_decay"] for r in rows] == [0.0] * 4 + [1.0] * 4
+    assert [r["status"] for r in rows] == ["converged", "converged", "diverged", "diverged",
+                                           "converged", "diverged", "diverged", "diverged"]
+    assert [r["steps_to_tol"] for r in rows] == [11, 11, -1, -1, 6, -1, -1, -1]
+    assert err == "# quadratic · sgd · 4 × 2 cells: 3 converged, 0 running, 5 diverged\n"
+
+
+def test_sweep_header_names_the_swept_hyperparameters(capsys):
+    code, out, _ = run_cli(capsys, "sweep", "--surface", "rosenbrock", "--optimizer", "adam",
+                           "--x", "lr:1e-4:1:5:log", "--y", "beta1:0.5:0.999:3", "--steps", "20")
+    assert code == 0
+    header, rows = sweep_rows(out)
+    assert header == ["lr", "beta1", "final_loss", "steps_to_tol", "status"]
+    assert len(rows) == 15
+    assert rows[0]["lr"] == 1e-4 and rows[4]["lr"] == 1.0 and rows[-1]["beta1"] == 0.999
+    assert {r["status"] for r in rows} <= {"running", "converged", "diverged"}
+
+
+def test_sweep_fixed_flags_start_and_steps_reach_every_cell(capsys):
+    # Textbook momentum, β = 0.5, one step from (1, 0): v_1 = (1 − β) g = 0.5 · (2 + λ), so
+    # x_1 = 1 − η · 0.5 (2 + λ) and the loss is x_1². Cells η ∈ {0.1, 0.2}, λ ∈ {0, 2}:
+    #   (0.1, 0): 0.9² = 0.81   (0.2, 0): 0.8² = 0.64   (0.1, 2): 0.8² = 0.64   (0.2, 2): 0.6² = 0.36
+    code, out, err = run_cli(capsys, "sweep", "--surface", "quadratic", "--optimizer", "momentum",
+                             "--x", "lr:0.1:0.2:2", "--y", "weight_decay:0:2:2", "--beta", "0.5",
+                             "--convention", "textbook", "--start", "1", "0", "--steps", "1")
+    assert code == 0, err
+    _, rows = sweep_rows(out)
+    assert [r["final_loss"] for r in rows] == pytest.approx([0.81, 0.64, 0.64, 0.36], rel=1e-12)
+
+
+def test_sweep_tolerance_flag(capsys):
+    # With tolerance 1e-2 the η = 0.25, λ = 0 cell needs 3.25 · 0.25^t ≤ 0.01: t = ⌈ln 325 / ln 4⌉ = 5.
+    code, out, _ = run_cli(capsys, *QUAD_SWEEP, "--tolerance", "1e-2")
+    assert code == 0
+    assert sweep_rows(out)[1][0]["steps_to_tol"] == 5
+
+
+def test_sweep_json(capsys):
+    code, text, _ = run_cli(capsys, *QUAD_SWEEP)
+    code, out, _ = run_cli(capsys, *QUAD_SWEEP, "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    _, rows = sweep_rows(text)
+    assert data["rows"] == rows
+    assert data["x"] == {"name": "lr", "low": 0.25, "high": 1.75, "n": 4, "log": False, "spec": "lr:0.25:1.75:4"}
+    assert data["y"]["name"] == "weight_decay" and data["steps"] == 200 and data["tolerance"] == 1e-6
+    assert data["start"] == [1.5, 1.0]
+    # the best cell is the lowest final loss among the converged ones
+    converged = [r for r in rows if r["status"] != "diverged"]
+    assert data["best"] == min(converged, key=lambda r: r["final_loss"])
+
+
+BAD_SWEEP = [
+    ((), "--x"),
+    (("--x", "lr:0.1:1:3"), "--y"),
+    (("--x", "lr:0.1:1", "--y", "weight_decay:0:1:2"), "--x: an axis looks like NAME:LOW:HIGH:N"),
+    (("--x", "lr:0:1:3:log", "--y", "weight_decay:0:1:2"), "--x: lr axis: a log axis needs LOW > 0 (got 0)"),
+    (("--x", "lr:1:0.1:3", "--y", "weight_decay:0:1:2"), "--x: lr axis: LOW must be below HIGH"),
+    (("--x", "lr:0.1:1:1", "--y", "weight_decay:0:1:2"), "--x: N must be a whole number in [2, 500] (got '1')"),
+    (("--x", "lr:0.1:1:501", "--y", "weight_decay:0:1:2"), "--x: N must be a whole number in [2, 500]"),
+    (("--x", "lr:0.1:1000:3", "--y", "weight_decay:0:1:2"), "--x: lr axis: HIGH must be in (0, 100] (got 1000)"),
+    (("--x", "lr:x:1:3", "--y", "weight_decay:0:1:2"), "--x: LOW must be a finite number (got 'x')"),
+    (("--x", "lr:0.1:1:3:lin", "--y", "weight_decay:0:1:2"), "--x: the fifth field of an axis can only be 'log'"),
+    (("--x", "lr:0.1:1:3", "--y", "beta:0:0.9:2"), "--y: sgd has no hyperparameter 'beta'; it takes: lr, weight_decay"),
+    (("--x", "lr:0.1:1:3", "--y", "lr:0.2:1:2"), "--y: lr is already swept by --x"),
+    (("--x", "lr:0.1:1:3", "--y", "weight_decay:0:11:2"), "--y: weight_decay axis: HIGH must be in [0, 10]"),
+    (("--x", "lr:0.1:1:3", "--y", "weight_decay:0:1:2", "--lr", "0.1"), "--lr is swept by --x; drop one of them"),
+    (("--x", "lr:0.1:1:3", "--y", "weight_decay:0:1:2", "--eps", "0.1"), "--eps does not apply to sgd"),
+    (("--x", "lr:0.1:1:3", "--y", "weight_decay:0:1:2", "--steps", "0"), "--steps must be a whole number"),
+    (("--x", "lr:0.1:1:500", "--y", "weight_decay:0:1:500", "--steps", "100000"),
+     "--steps: 250000 cells × 100000 steps is more than 1e+09 run-steps"),
+    (("--x", "lr:0.1:1:3", "--y", "weight_decay:0:1:2", "--tolerance", "-1"), "--tolerance must be in [0, 1e+06]"),
+    (("--x", "lr:0.1:1:3", "--y", "weight_decay:0:1:2", "--tolerance", "nan"), "--tolerance must be in"),
+    (("--x", "lr:0.1:1:3", "--y", "weight_decay:0:1:2", "--start", "1", "inf"), "--start must be two finite numbers"),
+    (("--x", "lr:0.1:1:3", "--y", "weight_decay:0:1:2", "--format", "xml"), "--format"),
+    (("--x", "lr:0.1:1:3", "--y", "weight_decay:0:1:2", "--surface-param", "k=1"), "--surface-param"),
+    (("--x", "lr:0.1:1:3", "--y", "weight_decay:0:1:2", "--schedule", "linear"), "--schedule: unknown schedule"),
+]
+
+
+@pytest.mark.parametrize("extra, expected", BAD_SWEEP, ids=[" ".join(a) or "no grid" for a, _ in BAD_SWEEP])
+def test_bad_sweep_flag_exits_2_with_one_line(capsys, extra, expected):
+    code, out, err = run_cli(capsys, "sweep", "--surface", "quadratic", "--optimizer", "sgd", *extra)
+    assert code == 2
+    assert out == ""
+    assert err.endswith("\n") and err.count("\n") == 1, err
+    assert err.startswith("optviz: error: ")
+    assert expected in err
+    assert "Traceback" not in err and "usage:" not in err
+
+
+def test_sweep_help_lists_its_flags(capsys):
+    code, out, _ = run_cli(capsys, "sweep", "--help")
+    assert code == 0
+    for flag in ("--x", "--y", "--steps", "--start", "--tolerance", "--surface-param", "--convention", "--eps",
+                 "--format"):
+        assert flag in out
+
+
+# ---------------------------------------------------------------------------------------------- basins
+
+
+def test_basins_prints_one_row_per_start(capsys):
+    # n = 3 over Himmelblau's [−5, 5]²: starts at −5, 0, 5 on each axis, x fastest. Every start ends
+    # at one of the four minima (0–3) or is marked −1 (diverged) / −2 (not settled); the counts on
+    # stderr cover the 9 starts.
+    code, out, err = run_cli(capsys, "basins", "--surface", "himmelblau", "--optimizer", "sgd", "--lr", "0.002",
+                             "--n", "3", "--steps", "1000")
+    assert code == 0, err
+    reader = list(csv.DictReader(io.StringIO(out)))
+    assert list(reader[0]) == ["x", "y", "basin", "status", "final_x", "final_y", "final_loss"]
+    assert len(reader) == 9
+    assert [(float(r["x"]), float(r["y"])) for r in reader[:4]] == [(-5, -5), (0, -5), (5, -5), (-5, 0)]
+    assert all(int(r["basin"]) in (-2, -1, 0, 1, 2, 3) for r in reader)
+    assert err.startswith("# himmelblau · sgd · 3 × 3 starts: ") and err.count("\n") == 1
+    counts = re.findall(r"(\d+) (?:at minimum \d|diverged|not settled)", err)
+    assert len(counts) == 6 and sum(map(int, counts)) == 9
+
+
+def test_basins_json_counts_cover_the_grid(capsys):
+    code, out, _ = run_cli(capsys, "basins", "--surface", "quadratic", "--optimizer", "sgd", "--lr", "2",
+                           "--n", "5", "--steps", "20", "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    # η = 2: θ_t = (−3)^t θ_0 leaves ±200 from every start but the origin, which never moves.
+    assert data["counts"] == {"0": 1, "-1": 24, "-2": 0}
+    assert len(data["rows"]) == 25 and data["minima"] == [[0.0, 0.0]]
+
+
+@pytest.mark.parametrize("extra, expected", [
+    (("--n", "1"), "--n must be a whole number in [2, 500] (got 1)"),
+    (("--n", "many"), "--n must be a whole number"),
+    (("--start", "0", "0"), "--start"),
+    (("--lr", "-1"), "--lr must be in (0, 100]"),
+    (("--n", "500", "--steps", "100000"), "--steps: 250000 starts × 100000 steps"),
+])
+def test_bad_basins_flag_exits_2_with_one_line(capsys, extra, expected):
+    code, out, err = run_cli(capsys, "basins", "--surface", "quadratic", "--optimizer", "sgd", *extra)
+    assert code == 2 and out == "" and err.count("\n") == 1 and expected in err
+
+
 # ------------------------------------------------------------------------------------------------ list
 
 
@@ -315,6 +484,23 @@ def test_module_entry_prints_the_trajectory():
     assert len(lines) == 1 + 101
     assert lines[1].startswith("0,-1.2,1.0,")
     assert done.stderr == "# rosenbrock · adam · running\n"
+
+
+def test_module_entry_sweep_prints_every_cell():
+    done = python_m("sweep", "--surface", "quadratic", "--optimizer", "momentum", "--x", "lr:1e-3:3:6:log",
+                    "--y", "beta:0:0.9:4", "--steps", "50")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "lr,beta,final_loss,steps_to_tol,status"
+    assert len(lines) == 1 + 6 * 4
+    assert done.stderr.startswith("# quadratic · momentum · 6 × 4 cells: ")
+
+
+def test_module_entry_bad_sweep_spec_is_one_line_and_status_2():
+    done = python_m("sweep", "--surface", "quadratic", "--optimizer", "momentum", "--x", "lr:0:1:10:log",
+                    "--y", "beta:0:0.9:4")
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == "optviz: error: --x: lr axis: a log axis needs LOW > 0 (got 0)\n"
 
 
 def test_module_entry_bad_flag_is_one_line_and_status_2():

@@ -1,0 +1,569 @@
+"""The whole app state in a link: URL query parameters that round-trip, and survive hostile ones.
+
+``encode(state)`` gives a ``dict[str, str]`` for ``st.query_params``; ``decode(params, defaults)``
+reads one back, replacing each bad value by its default and saying so in a :class:`Notice`.
+No Streamlit here.
+
+Format
+------
+Streamlit writes query parameters with ``urllib.parse.urlencode``, which percent-encodes every
+character but letters, digits and ``- . _ ~``. So the format sticks to those: one key per
+setting, ``~`` between list items, and schedules written with ``~`` for ``:`` and ``_`` for ``+``.
+
+==========  ====================================================  ==============================
+key         value                                                 when absent
+==========  ====================================================  ==============================
+``s``       surface name                                          the defaults' surface, its
+                                                                  parameters and start
+``s.NAME``  a surface parameter: ``s.condition=100``              its registry default
+``x0 y0``   start point, both or neither                          the surface's own start
+``n``       steps, a whole number in [1, 2000]                    the defaults'
+``v``       view: race, side, 3d, loss, table                     the defaults'
+``l``       language: en, zh                                      the defaults'
+``ls``      lesson id                                             no lesson
+``o``       optimizers in race order: ``adam~adam~sgd``           the defaults' optimizers
+``oK.KEY``  a setting of the K-th optimizer of ``o`` (1-based):
+            ``lr b b1 b2 eps wd damp`` (lr, beta, beta1, beta2,   its registry default
+            eps, weight_decay, damping)
+            ``c`` convention: pytorch, keras, textbook            pytorch
+            ``bc`` bias correction 0 or 1 (adam, adamw)            1
+            ``sch`` schedule, ``optviz.schedules.parse`` syntax    constant
+            with ``~`` for ``:`` and ``_`` for ``+``:
+            ``step~100~0.5_warmup~10``
+            ``noise`` gradient-noise σ; ``seed`` its seed          0; 0
+            ``lb`` label                                          "Adam", "Adam (2)", … by
+                                                                  occurrence
+==========  ====================================================  ==============================
+
+Numbers are the shortest text that reads back as the same float (``0.001``, ``1e-05``,
+``100``). Only values that differ from what "absent" means are written, so a typical link is::
+
+    ?s=ravine&s.condition=100&s.angle=30&x0=-2.5&y0=0.5&n=500&v=race&l=zh
+     &o=adam~adam~sgd&o1.lr=0.01&o2.lr=0.1&o3.lr=0.003&o3.c=textbook&o3.sch=step~100~0.5
+     &o3.noise=0.1&o3.seed=3
+
+``decode`` also reads ``:``, ``+`` (or the space a ``+`` becomes), ``,`` between optimizer names,
+any letter case in names, and the long setting names (``beta1``, ``weight_decay``, …).
+
+Round trip
+----------
+``decode(encode(s), d) == canonical(s)`` for every valid state ``s`` and any defaults ``d``:
+:func:`canonical` spells out every surface parameter and hyperparameter in registry order,
+as the app builds its configs, and replaces an empty label by the natural one. Links also carry
+values off the app's ladders; :func:`session_values` snaps them onto the ladders for the widgets.
+
+Hostile links
+-------------
+``decode`` never raises. A value that is malformed, out of range, too long, NaN or infinite is
+replaced by its default (the matching value of ``defaults``, or the registry's), and yields one
+:class:`Notice` naming key, value and reason; everything else in the link is kept. Keys that are
+not ours (``utm_source``, ``fbclid``, …) are skipped silently: sites add them to shared links.
+Limits: 4000 characters in all, 200 per value, 12 optimizers, 40 characters per label.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, NamedTuple
+
+from optviz import controls
+from optviz.i18n import LANGUAGES
+from optviz.optimizers import CONVENTIONS, DISPLAY_NAMES, HAS_BIAS_CORRECTION, HYPERPARAMETERS, NOISE, OPTIMIZERS
+from optviz.race import OptimizerConfig, RaceConfig, validate
+from optviz.schedules import Constant, Cosine, Exponential, StepDecay, Warmup
+from optviz.schedules import parse as parse_schedule
+from surfaces import PARAMETERS, SURFACES, get_surface
+from surfaces.base import Parameter
+
+VIEWS = ("race", "side", "3d", "loss", "table")
+STEPS = (1, 2000)  # the app's largest step count
+SEEDS = (0, 2**31 - 1)  # the app's seed input
+MAX_TOTAL = 4000  # characters of all keys and values together
+MAX_VALUE = 200
+MAX_OPTIMIZERS = 12
+MAX_LABEL = 40
+MAX_NOTICES = 20
+START_RANGE = 10.0  # |x0|, |y0| at most this times the plot's largest |bound| (the app's start inputs)
+
+SHORT = {"lr": "lr", "beta": "b", "beta1": "b1", "beta2": "b2", "eps": "eps", "weight_decay": "wd",
+         "damping": "damp"}  # hyperparameter -> its key in a link
+_LONG = {short: name for name, short in SHORT.items()} | {name: name for name in SHORT}
+_SETTINGS = {"c": "convention", "convention": "convention", "bc": "bias_correction",
+             "bias_correction": "bias_correction", "sch": "schedule", "schedule": "schedule", "noise": "noise",
+             "seed": "seed", "lb": "label", "label": "label"}
+_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?", re.ASCII)
+_LESSON = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+_OPT_KEY = re.compile(r"o(\d+)\.(.*)", re.DOTALL)
+_LABEL_PUNCTUATION = set(" ()[]+-_.,:#/·'&")
+_BOOLS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
+
+
+@dataclass(frozen=True)
+class AppState:
+    """Everything a link restores: the race, the view, the language and the lesson (an opaque id)."""
+
+    config: RaceConfig = field(default_factory=RaceConfig)
+    view: str = "race"
+    lang: str = "en"
+    lesson: str | None = None
+
+
+class Notice(NamedTuple):
+    """One ignored value of a link. ``str(notice)`` is the English sentence.
+
+    ``key`` is the query key (``"o1.lr"``), ``value`` what it held (shortened, made printable),
+    ``reason`` why it was ignored (English), ``subject`` the optimizer it belongs to, if any
+    (``"adam (optimizer 1)"``).
+    """
+
+    key: str
+    value: str
+    reason: str
+    subject: str = ""
+
+    def __str__(self) -> str:
+        name = self.key.split(".", 1)[1] if self.subject and "." in self.key else self.key
+        where = f" for {self.subject}" if self.subject else ""
+        return f"ignored {name}={self.value}{where}: {self.reason}"
+
+
+# ------------------------------------------------------------------------------------------ encode
+
+
+def number(value: float) -> str:
+    """The shortest text that reads back as the same float: ``0.001``, ``1e-05``, ``100``, ``-2.5``."""
+    text = repr(float(value))
+    if text.endswith(".0"):
+        text = text[:-2]
+    return text.replace("e+", "e")
+
+
+def schedule_to_link(text: str) -> str:
+    """``step:100:0.5+warmup:10`` -> ``step~100~0.5_warmup~10`` (nothing left to percent-encode)."""
+    return text.strip().lower().replace(":", "~").replace("+", "_")
+
+
+def schedule_from_link(text: str) -> str:
+    """The inverse of :func:`schedule_to_link`; also reads ``:`` and a ``+`` turned into a space."""
+    return re.sub(r"[_ ]+", "+", text.strip().lower().replace("~", ":"))
+
+
+def natural_label(name: str, occurrence: int) -> str:
+    """What the app calls the ``occurrence``-th (1-based) copy of optimizer ``name``: "Adam", "Adam (2)"."""
+    display = DISPLAY_NAMES.get(name, name)
+    return display if occurrence == 1 else f"{display} ({occurrence})"
+
+
+def _occurrences(names) -> list[int]:
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        out.append(seen[name])
+    return out
+
+
+def canonical(state: AppState) -> AppState:
+    """``state`` as ``decode`` returns it: every surface parameter and hyperparameter spelled out in
+    registry order, empty labels replaced by natural ones, bias correction on where it means nothing."""
+    c = state.config
+    params = dict(c.surface_params)
+    surface_params = (tuple((p.name, float(params.get(p.name, p.default))) for p in PARAMETERS[c.surface])
+                      if c.surface in PARAMETERS else c.surface_params)
+    optimizers = []
+    for opt, k in zip(c.optimizers, _occurrences(o.name for o in c.optimizers)):
+        if opt.name in HYPERPARAMETERS:
+            opt = replace(opt, hyperparams=tuple((p.name, float(opt.value(p.name))) for p in HYPERPARAMETERS[opt.name]),
+                          bias_correction=opt.bias_correction or opt.name not in HAS_BIAS_CORRECTION)
+        optimizers.append(replace(opt, label=opt.label or natural_label(opt.name, k)))
+    config = replace(c, surface_params=surface_params, optimizers=tuple(optimizers),
+                     start=None if c.start is None else (float(c.start[0]), float(c.start[1])))
+    return replace(state, config=config)
+
+
+def encode(state: AppState) -> dict[str, str]:
+    """The query parameters of ``state``, in a stable order, leaving out what "absent" already means."""
+    c = state.config
+    query = {"s": c.surface}
+    specs = {p.name: p for p in PARAMETERS.get(c.surface, ())}
+    for name, value in c.surface_params:
+        if name not in specs or float(value) != specs[name].default:
+            query[f"s.{name}"] = number(value)
+    if c.start is not None:
+        query["x0"], query["y0"] = number(c.start[0]), number(c.start[1])
+    query["n"] = str(int(c.steps))
+    query["v"] = state.view
+    query["l"] = state.lang
+    if state.lesson:
+        query["ls"] = state.lesson
+    query["o"] = "~".join(opt.name for opt in c.optimizers)
+    for k, (opt, occurrence) in enumerate(zip(c.optimizers, _occurrences(o.name for o in c.optimizers)), 1):
+        defaults = {p.name: p.default for p in HYPERPARAMETERS.get(opt.name, ())}
+        for name, value in opt.hyperparams:
+            if name not in defaults or float(value) != defaults[name]:
+                query[f"o{k}.{SHORT.get(name, name)}"] = number(value)
+        if opt.convention != "pytorch":
+            query[f"o{k}.c"] = opt.convention
+        if not opt.bias_correction and opt.name in HAS_BIAS_CORRECTION:
+            query[f"o{k}.bc"] = "0"
+        if opt.schedule.strip().lower() != "constant":
+            query[f"o{k}.sch"] = schedule_to_link(opt.schedule)
+        if opt.noise != 0:
+            query[f"o{k}.noise"] = number(opt.noise)
+        if opt.seed != 0:
+            query[f"o{k}.seed"] = str(int(opt.seed))
+        if opt.label and opt.label != natural_label(opt.name, occurrence):
+            query[f"o{k}.lb"] = opt.label
+    return query
+
+
+# ------------------------------------------------------------------------------------------ decode
+
+
+def _shown(value: str, limit: int = 40) -> str:
+    """A value made safe to print in a notice: printable characters only, at most ``limit`` of them."""
+    text = "".join(ch if ch.isprintable() else "?" for ch in value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class _Invalid(ValueError):
+    """A value to ignore; the message is the notice's reason."""
+
+
+def _float(text: str, spec: Parameter) -> float:
+    if not _NUMBER.fullmatch(text.strip()):
+        raise _Invalid(f"{spec.name} must be a finite number in {spec.range_text}")
+    try:
+        return spec.check(float(text))
+    except ValueError:
+        raise _Invalid(f"{spec.name} must be in {spec.range_text}") from None
+
+
+def _whole(text: str, what: str, low: int, high: int) -> int:
+    if not re.fullmatch(r"\+?\d{1,12}", text.strip(), re.ASCII) or not low <= int(text) <= high:
+        raise _Invalid(f"{what} must be a whole number in [{low}, {high}]")
+    return int(text)
+
+
+def _choice(text: str, what: str, choices) -> str:
+    value = text.strip().lower()
+    if value not in choices:
+        raise _Invalid(f"unknown {what}; choose from: {', '.join(choices)}")
+    return value
+
+
+def _label(text: str) -> str:
+    if len(text) > MAX_LABEL:
+        raise _Invalid(f"a label has at most {MAX_LABEL} characters")
+    if not all(ch.isalnum() or ch in _LABEL_PUNCTUATION for ch in text):
+        raise _Invalid("a label may hold letters, digits, spaces and ()[]+-_.,:#/·'& only")
+    return text.strip()
+
+
+def _schedule(text: str) -> str:
+    value = schedule_from_link(text)
+    if len(value) > 64 or not re.fullmatch(r"[a-z0-9:.+\-]*", value):
+        raise _Invalid("a schedule looks like constant, step~N~F, exp~G or cosine~T[~FLOOR], optionally "
+                       "followed by _warmup~W")
+    try:
+        parse_schedule(value)
+    except (ValueError, ArithmeticError) as problem:
+        raise _Invalid(str(problem)) from None
+    return value
+
+
+class _Reader:
+    """One decode: the link's values by key, and the notices so far."""
+
+    def __init__(self, params: Any):
+        self.notices: list[Notice] = []
+        self.dropped = 0
+        self.values: dict[str, str] = {}
+        self.rejected: set[str] = set()  # our keys whose value was refused before parsing (too long, not text)
+        self._read(params)
+
+    def notice(self, key: str, value: str, reason: str, subject: str = "") -> None:
+        if len(self.notices) < MAX_NOTICES:
+            self.notices.append(Notice(_shown(key, 24), _shown(value), reason, subject))
+        else:
+            self.dropped += 1
+
+    def refuse(self, key: str, reason: str, subject: str = "") -> None:
+        """A notice about the value under ``key``, unless it was refused (and noticed) already."""
+        if key not in self.rejected:
+            self.notice(key, self.values.get(key, ""), reason, subject)
+
+    def _read(self, params: Any) -> None:
+        items = list(params.items()) if isinstance(params, Mapping) else []
+        if not isinstance(params, Mapping) and params:
+            self.notice("?", "", "the link's parameters are not key=value pairs")
+        budget = MAX_TOTAL
+        skipped = 0
+        for key, raw in items:
+            if not isinstance(key, str):
+                continue
+            values = [raw] if isinstance(raw, str) else list(raw) if isinstance(raw, (list, tuple)) else None
+            if not values or not all(isinstance(v, str) for v in values):
+                if _is_ours(key):
+                    self.notice(key, "", "not text")
+                    self.rejected.add(key)
+                continue
+            cost = len(key) + sum(len(v) for v in values)
+            if skipped or cost > budget:  # everything from the first key past the limit on
+                skipped += 1
+                continue
+            budget -= cost
+            if not _is_ours(key):
+                continue
+            value = values[-1]
+            if len(set(values)) > 1:
+                self.notice(key, values[0], f"given {len(values)} times; kept the last ({_shown(value, 20)})")
+            if len(value) > MAX_VALUE:
+                self.notice(key, value, f"longer than {MAX_VALUE} characters")
+                self.rejected.add(key)
+                continue
+            self.values[key] = value
+        if skipped:
+            self.notice("…", "", f"{skipped} parameter(s) past the link's {MAX_TOTAL}-character limit")
+
+
+def _is_ours(key: str) -> bool:
+    return key in ("s", "x0", "y0", "n", "v", "l", "ls", "o") or key.startswith("s.") or bool(
+        re.match(r"o\d", key))
+
+
+def decode(params: Mapping[str, str | list[str]], defaults: AppState,
+           lessons: Collection[str] | None = None) -> tuple[AppState, list[Notice]]:
+    """Read a link back into an AppState; every bad value falls back to its default with a Notice.
+
+    ``params`` is what ``st.query_params`` holds (a value or a list of values per key; with repeats
+    the last one counts). ``lessons``, if given, is the allow-list of lesson ids. Never raises.
+    """
+    try:
+        reader = _Reader(params)
+        if not reader.values and not reader.notices:
+            return defaults, []
+        state = _decode(reader, defaults, lessons)
+        validate(state.config)
+    except Exception as error:  # a link must never break the page
+        return defaults, [Notice("?", "", f"the link could not be read ({type(error).__name__}); "
+                                          "showing the defaults")]
+    notices = reader.notices
+    if reader.dropped:
+        notices.append(Notice("…", "", f"{reader.dropped} more value(s) ignored"))
+    return state, notices
+
+
+def _decode(reader: _Reader, defaults: AppState, lessons: Collection[str] | None) -> AppState:
+    values, d = reader.values, defaults.config
+
+    def read(key: str, parse, fallback, subject: str = ""):
+        if key not in values:  # absent, or refused already (too long, not text): its default
+            return fallback
+        try:
+            return parse(values[key])
+        except _Invalid as problem:
+            reader.notice(key, values[key], str(problem), subject)
+            return fallback
+
+    # surface, its parameters and the start
+    surface, base_params, base_start = d.surface, dict(d.surface_params), d.start
+    if "s" in values:
+        surface = read("s", lambda v: _choice(v, "surface", SURFACES), None)
+        if surface is None:
+            surface = d.surface
+        else:
+            base_params, base_start = {}, None
+    specs = {p.name: p for p in PARAMETERS[surface]}
+    fallback_params = dict(d.surface_params) if surface == d.surface else {}
+    params = {name: float(base_params.get(name, spec.default)) for name, spec in specs.items()}
+    for key in [k for k in [*values, *sorted(reader.rejected)] if k.startswith("s.")]:
+        name = key[2:]
+        if name not in specs:
+            takes = ", ".join(specs) or "no parameters"
+            reader.refuse(key, f"{surface} has no parameter {_shown(name, 20)!r}; it takes {takes}")
+            continue
+        params[name] = read(key, lambda v, spec=specs[name]: _float(v, spec),
+                            float(fallback_params.get(name, specs[name].default)))
+    surface_params = tuple((name, params[name]) for name in specs)
+    built = get_surface(surface, **params)
+    start = base_start
+    if {"x0", "y0"} & (values.keys() | reader.rejected):
+        fallback = d.start if surface == d.surface and d.start is not None else built.start
+        limit = START_RANGE * max(abs(v) for axis in built.bounds for v in axis)
+        coordinate = Parameter("start", 0.0, -limit, limit)
+        point = []
+        for i, key in enumerate(("x0", "y0")):
+            if key not in values and key not in reader.rejected:
+                reader.notice(key, "", f"missing: a start needs both x0 and y0; used {number(fallback[i])}")
+            point.append(read(key, lambda v: _float(v, coordinate._replace(name=key)), float(fallback[i])))
+        start = (point[0], point[1])
+
+    steps = read("n", lambda v: _whole(v, "steps", *STEPS), d.steps)
+    view = read("v", lambda v: _choice(v, "view", VIEWS), defaults.view)
+    lang = read("l", lambda v: _choice(v, "language", LANGUAGES), defaults.lang)
+    lesson = None
+    if values.get("ls", "").strip() or "ls" in reader.rejected:
+        def lesson_id(text: str) -> str:
+            text = text.strip()
+            if not _LESSON.fullmatch(text):
+                raise _Invalid("a lesson id is letters, digits, - and _ (at most 64)")
+            if lessons is not None and text not in lessons:
+                raise _Invalid("no such lesson")
+            return text
+        lesson = read("ls", lesson_id, defaults.lesson)
+
+    optimizers = _optimizers(reader, read, d)
+    config = RaceConfig(surface=surface, surface_params=surface_params, start=start, steps=steps,
+                        optimizers=optimizers)
+    return AppState(config=config, view=view, lang=lang, lesson=lesson)
+
+
+def _optimizers(reader: _Reader, read, d: RaceConfig) -> tuple[OptimizerConfig, ...]:
+    values = reader.values
+    settings: dict[int, list[tuple[str, str]]] = {}
+    for key in (k for k in [*values, *sorted(reader.rejected)] if re.match(r"o\d", k)):
+        match = _OPT_KEY.fullmatch(key)
+        if match is None or len(match[1]) > 3:
+            if key not in reader.rejected:
+                reader.notice(key, values[key], "not a setting: use oK.NAME, e.g. o1.lr")
+            continue
+        settings.setdefault(int(match[1]), []).append((key, match[2]))
+    if "o" not in values:
+        for key in (k for group in settings.values() for k, _ in group):
+            reader.refuse(key, "there is no optimizer list o= to apply it to")
+        return d.optimizers
+
+    names = [n for n in re.split(r"[~,\s]+", values["o"].strip()) if n]
+    if len(names) > MAX_OPTIMIZERS:
+        reader.notice("o", "~".join(names[MAX_OPTIMIZERS:]), f"at most {MAX_OPTIMIZERS} optimizers race")
+    chosen: list[tuple[int, str]] = []
+    for k, name in enumerate(names[:MAX_OPTIMIZERS], 1):
+        if name.lower() in OPTIMIZERS:
+            chosen.append((k, name.lower()))
+        else:
+            reader.notice("o", name, f"unknown optimizer; choose from: {', '.join(OPTIMIZERS)}")
+    for k in sorted(set(settings) - {k for k, _ in chosen}):
+        for key, _ in settings[k]:
+            reason = ("its optimizer was ignored" if 1 <= k <= len(names) else
+                      f"there is no optimizer {k} in o=")
+            reader.refuse(key, reason)
+    out = []
+    for (k, name), occurrence in zip(chosen, _occurrences(n for _, n in chosen)):
+        out.append(_optimizer(reader, read, d, k, name, occurrence, settings.get(k, [])))
+    return tuple(out) or d.optimizers
+
+
+def _optimizer(reader: _Reader, read, d: RaceConfig, k: int, name: str, occurrence: int,
+               settings: list[tuple[str, str]]) -> OptimizerConfig:
+    subject = f"{name} (optimizer {k})"
+    specs = {p.name: p for p in HYPERPARAMETERS[name]}
+    same = [o for o in d.optimizers if o.name == name]
+    fallback = same[min(occurrence, len(same)) - 1] if same else OptimizerConfig(name)
+    fallback = canonical(AppState(RaceConfig(optimizers=(fallback,)))).config.optimizers[0]
+    hyper = {p: p_spec.default for p, p_spec in specs.items()}
+    fields: dict[str, Any] = {"convention": "pytorch", "bias_correction": True, "schedule": "constant",
+                              "noise": 0.0, "seed": 0, "label": natural_label(name, occurrence)}
+    for key, setting in settings:
+        long = _LONG.get(setting)
+        if long is not None:
+            if long not in specs:
+                takes = ", ".join(SHORT[p] for p in specs)
+                reader.refuse(key, f"{name} has no {setting}; it takes {takes}", subject)
+                continue
+            hyper[long] = read(key, lambda v, spec=specs[long]: _float(v, spec), fallback.value(long), subject)
+            continue
+        what = _SETTINGS.get(setting)
+        if what is None:
+            reader.refuse(key, f"unknown setting {_shown(setting, 20)!r}", subject)
+        elif what == "bias_correction" and name not in HAS_BIAS_CORRECTION:
+            reader.refuse(key, f"{name} has no bias correction", subject)
+        else:
+            parse = {"convention": lambda v: _choice(v, "convention", CONVENTIONS),
+                     "bias_correction": lambda v: _BOOLS[_choice(v, "bias correction (0 or 1)", list(_BOOLS))],
+                     "schedule": _schedule,
+                     "noise": lambda v: _float(v, NOISE),
+                     "seed": lambda v: _whole(v, "seed", *SEEDS),
+                     "label": _label}[what]
+            own = natural_label(name, occurrence) if what == "label" else getattr(fallback, what)
+            fields[what] = read(key, parse, own, subject)
+    fields["label"] = fields["label"] or natural_label(name, occurrence)
+    config = OptimizerConfig(name, hyperparams=tuple((p, float(hyper[p])) for p in specs), **fields)
+    try:
+        config.build()
+    except (ValueError, ArithmeticError) as problem:  # not expected: every value was checked above
+        reader.notice(f"o{k}", name, str(problem), subject)
+        return fallback
+    return config
+
+
+# ------------------------------------------------------------------------------------------ to the app
+
+
+def surface_ladder(spec: Parameter) -> list[float]:
+    """The notches of a log-scaled surface parameter's slider in app.py (31 log-spaced, 2 digits)."""
+    import numpy as np
+
+    return sorted({float(f"{v:.2g}") for v in np.geomspace(spec.low, spec.high, 31)} | {spec.default})
+
+
+def _nearest(ladder, value: float) -> float:
+    return float(min(ladder, key=lambda notch: (abs(notch - value), notch)))
+
+
+def slot_ids(config: RaceConfig) -> list[str]:
+    """The app's slot of each contestant: ``adam``, then ``adam~2``, ``adam~3`` for further copies."""
+    return [o.name if k == 1 else f"{o.name}~{k}" for o, k in zip(config.optimizers,
+                                                                 _occurrences(o.name for o in config.optimizers))]
+
+
+def session_values(state: AppState) -> dict[str, Any]:
+    """``st.session_state`` entries that make app.py show ``state``, keyed as app.py keys them.
+
+    Every value is moved onto the notch of the widget that shows it (lr 0.0123 -> 0.012, noise
+    0.07 -> 0.05, a cosine schedule's floor dropped: the app has no control for it), so the
+    widgets accept it. Labels are not kept: the app names contestants by slot.
+    """
+    c = canonical(state).config
+    surface = c.build_surface()
+    out: dict[str, Any] = {"lang": state.lang, "view": state.view, "surface": c.surface, "steps": int(c.steps),
+                           "lesson": state.lesson}
+    for spec, (name, value) in zip(PARAMETERS[c.surface], c.surface_params):
+        out[f"sp.{c.surface}.{name}"] = _nearest(surface_ladder(spec), value) if spec.log else float(value)
+    x, y = c.start_point(surface)
+    out["start_x"], out["start_y"] = round(float(x), 4), round(float(y), 4)
+    slots = slot_ids(c)
+    out["slots"] = slots
+    out["slot_ids"] = controls.base_slots() + [s for s in slots if "~" in s]
+    for slot, opt in zip(slots, c.optimizers):
+        for name, value in opt.hyperparams:
+            out[f"{slot}.{name}"] = controls.snap(name, value)
+        out |= {f"{slot}.convention": opt.convention, f"{slot}.bias_correction": bool(opt.bias_correction),
+                f"{slot}.noise": _nearest(controls.NOISE_CHOICES, opt.noise), f"{slot}.seed": int(opt.seed)}
+        out |= {f"{slot}.{key}": value for key, value in _schedule_fields(opt.schedule, int(c.steps)).items()}
+    return out
+
+
+def _schedule_fields(text: str, steps: int) -> dict[str, Any]:
+    """The app's schedule controls (kind, every, factor, gamma, period, warmup) for a schedule text."""
+    fields: dict[str, Any] = {"schedule": "constant", "every": 100, "factor": 0.5, "gamma": 0.99,
+                              "period": steps, "warmup": 0}
+    schedule = parse_schedule(text)
+    if isinstance(schedule, Warmup):
+        fields["warmup"] = min(int(schedule.steps), 2000)
+        schedule = schedule.then
+    if isinstance(schedule, StepDecay):
+        fields |= {"schedule": "step", "every": min(int(schedule.every), 5000),
+                   "factor": _nearest(controls.FACTOR_CHOICES, schedule.factor)}
+    elif isinstance(schedule, Exponential):
+        fields |= {"schedule": "exp", "gamma": _nearest(controls.GAMMA_CHOICES, schedule.gamma)}
+    elif isinstance(schedule, Cosine):
+        fields |= {"schedule": "cosine", "period": min(int(schedule.period), 5000)}
+    else:
+        assert isinstance(schedule, Constant)
+    return fields
+
+
+__all__ = ["AppState", "Notice", "VIEWS", "canonical", "decode", "encode", "number", "natural_label",
+           "session_values", "slot_ids", "surface_ladder"]

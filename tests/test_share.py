@@ -1,0 +1,349 @@
+"""Links: the app state round-trips through query parameters, and hostile links cost only their bad values."""
+from __future__ import annotations
+
+from dataclasses import replace
+from urllib.parse import parse_qs, urlencode
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from optviz import controls
+from optviz.i18n import LANGUAGES
+from optviz.optimizers import CONVENTIONS, HAS_BIAS_CORRECTION, HYPERPARAMETERS, OPTIMIZERS
+from optviz.race import OptimizerConfig, RaceConfig, validate
+from optviz.share import (MAX_OPTIMIZERS, VIEWS, AppState, Notice, canonical, decode, encode, natural_label, number,
+                          session_values, slot_ids, surface_ladder)
+from surfaces import PARAMETERS, SURFACES, get_surface
+
+LESSONS = ("momentum-intro", "adam_bias")
+
+BASE = AppState(
+    config=RaceConfig(
+        surface="ravine", surface_params=(("condition", 100.0), ("angle", 30.0)), start=(-2.5, 0.5), steps=300,
+        optimizers=(
+            OptimizerConfig("adam", label="Adam").with_values(lr=0.01, beta1=0.8),
+            OptimizerConfig("adam", label="Adam (2)", bias_correction=False).with_values(lr=0.1),
+            OptimizerConfig("sgd", label="SGD", convention="textbook", schedule="step:100:0.5", noise=0.1,
+                            seed=3).with_values(lr=0.003),
+        )),
+    view="loss", lang="zh", lesson="momentum-intro")
+
+DEFAULTS = AppState(
+    config=RaceConfig(surface="rosenbrock", steps=500, optimizers=(
+        OptimizerConfig("sgd", label="SGD").with_values(lr=0.02),
+        OptimizerConfig("adam", label="Adam").with_values(lr=0.005))),
+    view="race", lang="en", lesson=None)
+
+RAVINE_START = get_surface("ravine", condition=100, angle=30).start
+
+
+def via_url(query: dict[str, str]) -> dict[str, list[str]]:
+    """What a browser hands back: Streamlit writes with urlencode, the server reads with parse_qs."""
+    return parse_qs(urlencode(query, doseq=True), keep_blank_values=True)
+
+
+# ------------------------------------------------------------------------------------------ format
+
+
+def test_the_documented_example():
+    query = encode(BASE)
+    assert query == {
+        "s": "ravine", "s.condition": "100", "s.angle": "30", "x0": "-2.5", "y0": "0.5", "n": "300", "v": "loss",
+        "l": "zh", "ls": "momentum-intro", "o": "adam~adam~sgd", "o1.lr": "0.01", "o1.b1": "0.8", "o2.lr": "0.1",
+        "o2.bc": "0", "o3.lr": "0.003", "o3.c": "textbook", "o3.sch": "step~100~0.5", "o3.noise": "0.1",
+        "o3.seed": "3"}
+    url = urlencode(query)
+    assert "%" not in url and len(url) < 220  # nothing percent-encoded: readable in the address bar
+    assert decode(via_url(query), DEFAULTS, LESSONS) == (canonical(BASE), [])
+
+
+def test_numbers_are_short_and_exact():
+    assert [number(v) for v in (0.001, 1e-05, 100.0, -2.5, 0.0, 1e20, 0.9995, 2.0 / 3)] == [
+        "0.001", "1e-05", "100", "-2.5", "0", "1e20", "0.9995", "0.6666666666666666"]
+    for ladder in (*controls.LADDERS.values(), controls.NOISE_CHOICES, controls.FACTOR_CHOICES,
+                   controls.GAMMA_CHOICES):
+        for value in ladder:
+            assert float(number(value)) == value and len(number(value)) <= 7
+
+
+def test_empty_and_foreign_links_give_the_defaults_quietly():
+    assert decode({}, DEFAULTS) == (DEFAULTS, [])
+    assert decode({"utm_source": "mastodon", "fbclid": "abc"}, DEFAULTS) == (DEFAULTS, [])
+
+
+def test_absent_keys_mean_defaults():
+    state, notices = decode({"n": "40"}, DEFAULTS)
+    assert notices == [] and state == replace(DEFAULTS, config=replace(DEFAULTS.config, steps=40))
+    # a surface without its start or parameters: that surface's own
+    state, notices = decode({"s": "ravine", "o": "adam"}, DEFAULTS)
+    assert notices == []
+    assert state.config.surface_params == (("condition", 20.0), ("angle", 0.0)) and state.config.start is None
+    assert state.config.optimizers == (OptimizerConfig("adam", label="Adam", hyperparams=tuple(
+        (p.name, p.default) for p in HYPERPARAMETERS["adam"])),)
+
+
+def test_decode_reads_the_hand_typed_spellings():
+    state, notices = decode({"o": "Adam, SGD", "o1.beta1": "0.8", "o1.weight_decay": "0.01",
+                             "o2.sch": "step:100:0.5 warmup:10"}, DEFAULTS)  # '+' arrives as a space
+    assert notices == []
+    adam, sgd = state.config.optimizers
+    assert adam.value("beta1") == 0.8 and adam.value("weight_decay") == 0.01
+    assert sgd.schedule == "step:100:0.5+warmup:10"
+
+
+def test_notice_text_names_key_value_optimizer_and_reason():
+    _, notices = decode({"o": "adam", "o1.lr": "-3"}, DEFAULTS)
+    assert notices == [Notice("o1.lr", "-3", "lr must be in (0, 100]", "adam (optimizer 1)")]
+    assert str(notices[0]) == "ignored lr=-3 for adam (optimizer 1): lr must be in (0, 100]"
+    _, notices = decode({"n": "0"}, DEFAULTS)
+    assert str(notices[0]) == "ignored n=0: steps must be a whole number in [1, 2000]"
+
+
+# ------------------------------------------------------------------------------------- round trip
+
+ladder_values = {name: st.sampled_from(values) for name, values in controls.LADDERS.items()}
+
+
+@st.composite
+def schedules(draw) -> str:
+    kind = draw(st.sampled_from(controls.SCHEDULE_KINDS))
+    return controls.schedule_spec(kind, every=draw(st.integers(1, 5000)),
+                                  factor=draw(st.sampled_from(controls.FACTOR_CHOICES)),
+                                  gamma=draw(st.sampled_from(controls.GAMMA_CHOICES)),
+                                  period=draw(st.integers(1, 5000)), warmup=draw(st.integers(0, 2000)))
+
+
+labels = st.one_of(st.just(""), st.from_regex(r"[A-Za-z0-9\u4e00-\u4e2f][A-Za-z0-9 ()+#\u4e00-\u4e2f-]{0,30}[A-Za-z0-9)]",
+                                              fullmatch=True))
+
+
+@st.composite
+def optimizer_configs(draw) -> OptimizerConfig:
+    name = draw(st.sampled_from(list(OPTIMIZERS)))
+    hyper = tuple((p.name, draw(ladder_values[p.name])) for p in HYPERPARAMETERS[name]
+                  if draw(st.booleans()))  # some given, the rest at their defaults
+    return OptimizerConfig(
+        name, label=draw(labels), hyperparams=hyper, convention=draw(st.sampled_from(CONVENTIONS)),
+        bias_correction=draw(st.booleans()) if name in HAS_BIAS_CORRECTION else True,
+        schedule=draw(schedules()), noise=draw(st.sampled_from(controls.NOISE_CHOICES)),
+        seed=draw(st.integers(0, 2**31 - 1)))
+
+
+@st.composite
+def app_states(draw) -> AppState:
+    surface = draw(st.sampled_from(list(SURFACES)))
+    params = []
+    for p in PARAMETERS[surface]:
+        if p.log:
+            params.append((p.name, draw(st.sampled_from(surface_ladder(p)))))
+        else:  # the app's float slider moves in hundredths
+            params.append((p.name, draw(st.integers(int(p.low * 100), int(p.high * 100))) / 100))
+    bounds = get_surface(surface).bounds
+    start = draw(st.one_of(st.none(), st.tuples(
+        *[st.floats(lo, hi).map(lambda v: round(v, 4)) for lo, hi in bounds])))
+    return AppState(
+        config=RaceConfig(surface=surface, surface_params=tuple(params), start=start,
+                          steps=draw(st.integers(1, 2000)),
+                          optimizers=tuple(draw(st.lists(optimizer_configs(), min_size=1, max_size=MAX_OPTIMIZERS)))),
+        view=draw(st.sampled_from(VIEWS)), lang=draw(st.sampled_from(list(LANGUAGES))),
+        lesson=draw(st.one_of(st.none(), st.sampled_from(LESSONS))))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(app_states(), st.sampled_from([DEFAULTS, BASE, AppState()]))
+def test_round_trip(state, defaults):
+    expected = canonical(state)
+    assert decode(encode(state), defaults, LESSONS) == (expected, [])
+    assert decode(via_url(encode(state)), defaults, LESSONS) == (expected, [])
+    assert encode(expected) == encode(state)  # canonical changes nothing a link says
+    validate(expected.config)
+
+
+@settings(max_examples=60, deadline=None)
+@given(app_states())
+def test_session_values_sit_on_the_app_widgets(state):
+    values = session_values(state)
+    slots = slot_ids(state.config)
+    assert values["slots"] == slots and set(slots) <= set(values["slot_ids"])
+    assert len(set(values["slot_ids"])) == len(values["slot_ids"])
+    for slot, opt in zip(slots, state.config.optimizers):
+        for p in controls.hyperparameter_names(slot):
+            assert values[f"{slot}.{p}"] in controls.LADDERS[p]
+        assert values[f"{slot}.noise"] in controls.NOISE_CHOICES
+        assert values[f"{slot}.schedule"] in controls.SCHEDULE_KINDS
+        schedule = controls.schedule_spec(values[f"{slot}.schedule"], every=values[f"{slot}.every"],
+                                          factor=values[f"{slot}.factor"], gamma=values[f"{slot}.gamma"],
+                                          period=values[f"{slot}.period"], warmup=values[f"{slot}.warmup"])
+        assert schedule == opt.schedule  # the generated schedules are the app's own
+    for p in PARAMETERS[state.config.surface]:
+        value = values[f"sp.{state.config.surface}.{p.name}"]
+        assert (value in surface_ladder(p)) if p.log else p.low <= value <= p.high
+
+
+def test_slots_follow_occurrence_like_the_app():
+    config = RaceConfig(optimizers=(OptimizerConfig("adam"), OptimizerConfig("sgd"), OptimizerConfig("adam"),
+                                    OptimizerConfig("adam")))
+    assert slot_ids(config) == ["adam", "sgd", "adam~2", "adam~3"]
+    assert [natural_label("adam", k) for k in (1, 2)] == ["Adam", "Adam (2)"]
+
+
+# ------------------------------------------------------------------------------- hostile values
+
+
+def _opt(k: int, **changes):
+    """BASE with optimizer k (1-based) changed."""
+    def change(state: AppState) -> AppState:
+        opts = list(state.config.optimizers)
+        opts[k - 1] = replace(opts[k - 1], **changes)
+        return replace(state, config=replace(state.config, optimizers=tuple(opts)))
+    return change
+
+
+def _hyper(k: int, name: str, value: float):
+    def change(state: AppState) -> AppState:
+        opt = state.config.optimizers[k - 1]
+        return _opt(k, hyperparams=tuple((n, value if n == name else v) for n, v in opt.hyperparams))(state)
+    return change
+
+
+def _config(**changes):
+    return lambda state: replace(state, config=replace(state.config, **changes))
+
+
+def _state(**changes):
+    return lambda state: replace(state, **changes)
+
+
+def _same(state):
+    return state
+
+
+DEFAULT_ADAM_LR = 0.005  # what DEFAULTS' Adam runs with
+HOSTILE = [
+    # (overrides of BASE's query (None deletes), keys the notices name, how the state changes)
+    ({"s": "bogus"}, ["s", "s.condition", "s.angle"], _config(surface="rosenbrock", surface_params=())),
+    ({"s": "<script>alert(1)</script>"}, ["s", "s.condition", "s.angle"],
+     _config(surface="rosenbrock", surface_params=())),
+    ({"s.condition": "0"}, ["s.condition"], _config(surface_params=(("condition", 20.0), ("angle", 30.0)))),
+    ({"s.condition": "nan"}, ["s.condition"], _config(surface_params=(("condition", 20.0), ("angle", 30.0)))),
+    ({"s.angle": "1e999"}, ["s.angle"], _config(surface_params=(("condition", 100.0), ("angle", 0.0)))),
+    ({"s.angle": ""}, ["s.angle"], _config(surface_params=(("condition", 100.0), ("angle", 0.0)))),
+    ({"s.width": "1"}, ["s.width"], _same),
+    ({"x0": "abc"}, ["x0"], _config(start=(RAVINE_START[0], 0.5))),
+    ({"y0": "1e9"}, ["y0"], _config(start=(-2.5, RAVINE_START[1]))),
+    ({"x0": None}, ["x0"], _config(start=(RAVINE_START[0], 0.5))),
+    ({"x0": "1" * 300}, ["x0"], _config(start=(RAVINE_START[0], 0.5))),
+    ({"n": "0"}, ["n"], _config(steps=500)),
+    ({"n": "2001"}, ["n"], _config(steps=500)),
+    ({"n": "12.5"}, ["n"], _config(steps=500)),
+    ({"n": "-5"}, ["n"], _config(steps=500)),
+    ({"n": "１２"}, ["n"], _config(steps=500)),  # full-width digits
+    ({"n": "\u202e12"}, ["n"], _config(steps=500)),  # right-to-left override
+    ({"v": "map"}, ["v"], _state(view="race")),
+    ({"l": "fr"}, ["l"], _state(lang="en")),
+    ({"ls": "../../etc/passwd"}, ["ls"], _state(lesson=None)),
+    ({"ls": "not-a-lesson"}, ["ls"], _state(lesson=None)),
+    ({"o": "adam~adam~sgd~rocket"}, ["o"], _same),
+    ({"o1.lr": "-3"}, ["o1.lr"], _hyper(1, "lr", DEFAULT_ADAM_LR)),
+    ({"o1.lr": "inf"}, ["o1.lr"], _hyper(1, "lr", DEFAULT_ADAM_LR)),
+    ({"o1.lr": "1e-400"}, ["o1.lr"], _hyper(1, "lr", DEFAULT_ADAM_LR)),  # underflows to 0
+    ({"o1.lr": "0x10"}, ["o1.lr"], _hyper(1, "lr", DEFAULT_ADAM_LR)),
+    ({"o1.lr": "1_000"}, ["o1.lr"], _hyper(1, "lr", DEFAULT_ADAM_LR)),
+    ({"o1.lr": ["0.01", "0.02"]}, ["o1.lr"], _hyper(1, "lr", 0.02)),  # repeated: the last counts
+    ({"o1.b1": "1"}, ["o1.b1"], _hyper(1, "beta1", 0.9)),
+    ({"o2.bc": "maybe"}, ["o2.bc"], _opt(2, bias_correction=True)),
+    ({"o3.c": "tensorflow"}, ["o3.c"], _opt(3, convention="pytorch")),
+    ({"o3.sch": "step~0~0.5"}, ["o3.sch"], _opt(3, schedule="constant")),
+    ({"o3.sch": "__import__('os').system('x')"}, ["o3.sch"], _opt(3, schedule="constant")),
+    ({"o3.noise": "-0.1"}, ["o3.noise"], _opt(3, noise=0.0)),
+    ({"o3.seed": "99999999999"}, ["o3.seed"], _opt(3, seed=0)),
+    ({"o3.seed": "3.5"}, ["o3.seed"], _opt(3, seed=0)),
+    ({"o3.b1": "0.9"}, ["o3.b1"], _same),  # SGD has no β1
+    ({"o3.bc": "0"}, ["o3.bc"], _same),  # nor bias correction
+    ({"o3.zz": "1"}, ["o3.zz"], _same),
+    ({"o3.lb": "<img src=x onerror=alert(1)>"}, ["o3.lb"], _same),  # its natural label "SGD" stays
+    ({"o1.lb": "A" * 41}, ["o1.lb"], _same),
+    ({"o7.lr": "0.1"}, ["o7.lr"], _same),
+    ({"o1": "x"}, ["o1"], _same),
+    ({"o1.lr": 3}, ["o1.lr"], _hyper(1, "lr", DEFAULT_ADAM_LR)),  # not text at all
+    ({"s.condition": ["1"] * 2 + [None]}, ["s.condition"], _config(surface_params=(("condition", 20.0), ("angle", 30.0)))),
+    ({"ls": "x" * 500}, ["ls"], _state(lesson=None)),
+]
+
+
+@pytest.mark.parametrize("overrides, keys, change", HOSTILE,
+                         ids=[f"{k}={str(v)[:20]}" for overrides, _, _ in HOSTILE for k, v in list(overrides.items())[:1]])
+def test_a_bad_value_falls_back_alone(overrides, keys, change):
+    query: dict = dict(encode(BASE))
+    for key, value in overrides.items():
+        if value is None:
+            del query[key]
+        else:
+            query[key] = value
+    state, notices = decode(query, DEFAULTS, LESSONS)
+    assert state == change(canonical(BASE))
+    assert [n.key for n in notices] == keys
+    first = notices[0]
+    assert first.key in str(first) or first.key.split(".", 1)[-1] in str(first)
+    value = overrides[keys[0]] if keys[0] in overrides else None
+    if isinstance(value, str) and value and value.isprintable() and len(value) <= 40:
+        assert first.value and first.value in value and first.value in str(first)  # shows what was ignored
+    assert "\u202e" not in str(first)
+
+
+def test_too_many_optimizers_are_cut_at_twelve():
+    state, notices = decode({"o": "~".join(["sgd"] * 15), "o13.lr": "0.1"}, DEFAULTS)
+    assert len(state.config.optimizers) == MAX_OPTIMIZERS
+    assert [n.key for n in notices] == ["o", "o13.lr"]
+
+
+def test_unknown_optimizers_only_fall_back_to_the_defaults():
+    state, notices = decode({"o": "rocket~jet", "n": "30"}, DEFAULTS)
+    assert state.config.optimizers == DEFAULTS.config.optimizers and state.config.steps == 30
+    assert [n.value for n in notices] == ["rocket", "jet"]
+
+
+def test_huge_links_are_cut_at_the_length_limit():
+    query = {"n": "30", **{f"pad{i}": "y" * 150 for i in range(40)}, "v": "loss"}
+    state, notices = decode(query, DEFAULTS)
+    assert state.config.steps == 30 and state.view == "race"  # v came after the 4000-character budget
+    assert [n.key for n in notices] == ["…"] and "4000" in str(notices[0])
+    state, notices = decode({"o": "sgd~" * 60}, DEFAULTS)  # one value over 200 characters
+    assert state == DEFAULTS and [n.key for n in notices] == ["o"] and "200" in str(notices[0])
+    state, notices = decode({"n": "30", "o": "sgd~" * 3000}, DEFAULTS)  # over the whole budget alone
+    assert state.config.steps == 30 and [n.key for n in notices] == ["…"]
+
+
+def test_notices_stay_few():
+    query = {"o": "sgd", **{f"o1.k{i}": "1" for i in range(100)}}
+    _, notices = decode(query, DEFAULTS)
+    assert len(notices) <= 21 and "more" in str(notices[-1])
+
+
+# ---------------------------------------------------------------------------------- never raises
+
+OUR_KEYS = ["s", "s.condition", "s.angle", "s.width", "x0", "y0", "n", "v", "l", "ls", "o", "o1.lr", "o1.b1",
+            "o2.sch", "o1.seed", "o1.lb", "o1.bc", "o3.noise", "o1.c", "o99.lr"]
+texts = st.text(max_size=60) | st.sampled_from(["nan", "inf", "-inf", "1e999", "-0", "0", "1", "adam~sgd",
+                                                "ravine", "zh", "step~1~1", "", " ", "😀", "\x00", "9" * 400])
+values = texts | st.lists(texts, max_size=4) | st.none() | st.integers() | st.floats() | st.binary(max_size=8)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.dictionaries(st.sampled_from(OUR_KEYS) | st.text(max_size=12), values, max_size=12),
+       st.sampled_from([DEFAULTS, BASE]))
+def test_decode_never_raises(params, defaults):
+    state, notices = decode(params, defaults, LESSONS)
+    validate(state.config)
+    assert state.view in VIEWS and state.lang in LANGUAGES and 1 <= state.config.steps <= 2000
+    assert len(state.config.optimizers) <= MAX_OPTIMIZERS
+    for notice in notices:
+        assert isinstance(notice, Notice) and str(notice).isprintable()
+    session_values(state)
+
+
+@pytest.mark.parametrize("params", [None, 42, "s=ravine", ["s", "ravine"], {1: "x"}, {"o": object()}])
+def test_decode_survives_things_that_are_not_links(params):
+    state, notices = decode(params, DEFAULTS)
+    assert state == DEFAULTS
