@@ -15,7 +15,9 @@ from optviz.ewa import temperatures
 from optviz.explain import explain_step
 from optviz.lessons import LESSONS, get_lesson, schedule_controls, slots
 from optviz.plots_classroom import ewa_figure, regression_figure
+from optviz.plots_sweep import basin_figure, steps_heatmap, sweep_heatmap
 from optviz.regression import batch_gradient, run_regression
+from optviz.sweep import basin_map, sweep, tuned_learning_rates
 from optviz.optimizers import CONVENTIONS, DISPLAY_NAMES, HAS_BIAS_CORRECTION
 from optviz.plots import (PICK_TRACE, ReadyFigure, effective_lr_figure, loss_figure, race_figure,
                           side_by_side_figure, surface_3d_figure)
@@ -23,7 +25,7 @@ from optviz.race import OptimizerConfig, RaceConfig, run_race, unique_labels, va
 from optviz.tuning import classroom_learning_rate
 from surfaces import CUSTOM, PARAMETERS, SURFACES, ExpressionError
 
-VIEWS = ("race", "side", "3d", "loss", "inside", "table", "ewa", "regression")
+VIEWS = ("race", "side", "3d", "loss", "inside", "table", "sweep", "ewa", "regression")
 DEFAULT_SURFACE = "rosenbrock"
 DEFAULT_STEPS = 500
 DEFAULT_EXPRESSION = "x**2 + 3*sin(y) - 0.5*x*y"
@@ -63,6 +65,22 @@ def ewa_spec(days: int, seed: int, betas: tuple, corrected: bool, lang: str) -> 
 @st.cache_resource(max_entries=8, show_spinner=False)
 def cached_regression(optimizers: tuple, steps: int, n: int, seed: int, batch: int, batch_seed: int):
     return run_regression(optimizers, steps, n, seed, batch, batch_seed)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def cached_sweep(where: RaceConfig, contestant: OptimizerConfig, x: str, y: str, start: tuple, steps: int):
+    swept = (x.split(":")[0], y.split(":")[0])
+    return sweep(cached_surface(where), contestant.name, x, y, start, steps, **contestant.settings(without=swept))
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def cached_basins(where: RaceConfig, contestant: OptimizerConfig, n: int, steps: int):
+    return basin_map(cached_surface(where), contestant.build(), n, steps)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def cached_tuning(where: RaceConfig, names: tuple, start: tuple, steps: int):
+    return tuned_learning_rates(cached_surface(where), list(names), start, steps)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -444,6 +462,75 @@ def explain_panel(config: RaceConfig, traj, data=None, batch: int | None = None,
         st.caption(note)
 
 
+def load_values(slot: str, values: dict) -> None:
+    for name, value in values.items():
+        ss[f"{slot}.{name}"] = controls.snap(name, value)
+    ss.view = "race"
+
+
+def load_tuned(rates: dict) -> None:
+    for slot, lr in rates.items():
+        if np.isfinite(lr):
+            ss[f"{slot}.lr"] = controls.snap("lr", lr)
+    ss.view = "race"
+
+
+def sweep_view(config: RaceConfig) -> None:
+    """Thousands of runs at once: a hyperparameter heatmap, a basin map and a fair-race table."""
+    L = lang()
+    where = surface_choice()
+    surface = cached_surface(where)
+    cols = st.columns([2, 1, 1, 1, 1])
+    index = cols[0].selectbox(t("sweep.contestant", L), range(len(config.optimizers)), key="sweep_run",
+                              format_func=lambda i: unique_labels(config.optimizers)[i])
+    index = min(index, len(config.optimizers) - 1)
+    contestant, slot = config.optimizers[index], ss.slots[index]
+    names = [n for n in controls.hyperparameter_names(slot) if n in controls.SWEEP_RANGES]
+    x_name = cols[1].selectbox(t("sweep.x", L), names, key="sweep_x", format_func=lambda n: t(f"opt.{n}", L))
+    y_names = [n for n in names if n != x_name]
+    if not y_names:
+        st.info(t("sweep.one_parameter", L))
+        return
+    y_name = cols[2].selectbox(t("sweep.y", L), y_names, key="sweep_y", format_func=lambda n: t(f"opt.{n}", L))
+    n = cols[3].slider(t("sweep.resolution", L), 10, 200, 100, step=10, key="sweep_n")
+    steps = cols[4].slider(t("sweep.budget", L), 50, 2000, min(int(config.steps), 500), step=50, key="sweep_steps")
+    x_text, y_text = controls.sweep_axis_text(x_name, n), controls.sweep_axis_text(y_name, n)
+    with st.spinner(t("sweep.computing", L, cells=n * n, steps=steps)):
+        result = cached_sweep(where, contestant, x_text, y_text, current_start(), steps)
+    left, right = st.columns(2)
+    left.plotly_chart(sweep_heatmap(result, L), key="chart_sweep_loss", config=PLOT_CONFIG, width="stretch")
+    right.plotly_chart(steps_heatmap(result, L), key="chart_sweep_steps", config=PLOT_CONFIG, width="stretch")
+    best = result.best()
+    pick = st.columns([2, 2, 1, 1])
+    px = pick[0].select_slider(t("sweep.pick_x", L), list(result.x_values), key="sweep_pick_x",
+                               value=best[x_name] if best else result.x_values[0], format_func=controls.format_number)
+    py = pick[1].select_slider(t("sweep.pick_y", L), list(result.y_values), key="sweep_pick_y",
+                               value=best[y_name] if best else result.y_values[0], format_func=controls.format_number)
+    pick[2].button(t("sweep.load", L), on_click=load_values, args=(slot, {x_name: px, y_name: py}), width="stretch")
+    if best:
+        pick[3].button(t("sweep.load_best", L), on_click=load_values,
+                       args=(slot, {x_name: best[x_name], y_name: best[y_name]}), width="stretch")
+    st.caption(t("sweep.loaded_note", L))
+
+    st.subheader(t("sweep.basins", L))
+    if not surface.minima:
+        st.info(t("sweep.no_minima", L))
+    else:
+        grid = st.slider(t("sweep.basin_grid", L), 11, 101, 41, step=10, key="basin_n")
+        with st.spinner(t("sweep.computing", L, cells=grid * grid, steps=steps)):
+            basins = cached_basins(where, contestant, grid, steps)
+        st.plotly_chart(basin_figure(basins, surface, L), key="chart_basins", config=PLOT_CONFIG, width="stretch")
+
+    st.subheader(t("sweep.fair", L))
+    names_in_race = tuple(dict.fromkeys(opt.name for opt in config.optimizers))
+    with st.spinner(t("sweep.computing", L, cells=len(names_in_race) * 26, steps=steps)):
+        table = cached_tuning(where, names_in_race, current_start(), steps)
+    st.dataframe(table, hide_index=True, width="stretch")
+    best_lr = dict(zip(table["optimizer"], table["lr"]))
+    st.button(t("sweep.tuned_race", L), on_click=load_tuned,
+              args=({slot: best_lr[controls.optimizer_of(slot)] for slot in ss.slots},), key="tuned_race")
+
+
 def ewa_view() -> None:
     L = lang()
     left, middle, right = st.columns(3)
@@ -500,6 +587,8 @@ def main() -> None:
                         on_select="rerun", selection_mode="points", config=PLOT_CONFIG, width="stretch")
     elif view == "inside":
         inside_view(config, traj)
+    elif view == "sweep":
+        sweep_view(config)
     elif view == "ewa":
         ewa_view()
     elif view == "regression":

@@ -32,9 +32,9 @@ from optviz.optimizers import (CONVENTIONS, DISPLAY_NAMES, HAS_BIAS_CORRECTION, 
                                Optimizer, make_optimizer)
 from optviz.schedules import parse as parse_schedule
 from optviz.simulate import simulate
-from optviz.sweep import GRID_POINTS, STATUSES, Axis, BasinResult, SweepResult, basin_map, parse_axis, sweep
+from optviz.sweep import GRID_POINTS, STATUSES, Axis, SweepResult, basin_map, parse_axis, sweep
 from optviz.trajectory import Trajectory
-from surfaces import PARAMETERS, SURFACES, get_surface
+from surfaces import CUSTOM, PARAMETERS, SURFACES, custom_surface, get_surface
 from surfaces.base import Parameter, Surface
 
 PROG = "optviz"
@@ -102,8 +102,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_target(command: argparse.ArgumentParser) -> None:
-    command.add_argument("--surface", required=True, choices=list(SURFACES), metavar="NAME",
-                         help=f"one of: {', '.join(SURFACES)}")
+    command.add_argument("--surface", required=True, choices=[*SURFACES, CUSTOM], metavar="NAME",
+                         help=f"one of: {', '.join(SURFACES)}, or {CUSTOM} with --expression")
+    command.add_argument("--expression", metavar="TEXT",
+                         help="f(x, y) for --surface custom, e.g. 'x**2 + 3*sin(y) - 0.5*x*y'")
+    command.add_argument("--bounds", nargs=4, metavar=("XMIN", "XMAX", "YMIN", "YMAX"),
+                         help="plot box of a custom surface (default -3 3 -3 3)")
     command.add_argument("--optimizer", required=True, choices=list(OPTIMIZERS), metavar="NAME",
                          help=f"one of: {', '.join(OPTIMIZERS)}")
 
@@ -197,6 +201,33 @@ def _whole(flag: str, text: str, low: int, high: int) -> int:
     return value
 
 
+def _custom(args: argparse.Namespace) -> Surface:
+    if not args.expression:
+        raise UsageError("--surface custom needs --expression TEXT")
+    bounds = None
+    if args.bounds:
+        try:
+            x0, x1, y0, y1 = (float(v) for v in args.bounds)
+        except ValueError:
+            raise UsageError(f"--bounds must be four numbers (got {' '.join(args.bounds)})") from None
+        bounds = ((x0, x1), (y0, y1))
+    try:
+        return custom_surface(args.expression, bounds=bounds)
+    except ValueError as error:
+        flag = "--bounds" if args.bounds and "bound" in str(error) else "--expression"
+        raise UsageError(f"{flag}: {error}") from None
+
+
+def _surface_from(args: argparse.Namespace) -> Surface:
+    if args.surface == CUSTOM:
+        if args.surface_param:
+            raise UsageError("--surface-param does not apply to a custom surface")
+        return _custom(args)
+    if args.expression or args.bounds:
+        raise UsageError(f"--expression and --bounds apply only to --surface {CUSTOM}")
+    return _surface(args.surface, args.surface_param)
+
+
 def _surface(name: str, items: list[str]) -> Surface:
     specs = {p.name: p for p in PARAMETERS[name]}
     params = {}
@@ -273,7 +304,7 @@ def _start(pair: list[str] | None, surface: Surface) -> tuple[float, float]:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    surface = _surface(args.surface, args.surface_param)
+    surface = _surface_from(args)
     optimizer = _optimizer(args)
     start = _start(args.start, surface)
     steps = _whole("--steps", args.steps, *STEPS)
@@ -306,7 +337,7 @@ def _rows(trajectory: Trajectory) -> pd.DataFrame:
 
 
 def sweep_command(args: argparse.Namespace) -> int:
-    surface = _surface(args.surface, args.surface_param)
+    surface = _surface_from(args)
     x = _axis("--x", args.x, args.optimizer)
     y = _axis("--y", args.y, args.optimizer)
     if x.name == y.name:
@@ -342,7 +373,7 @@ def sweep_command(args: argparse.Namespace) -> int:
 
 
 def basins_command(args: argparse.Namespace) -> int:
-    surface = _surface(args.surface, args.surface_param)
+    surface = _surface_from(args)
     optimizer = _optimizer(args)
     n = _whole("--n", args.n, *GRID_POINTS)
     steps = _whole("--steps", args.steps, *STEPS)

@@ -89,3 +89,15 @@ def hyperparameter_names(slot: str) -> list[str]:
 def default_value(slot: str, name: str) -> float:
     spec = next(p for p in HYPERPARAMETERS[optimizer_of(slot)] if p.name == name)
     return snap(name, spec.default)
+
+
+# Sweep axes: (low, high, log) per hyperparameter, wide enough to show the stability edge.
+SWEEP_RANGES = {"lr": (1e-4, 10.0, True), "beta": (0.0, 0.99, False), "beta1": (0.0, 0.99, False),
+                "beta2": (0.9, 0.9999, False), "eps": (1e-12, 1.0, True), "weight_decay": (1e-4, 1.0, True),
+                "damping": (0.0, 10.0, False)}
+
+
+def sweep_axis_text(name: str, n: int) -> str:
+    """``optviz.sweep.parse_axis`` text for the default range of ``name`` with ``n`` values."""
+    low, high, log = SWEEP_RANGES[name]
+    return f"{name}:{low:g}:{high:g}:{int(n)}" + (":log" if log else "")

@@ -362,11 +362,14 @@ class RaceCanvas:
         bar = np.repeat(colormap(rows)[:, None, :], cx1 - cx0, axis=1)
         img.paste(Image.fromarray(bar, "RGB"), (cx0, bt))
         draw.rectangle((cx0 - 1, bt - 1, cx1, bb), outline=GREY, width=max(1, s))
+        top = abs(10**hi - delta + floor)
         for v in np.linspace(lo, hi, 6):
             y = bb - (v - lo) / (hi - lo) * bar_h
+            loss = 10**v - delta + floor
+            loss = 0.0 if abs(loss) < 1e-9 * top else loss  # -8.7e-19 is rounding; say 0
             draw.line((cx1, y, cx1 + tick, y), fill=GREY, width=max(1, s))
-            draw.text((cx1 + tick + round(2 * u), y), f"{10**v - delta + floor:.3g}", fill=INK,
-                      font=self.font("", small), anchor="lm")
+            draw.text((cx1 + tick + round(2 * u), y), f"{loss:.3g}", fill=INK, font=self.font("", small),
+                      anchor="lm")
 
         # landmarks, under the paths as in the interactive map
         layer = img.crop(self.box)
@@ -449,10 +452,14 @@ class RaceCanvas:
         u = self.u
         pw, ph = self.box[2] - self.box[0], self.box[3] - self.box[1]
         for run in range(self.traj.runs):
-            x, y = self._local(self.traj.positions[self.end_of(run, step), run])
+            end = self.end_of(run, step)
             died = self.traj.status[run] == DIVERGED and step >= self.traj.stop_step[run]
+            if died:  # a run that left the map gets its ✕ where its path last crossed the map's edge
+                x, y = self._exit_point(self._local(self.traj.positions[: end + 1, run]))
+            else:
+                x, y = self._local(self.traj.positions[end, run])
             r = 7 * u if died else 5.5 * u
-            keep = r if died else -50 * u  # a run that left the map gets its ✕ on the edge, towards where it went
+            keep = r if died else -50 * u
             x, y = float(np.clip(x, keep, pw - keep)), float(np.clip(y, keep, ph - keep))
             if died:
                 for dx in (-1, 1):
@@ -467,6 +474,21 @@ class RaceCanvas:
             else:
                 draw.ellipse((x - r, y - r, x + r, y + r), fill=ink(COLORS[run % len(COLORS)]), outline=ink(WHITE),
                              width=max(1, round(1.5 * u)))
+
+    def _exit_point(self, pts: np.ndarray) -> np.ndarray:
+        """The last point of a path ``(k, 2)`` (local pixels) if it is on the map, else where the path
+        last crossed the map's edge."""
+        lo, hi = np.zeros(2), np.array([self.box[2] - self.box[0], self.box[3] - self.box[1]], dtype=float)
+        last = pts[-1]
+        if np.all((last >= lo) & (last <= hi)):
+            return last
+        a, b = pts[:-1], pts[1:]
+        near = np.all((np.minimum(a, b) <= hi) & (np.maximum(a, b) >= lo), axis=1)  # bounding boxes meet
+        for i in np.flatnonzero(near)[::-1]:
+            clipped = _clip_segment(a[i], b[i], lo, hi)
+            if clipped is not None:
+                return clipped[1]
+        return np.clip(last, lo, hi)
 
     def frame(self, step: int) -> Image.Image:
         """The whole map at ``step`` as an RGB image of the supersampled size."""

@@ -22,34 +22,6 @@ from optviz.plots import height_transform
 from optviz.sweep import DIVERGED_BASIN, NOT_SETTLED, STATUSES, Axis, BasinResult, SweepResult
 from surfaces import Surface
 
-# New user-facing strings, to move into optviz/i18n.py's CATALOG; ``_t`` looks here first.
-STRINGS: dict[str, dict[str, str]] = {
-    "sweep.log_gap": {"en": "log₁₀(final loss − f_min)", "zh": "log₁₀(最终损失 − f_min)"},
-    "sweep.log_gap_lowest": {"en": "log₁₀(final loss − lowest final loss)", "zh": "log₁₀(最终损失 − 最低最终损失)"},
-    "sweep.steps": {"en": "steps to loss − min ≤ {tol}", "zh": "达到 损失 − 最小值 ≤ {tol} 的步数"},
-    "sweep.diverged": {"en": "diverged", "zh": "发散"},
-    "sweep.never": {"en": "not within tolerance in {steps} steps", "zh": "{steps} 步内未达到容差"},
-    "sweep.edge": {"en": "stability edge", "zh": "稳定边界"},
-    "sweep.best": {"en": "lowest final loss", "zh": "最终损失最低"},
-    "sweep.final_loss": {"en": "final loss", "zh": "最终损失"},
-    "sweep.status": {"en": "status", "zh": "状态"},
-    "sweep.status.running": {"en": "running", "zh": "运行中"},
-    "sweep.status.converged": {"en": "converged", "zh": "已收敛"},
-    "sweep.status.diverged": {"en": "diverged", "zh": "已发散"},
-    "sweep.title_loss": {"en": "{optimizer} on {surface}: final loss after {steps} steps",
-                         "zh": "{optimizer} 在 {surface} 上：{steps} 步后的最终损失"},
-    "sweep.title_steps": {"en": "{optimizer} on {surface}: steps to loss − min ≤ {tol}",
-                          "zh": "{optimizer} 在 {surface} 上：达到 损失 − 最小值 ≤ {tol} 的步数"},
-    "basin.minimum": {"en": "minimum ({x}, {y})", "zh": "最小值 ({x}, {y})"},
-    "basin.not_settled": {"en": "not settled (farther than {radius} from every minimum)",
-                          "zh": "未落定（距所有最小值都超过 {radius}）"},
-    "basin.starts": {"en": "{count} starts", "zh": "{count} 个起点"},
-    "basin.outcome": {"en": "ends at", "zh": "归宿"},
-    "basin.end": {"en": "end", "zh": "终点"},
-    "basin.title": {"en": "Where {optimizer} ends from each start ({steps} steps)",
-                    "zh": "{optimizer} 从各起点出发的归宿（{steps} 步）"},
-}
-
 LOSS_SCALE = "Viridis"
 DIVERGED_COLOR = "#CC3311"  # red, outside Viridis
 NEVER_COLOR = "#BBBBBB"  # grey: within budget, never within tolerance
@@ -58,13 +30,6 @@ BASIN_COLORS = ("#0072B2", "#009E73", "#E69F00", "#CC79A7", "#56B4E9", "#7F3C8D"
                 "#44AA99", "#882255")  # one per minimum, cycling; no red, which means diverged
 EDGE_COLOR = "#000000"
 TINY = 1e-16  # added to the loss gap before the log, so an exact minimum is finite
-
-
-def _t(key: str, lang: str, **values: object) -> str:
-    if key in STRINGS and key not in CATALOG:
-        text = STRINGS[key][lang]
-        return text.format(**values) if values else text
-    return t(key, lang, **values)
 
 
 def _axis_title(axis: Axis, lang: str) -> str:
@@ -103,13 +68,13 @@ def _hover_data(result: SweepResult, lang: str) -> tuple[np.ndarray, str]:
     X, Y = np.meshgrid(result.x_values, result.y_values)
     never = t("table.never", lang)
     steps = np.where(result.steps_to_tol >= 0, result.steps_to_tol.astype(str), never)
-    words = np.array([_t(f"sweep.status.{s}", lang) for s in STATUSES], dtype=object)[result.status]
+    words = np.array([t(f"sweep.status.{s}", lang) for s in STATUSES], dtype=object)[result.status]
     data = np.stack([X, Y, result.final_loss, steps, words], axis=-1).astype(object)
     template = (f"{_axis_title(result.x, lang)} = %{{customdata[0]:.4g}}<br>"
                 f"{_axis_title(result.y, lang)} = %{{customdata[1]:.4g}}<br>"
-                f"{_t('sweep.final_loss', lang)} = %{{customdata[2]:.4g}}<br>"
-                f"{_t('sweep.steps', lang, tol=f'{result.tolerance:g}')} = %{{customdata[3]}}<br>"
-                f"{_t('sweep.status', lang)}: %{{customdata[4]}}<extra></extra>")
+                f"{t('sweep.final_loss', lang)} = %{{customdata[2]:.4g}}<br>"
+                f"{t('sweep.steps', lang, tol=f'{result.tolerance:g}')} = %{{customdata[3]}}<br>"
+                f"{t('sweep.status', lang)}: %{{customdata[4]}}<extra></extra>")
     return data, template
 
 
@@ -141,7 +106,7 @@ def _range(axis: Axis) -> list[float]:
 
 
 def _title(key: str, result: SweepResult, lang: str, **values: object) -> str:
-    return _t(key, lang, optimizer=DISPLAY_NAMES.get(result.optimizer, result.optimizer), surface=result.surface,
+    return t(key, lang, optimizer=DISPLAY_NAMES.get(result.optimizer, result.optimizer), surface=result.surface,
               steps=result.steps, **values)
 
 
@@ -160,26 +125,26 @@ def sweep_heatmap(result: SweepResult, lang: str = "en") -> go.Figure:
         gap = np.log10(np.maximum(result.final_loss - floor, 0.0) + TINY)
     z = np.where(diverged, np.nan, gap)
     custom, template = _hover_data(result, lang)
-    scale_title = _t("sweep.log_gap" if result.min_value is not None else "sweep.log_gap_lowest", lang)
+    scale_title = t("sweep.log_gap" if result.min_value is not None else "sweep.log_gap_lowest", lang)
     traces = [
         go.Heatmap(x=x_edges, y=y_edges, z=z, colorscale=LOSS_SCALE, customdata=custom, hovertemplate=template,
-                   hoverongaps=False, name=_t("sweep.final_loss", lang),
+                   hoverongaps=False, name=t("sweep.final_loss", lang),
                    colorbar=dict(title=dict(text=scale_title, side="right"), thickness=12, len=0.85)),
         go.Heatmap(x=x_edges, y=y_edges, z=np.where(diverged, 1.0, np.nan), colorscale=_solid(DIVERGED_COLOR),
                    showscale=False, customdata=custom, hovertemplate=template, hoverongaps=False,
-                   name=_t("sweep.diverged", lang)),
+                   name=t("sweep.diverged", lang)),
     ]
     if diverged.any() and not diverged.all():
         ex, ey = edge_path(diverged, x_edges, y_edges)
-        traces.append(go.Scatter(x=ex, y=ey, mode="lines", name=_t("sweep.edge", lang), hoverinfo="skip",
+        traces.append(go.Scatter(x=ex, y=ey, mode="lines", name=t("sweep.edge", lang), hoverinfo="skip",
                                  line=dict(color=EDGE_COLOR, width=2.5)))
     if diverged.any():
-        traces.append(_legend_square(_t("sweep.diverged", lang), DIVERGED_COLOR))
+        traces.append(_legend_square(t("sweep.diverged", lang), DIVERGED_COLOR))
     best = result.best()
     if best is not None:
         j, i = best["index"]
         traces.append(go.Scatter(x=[result.x_values[i]], y=[result.y_values[j]], mode="markers",
-                                 name=_t("sweep.best", lang), hoverinfo="skip",
+                                 name=t("sweep.best", lang), hoverinfo="skip",
                                  marker=dict(symbol="star", size=14, color="white", line=dict(width=1.5, color="black"))))
     fig = go.Figure(traces)
     return _layout(fig, result, lang, _title("sweep.title_loss", result, lang))
@@ -196,12 +161,12 @@ def steps_heatmap(result: SweepResult, lang: str = "en") -> go.Figure:
     traces = [
         go.Heatmap(x=x_edges, y=y_edges, z=np.where(reached, result.steps_to_tol, np.nan).astype(float),
                    colorscale=LOSS_SCALE, customdata=custom, hovertemplate=template, hoverongaps=False,
-                   name=_t("sweep.steps", lang, tol=tol),
-                   colorbar=dict(title=dict(text=_t("sweep.steps", lang, tol=tol), side="right"), thickness=12,
+                   name=t("sweep.steps", lang, tol=tol),
+                   colorbar=dict(title=dict(text=t("sweep.steps", lang, tol=tol), side="right"), thickness=12,
                                  len=0.85)),
     ]
-    for mask, color, label in ((never, NEVER_COLOR, _t("sweep.never", lang, steps=result.steps)),
-                               (diverged, DIVERGED_COLOR, _t("sweep.diverged", lang))):
+    for mask, color, label in ((never, NEVER_COLOR, t("sweep.never", lang, steps=result.steps)),
+                               (diverged, DIVERGED_COLOR, t("sweep.diverged", lang))):
         if mask.any():
             traces.append(go.Heatmap(x=x_edges, y=y_edges, z=np.where(mask, 1.0, np.nan), colorscale=_solid(color),
                                      showscale=False, customdata=custom, hovertemplate=template, hoverongaps=False,
@@ -209,7 +174,7 @@ def steps_heatmap(result: SweepResult, lang: str = "en") -> go.Figure:
             traces.append(_legend_square(label, color))
     if diverged.any() and not diverged.all():
         ex, ey = edge_path(diverged, x_edges, y_edges)
-        traces.append(go.Scatter(x=ex, y=ey, mode="lines", name=_t("sweep.edge", lang), hoverinfo="skip",
+        traces.append(go.Scatter(x=ex, y=ey, mode="lines", name=t("sweep.edge", lang), hoverinfo="skip",
                                  line=dict(color=EDGE_COLOR, width=2.5)))
     fig = go.Figure(traces)
     return _layout(fig, result, lang, _title("sweep.title_steps", result, lang, tol=tol))
@@ -222,8 +187,8 @@ def basin_figure(basin: BasinResult, surface: Surface, lang: str = "en") -> go.F
     """
     k = len(basin.minima)
     colors = [BASIN_COLORS[m % len(BASIN_COLORS)] for m in range(k)] + [DIVERGED_COLOR, NOT_SETTLED_COLOR]
-    labels = [_t("basin.minimum", lang, x=f"{mx:.3g}", y=f"{my:.3g}") for mx, my in basin.minima]
-    labels += [_t("sweep.diverged", lang), _t("basin.not_settled", lang, radius=f"{basin.settle_radius:.3g}")]
+    labels = [t("basin.minimum", lang, x=f"{mx:.3g}", y=f"{my:.3g}") for mx, my in basin.minima]
+    labels += [t("sweep.diverged", lang), t("basin.not_settled", lang, radius=f"{basin.settle_radius:.3g}")]
     category = np.where(basin.basin >= 0, basin.basin, np.where(basin.basin == DIVERGED_BASIN, k, k + 1))
     m = k + 2
     scale = []
@@ -233,8 +198,8 @@ def basin_figure(basin: BasinResult, surface: Surface, lang: str = "en") -> go.F
     custom = np.stack([X, Y, np.asarray(labels, dtype=object)[category], basin.final_position[..., 0],
                        basin.final_position[..., 1]], axis=-1).astype(object)
     template = (f"{t('plot.start', lang)} (%{{customdata[0]:.3g}}, %{{customdata[1]:.3g}})<br>"
-                f"{_t('basin.outcome', lang)}: %{{customdata[2]}}<br>"
-                f"{_t('basin.end', lang)} (%{{customdata[3]:.4g}}, %{{customdata[4]:.4g}})<extra></extra>")
+                f"{t('basin.outcome', lang)}: %{{customdata[2]}}<br>"
+                f"{t('basin.end', lang)} (%{{customdata[3]:.4g}}, %{{customdata[4]:.4g}})<extra></extra>")
     traces: list = [go.Heatmap(x=brick_edges(basin.xs, False), y=brick_edges(basin.ys, False), z=category + 0.5,
                                zmin=0, zmax=m, colorscale=scale, showscale=False, customdata=custom,
                                hovertemplate=template)]
@@ -248,21 +213,21 @@ def basin_figure(basin: BasinResult, surface: Surface, lang: str = "en") -> go.F
     keys = list(range(k)) + [DIVERGED_BASIN, NOT_SETTLED]
     for c, key in enumerate(keys):
         if counts[key]:
-            traces.append(_legend_square(f"{labels[c]}: {_t('basin.starts', lang, count=counts[key])}", colors[c]))
+            traces.append(_legend_square(f"{labels[c]}: {t('basin.starts', lang, count=counts[key])}", colors[c]))
     if k:
         traces.append(go.Scatter(x=basin.minima[:, 0], y=basin.minima[:, 1], mode="markers",
                                  name=t("plot.minimum", lang), showlegend=False,
                                  marker=dict(symbol="star", size=16, color="gold", line=dict(width=1.5, color="black")),
                                  hovertemplate=t("plot.minimum", lang) + " (%{x:.4g}, %{y:.4g})<extra></extra>"))
     fig = go.Figure(traces)
-    (x0, x1), (y0, y1) = surface.bounds
-    title = _t("basin.title", lang, optimizer=DISPLAY_NAMES.get(basin.optimizer, basin.optimizer), steps=basin.steps)
+    x_edges, y_edges = brick_edges(basin.xs, False), brick_edges(basin.ys, False)
+    title = t("basin.title", lang, optimizer=DISPLAY_NAMES.get(basin.optimizer, basin.optimizer), steps=basin.steps)
     fig.update_layout(
         title=dict(text=title, x=0.01), height=600, margin=dict(l=10, r=10, t=50, b=10), plot_bgcolor="white",
         hovermode="closest", legend=dict(orientation="h", y=-0.1, x=0.0),
-        xaxis=dict(title="x", range=[float(brick_edges(basin.xs, False)[0]), float(brick_edges(basin.xs, False)[-1])],
-                   showgrid=False, zeroline=False, constrain="domain"),
-        yaxis=dict(title="y", range=[float(brick_edges(basin.ys, False)[0]), float(brick_edges(basin.ys, False)[-1])],
-                   showgrid=False, zeroline=False, scaleanchor="x", scaleratio=1, constrain="domain"),
+        xaxis=dict(title="x", range=[float(x_edges[0]), float(x_edges[-1])], showgrid=False, zeroline=False,
+                   constrain="domain"),
+        yaxis=dict(title="y", range=[float(y_edges[0]), float(y_edges[-1])], showgrid=False, zeroline=False,
+                   scaleanchor="x", scaleratio=1, constrain="domain"),
     )
     return fig

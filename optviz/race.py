@@ -47,10 +47,15 @@ class OptimizerConfig:
         merged = dict(self.hyperparams) | {k: float(v) for k, v in values.items()}
         return replace(self, hyperparams=tuple(sorted(merged.items())))
 
-    def build(self) -> Optimizer:
+    def settings(self, without: tuple[str, ...] = ()) -> dict:
+        """``make_optimizer`` keywords for this contestant, leaving out the hyperparameters in ``without``."""
         extra = {"bias_correction": self.bias_correction} if self.name in HAS_BIAS_CORRECTION else {}
-        return make_optimizer(self.name, convention=self.convention, schedule=parse_schedule(self.schedule),
-                              noise=self.noise, seed=int(self.seed), **extra, **dict(self.hyperparams))
+        hyper = {k: v for k, v in self.hyperparams if k not in without}
+        return dict(convention=self.convention, schedule=parse_schedule(self.schedule), noise=self.noise,
+                    seed=int(self.seed), **extra, **hyper)
+
+    def build(self) -> Optimizer:
+        return make_optimizer(self.name, **self.settings())
 
 
 @dataclass(frozen=True)

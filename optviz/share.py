@@ -15,10 +15,13 @@ key         value                                                 when absent
 ==========  ====================================================  ==============================
 ``s``       surface name                                          the defaults' surface, its
                                                                   parameters and start
+``f``       with ``s=custom``: the expression f(x, y) as typed    the defaults' (if custom)
+``bx by``   with ``s=custom``: bounds ``-3~3`` (min~max)          (-3, 3)
 ``s.NAME``  a surface parameter: ``s.condition=100``              its registry default
 ``x0 y0``   start point, both or neither                          the surface's own start
 ``n``       steps, a whole number in [1, 2000]                    the defaults'
-``v``       view: race, side, 3d, loss, table                     the defaults'
+``v``       view: race, side, 3d, loss, table, inside, ewa,       the defaults'
+            regression
 ``l``       language: en, zh                                      the defaults'
 ``ls``      lesson id                                             no lesson
 ``o``       optimizers in race order: ``adam~adam~sgd``           the defaults' optimizers
@@ -42,6 +45,9 @@ Numbers are the shortest text that reads back as the same float (``0.001``, ``1e
      &o=adam~adam~sgd&o1.lr=0.01&o2.lr=0.1&o3.lr=0.003&o3.c=textbook&o3.sch=step~100~0.5
      &o3.noise=0.1&o3.seed=3
 
+A typed surface needs percent-encoding for its formula's ``*``, ``(`` and spaces:
+``s=custom&f=x**2+%2B+3*sin%28y%29&bx=-3~3&by=-2~2``.
+
 ``decode`` also reads ``:``, ``+`` (or the space a ``+`` becomes), ``,`` between optimizer names,
 any letter case in names, and the long setting names (``beta1``, ``weight_decay``, …).
 
@@ -58,7 +64,9 @@ Hostile links
 replaced by its default (the matching value of ``defaults``, or the registry's), and yields one
 :class:`Notice` naming key, value and reason; everything else in the link is kept. Keys that are
 not ours (``utm_source``, ``fbclid``, …) are skipped silently: sites add them to shared links.
-Limits: 4000 characters in all, 200 per value, 12 optimizers, 40 characters per label.
+A typed expression goes through the surface's own parser (never a Python evaluator); if it is
+refused, the whole surface block falls back to the defaults'. Limits: 4000 characters in all,
+200 per value (300 for ``f``), 12 optimizers, 40 characters per label.
 """
 from __future__ import annotations
 
@@ -66,6 +74,7 @@ import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
+from urllib.parse import parse_qs
 
 from optviz import controls
 from optviz.i18n import LANGUAGES
@@ -73,14 +82,19 @@ from optviz.optimizers import CONVENTIONS, DISPLAY_NAMES, HAS_BIAS_CORRECTION, H
 from optviz.race import OptimizerConfig, RaceConfig, validate
 from optviz.schedules import Constant, Cosine, Exponential, StepDecay, Warmup
 from optviz.schedules import parse as parse_schedule
-from surfaces import PARAMETERS, SURFACES, get_surface
+from optviz.lessons import VIEWS
+from optviz.lessons import slots as lesson_slots
+from surfaces import CUSTOM, PARAMETERS, SURFACES, custom_surface, get_surface
 from surfaces.base import Parameter
+from surfaces.custom import DEFAULT_BOUNDS
 
-VIEWS = ("race", "side", "3d", "loss", "table")
 STEPS = (1, 2000)  # the app's largest step count
+APP_STEPS = (10, 2000)  # the app's steps slider
 SEEDS = (0, 2**31 - 1)  # the app's seed input
 MAX_TOTAL = 4000  # characters of all keys and values together
 MAX_VALUE = 200
+MAX_EXPRESSION = 300  # the app's text input for f(x, y)
+BOUND_RANGE = 1000.0  # |bound| of a custom surface, as the app's inputs allow
 MAX_OPTIMIZERS = 12
 MAX_LABEL = 40
 MAX_NOTICES = 20
@@ -126,6 +140,11 @@ class Notice(NamedTuple):
         name = self.key.split(".", 1)[1] if self.subject and "." in self.key else self.key
         where = f" for {self.subject}" if self.subject else ""
         return f"ignored {name}={self.value}{where}: {self.reason}"
+
+    def markdown(self) -> str:
+        """``str(self)`` with every ASCII punctuation mark backslash-escaped, so that text from the
+        link cannot turn into a link, an image or markup where Streamlit renders Markdown."""
+        return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", str(self))
 
 
 # ------------------------------------------------------------------------------------------ encode
@@ -177,8 +196,11 @@ def canonical(state: AppState) -> AppState:
             opt = replace(opt, hyperparams=tuple((p.name, float(opt.value(p.name))) for p in HYPERPARAMETERS[opt.name]),
                           bias_correction=opt.bias_correction or opt.name not in HAS_BIAS_CORRECTION)
         optimizers.append(replace(opt, label=opt.label or natural_label(opt.name, k)))
-    config = replace(c, surface_params=surface_params, optimizers=tuple(optimizers),
-                     start=None if c.start is None else (float(c.start[0]), float(c.start[1])))
+    custom = c.surface == CUSTOM
+    bounds = tuple((float(lo), float(hi)) for lo, hi in c.bounds) if custom and c.bounds is not None else None
+    config = replace(c, surface_params=() if custom else surface_params, optimizers=tuple(optimizers),
+                     start=None if c.start is None else (float(c.start[0]), float(c.start[1])),
+                     expression=c.expression if custom else None, bounds=bounds)
     return replace(state, config=config)
 
 
@@ -186,6 +208,10 @@ def encode(state: AppState) -> dict[str, str]:
     """The query parameters of ``state``, in a stable order, leaving out what "absent" already means."""
     c = state.config
     query = {"s": c.surface}
+    if c.surface == CUSTOM:
+        query["f"] = c.expression or ""
+        if c.bounds is not None:
+            query["bx"], query["by"] = (f"{number(lo)}~{number(hi)}" for lo, hi in c.bounds)
     specs = {p.name: p for p in PARAMETERS.get(c.surface, ())}
     for name, value in c.surface_params:
         if name not in specs or float(value) != specs[name].default:
@@ -319,8 +345,9 @@ class _Reader:
             value = values[-1]
             if len(set(values)) > 1:
                 self.notice(key, values[0], f"given {len(values)} times; kept the last ({_shown(value, 20)})")
-            if len(value) > MAX_VALUE:
-                self.notice(key, value, f"longer than {MAX_VALUE} characters")
+            limit = MAX_EXPRESSION if key == "f" else MAX_VALUE
+            if len(value) > limit:
+                self.notice(key, value, f"longer than {limit} characters")
                 self.rejected.add(key)
                 continue
             self.values[key] = value
@@ -329,7 +356,7 @@ class _Reader:
 
 
 def _is_ours(key: str) -> bool:
-    return key in ("s", "x0", "y0", "n", "v", "l", "ls", "o") or key.startswith("s.") or bool(
+    return key in ("s", "f", "bx", "by", "x0", "y0", "n", "v", "l", "ls", "o") or key.startswith("s.") or bool(
         re.match(r"o\d", key))
 
 
@@ -369,13 +396,20 @@ def _decode(reader: _Reader, defaults: AppState, lessons: Collection[str] | None
 
     # surface, its parameters and the start
     surface, base_params, base_start = d.surface, dict(d.surface_params), d.start
+    expression, bounds = (d.expression, d.bounds) if d.surface == CUSTOM else (None, None)
     if "s" in values:
-        surface = read("s", lambda v: _choice(v, "surface", SURFACES), None)
-        if surface is None:
-            surface = d.surface
-        else:
-            base_params, base_start = {}, None
-    specs = {p.name: p for p in PARAMETERS[surface]}
+        chosen = read("s", lambda v: _choice(v, "surface", [*SURFACES, CUSTOM]), None)
+        if chosen is not None:
+            surface, base_params, base_start = chosen, {}, None
+            expression, bounds = (d.expression, None) if chosen == CUSTOM == d.surface else (None, None)
+    built = None
+    if surface == CUSTOM:
+        built, expression, bounds = _custom(reader, read, expression, bounds, d)
+        if built is None:  # no usable expression: the defaults' surface block, whole
+            surface, base_params, base_start = d.surface, dict(d.surface_params), d.start
+            expression, bounds = (d.expression, d.bounds) if d.surface == CUSTOM else (None, None)
+            built = d.build_surface() if d.surface == CUSTOM else None
+    specs = {p.name: p for p in PARAMETERS.get(surface, ())}
     fallback_params = dict(d.surface_params) if surface == d.surface else {}
     params = {name: float(base_params.get(name, spec.default)) for name, spec in specs.items()}
     for key in [k for k in [*values, *sorted(reader.rejected)] if k.startswith("s.")]:
@@ -387,7 +421,7 @@ def _decode(reader: _Reader, defaults: AppState, lessons: Collection[str] | None
         params[name] = read(key, lambda v, spec=specs[name]: _float(v, spec),
                             float(fallback_params.get(name, specs[name].default)))
     surface_params = tuple((name, params[name]) for name in specs)
-    built = get_surface(surface, **params)
+    built = built or get_surface(surface, **params)
     start = base_start
     if {"x0", "y0"} & (values.keys() | reader.rejected):
         fallback = d.start if surface == d.surface and d.start is not None else built.start
@@ -416,8 +450,58 @@ def _decode(reader: _Reader, defaults: AppState, lessons: Collection[str] | None
 
     optimizers = _optimizers(reader, read, d)
     config = RaceConfig(surface=surface, surface_params=surface_params, start=start, steps=steps,
-                        optimizers=optimizers)
+                        optimizers=optimizers, expression=expression, bounds=bounds)
     return AppState(config=config, view=view, lang=lang, lesson=lesson)
+
+
+def _bounds(text: str, key: str) -> tuple[float, float]:
+    parts = re.split(r"[~,:\s]+", text.strip())
+    axis = Parameter(key, 0.0, -BOUND_RANGE, BOUND_RANGE)
+    if len(parts) != 2:
+        raise _Invalid(f"{key} is min~max, e.g. -3~3")
+    lo, hi = (_float(part, axis) for part in parts)
+    if not lo < hi:
+        raise _Invalid(f"{key} needs min < max")
+    return lo, hi
+
+
+def _custom(reader: _Reader, read, expression: str | None, bounds, d: RaceConfig):
+    """The typed surface a link asks for: ``(surface, expression, bounds)``, or ``(None, …)`` when
+    its expression is missing or refused (the caller then falls back to the defaults' surface)."""
+    values = reader.values
+    fallback_bounds = bounds
+    given = [key for key in ("bx", "by") if key in values]
+    if given:
+        (x0, x1), (y0, y1) = bounds or DEFAULT_BOUNDS
+        xs = read("bx", lambda v: _bounds(v, "bx"), (x0, x1))
+        ys = read("by", lambda v: _bounds(v, "by"), (y0, y1))
+        bounds = (xs, ys)
+    if "f" in values:
+        expression = values["f"]
+    if not expression:
+        if "f" not in reader.rejected:
+            reader.notice("f", values.get("f", ""), "a typed surface needs its expression f(x, y)")
+        return None, None, None
+    try:
+        return custom_surface(expression, bounds=bounds), expression, bounds
+    except (ValueError, ArithmeticError) as problem:
+        reason = f"f(x, y) cannot be drawn over these bounds: {str(problem)[:160]}"
+        fb = fallback_bounds or DEFAULT_BOUNDS
+        trials = [([key], tuple(fb[i] if i == axis else bounds[i] for i in range(2)))  # one axis back
+                  for axis, key in enumerate(("bx", "by")) if key in given]
+        trials.append((given, fallback_bounds))  # both back
+        for blamed, trial in trials if given else []:
+            if trial == bounds:
+                continue
+            try:
+                surface = custom_surface(expression, bounds=trial)
+            except (ValueError, ArithmeticError):
+                continue
+            for key in blamed:  # the expression is fine; these bounds are not
+                reader.refuse(key, reason)
+            return surface, expression, trial
+        reader.refuse("f", str(problem)[:160])
+        return None, None, None
 
 
 def _optimizers(reader: _Reader, read, d: RaceConfig) -> tuple[OptimizerConfig, ...]:
@@ -436,6 +520,8 @@ def _optimizers(reader: _Reader, read, d: RaceConfig) -> tuple[OptimizerConfig, 
         return d.optimizers
 
     names = [n for n in re.split(r"[~,\s]+", values["o"].strip()) if n]
+    if not names:
+        reader.notice("o", values["o"], "names no optimizer")
     if len(names) > MAX_OPTIMIZERS:
         reader.notice("o", "~".join(names[MAX_OPTIMIZERS:]), f"at most {MAX_OPTIMIZERS} optimizers race")
     chosen: list[tuple[int, str]] = []
@@ -498,6 +584,37 @@ def _optimizer(reader: _Reader, read, d: RaceConfig, k: int, name: str, occurren
     return config
 
 
+def from_link(link: str, defaults: AppState, lessons: Collection[str] | None = None) -> tuple[AppState, list[Notice]]:
+    """``decode`` for a whole address or its query: ``https://host/?s=ravine&…``, ``?s=…`` or ``s=…``."""
+    query = str(link)[: 2 * MAX_TOTAL].partition("#")[0]
+    query = query.partition("?")[2] if "?" in query else query
+    return decode(parse_qs(query, keep_blank_values=True), defaults, lessons)
+
+
+def parse_optimizer(spec: str) -> OptimizerConfig:
+    """One contestant from ``NAME[:KEY=VALUE[,KEY=VALUE…]]`` with the link's keys, for the command line::
+
+        adam:lr=0.01,b1=0.9,bc=0
+        sgd:lr=0.003,sch=step:100:0.5,c=textbook,noise=0.1,seed=3
+
+    Raises ValueError naming the first bad value.
+    """
+    name, _, rest = str(spec).strip().partition(":")
+    if name.strip().lower() not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {name.strip()!r}; choose from: {', '.join(OPTIMIZERS)}")
+    query = {"o": name}
+    for item in filter(None, (part.strip() for part in rest.split(","))):
+        key, equals, value = item.partition("=")
+        if not equals or not key.strip():
+            raise ValueError(f"{item!r} is not KEY=VALUE (in {spec!r})")
+        query[f"o1.{key.strip()}"] = value.strip()
+    fallback = AppState(RaceConfig(optimizers=(OptimizerConfig("sgd", label="\0"),)))  # nothing a link can give
+    state, notices = decode(query, fallback)
+    if notices:
+        raise ValueError(str(notices[0]))
+    return state.config.optimizers[0]
+
+
 # ------------------------------------------------------------------------------------------ to the app
 
 
@@ -514,34 +631,40 @@ def _nearest(ladder, value: float) -> float:
 
 def slot_ids(config: RaceConfig) -> list[str]:
     """The app's slot of each contestant: ``adam``, then ``adam~2``, ``adam~3`` for further copies."""
-    return [o.name if k == 1 else f"{o.name}~{k}" for o, k in zip(config.optimizers,
-                                                                 _occurrences(o.name for o in config.optimizers))]
+    return [slot for slot, _ in lesson_slots(config)]
 
 
 def session_values(state: AppState) -> dict[str, Any]:
     """``st.session_state`` entries that make app.py show ``state``, keyed as app.py keys them.
 
     Every value is moved onto the notch of the widget that shows it (lr 0.0123 -> 0.012, noise
-    0.07 -> 0.05, a cosine schedule's floor dropped: the app has no control for it), so the
-    widgets accept it. Labels are not kept: the app names contestants by slot.
+    0.07 -> 0.05, steps at least 10, a cosine schedule's floor dropped: the app has no control
+    for it), so the widgets accept it. Labels other than the app's own names ("Adam",
+    "Adam (2)") go to ``lesson_labels``, the app's per-slot label override.
     """
     c = canonical(state).config
     surface = c.build_surface()
-    out: dict[str, Any] = {"lang": state.lang, "view": state.view, "surface": c.surface, "steps": int(c.steps),
-                           "lesson": state.lesson}
-    for spec, (name, value) in zip(PARAMETERS[c.surface], c.surface_params):
+    out: dict[str, Any] = {"lang": state.lang, "view": state.view, "surface": c.surface,
+                           "steps": min(max(int(c.steps), APP_STEPS[0]), APP_STEPS[1]), "lesson": state.lesson or ""}
+    if c.surface == CUSTOM:
+        (x0, x1), (y0, y1) = c.bounds or DEFAULT_BOUNDS
+        out |= {"custom_expr": c.expression, "custom_x0": x0, "custom_x1": x1, "custom_y0": y0, "custom_y1": y1}
+    for spec, (name, value) in zip(PARAMETERS.get(c.surface, ()), c.surface_params):
         out[f"sp.{c.surface}.{name}"] = _nearest(surface_ladder(spec), value) if spec.log else float(value)
     x, y = c.start_point(surface)
     out["start_x"], out["start_y"] = round(float(x), 4), round(float(y), 4)
     slots = slot_ids(c)
     out["slots"] = slots
     out["slot_ids"] = controls.base_slots() + [s for s in slots if "~" in s]
-    for slot, opt in zip(slots, c.optimizers):
+    out["lesson_labels"] = {}
+    for slot, opt, k in zip(slots, c.optimizers, _occurrences(o.name for o in c.optimizers)):
         for name, value in opt.hyperparams:
             out[f"{slot}.{name}"] = controls.snap(name, value)
         out |= {f"{slot}.convention": opt.convention, f"{slot}.bias_correction": bool(opt.bias_correction),
                 f"{slot}.noise": _nearest(controls.NOISE_CHOICES, opt.noise), f"{slot}.seed": int(opt.seed)}
-        out |= {f"{slot}.{key}": value for key, value in _schedule_fields(opt.schedule, int(c.steps)).items()}
+        out |= {f"{slot}.{key}": value for key, value in _schedule_fields(opt.schedule, out["steps"]).items()}
+        if opt.label != natural_label(opt.name, k):
+            out["lesson_labels"][slot] = opt.label
     return out
 
 
@@ -565,5 +688,5 @@ def _schedule_fields(text: str, steps: int) -> dict[str, Any]:
     return fields
 
 
-__all__ = ["AppState", "Notice", "VIEWS", "canonical", "decode", "encode", "number", "natural_label",
-           "session_values", "slot_ids", "surface_ladder"]
+__all__ = ["AppState", "Notice", "VIEWS", "canonical", "decode", "encode", "from_link", "natural_label", "number",
+           "parse_optimizer", "session_values", "slot_ids", "surface_ladder"]

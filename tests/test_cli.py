@@ -534,3 +534,29 @@ def test_reader_gone_before_any_output_gives_status_1():
     proc.stderr.close()
     assert proc.wait(timeout=120) == 1
     assert err == ""
+
+
+# ------------------------------------------------------------------------------------------------ custom surfaces
+
+
+def test_custom_surface_first_step_by_hand(capsys):
+    # f = x² + 3 sin y − 0.5 x y; ∇f = (2x − 0.5y, 3 cos y − 0.5x). From (1, 0): ∇f = (2, 2.5);
+    # SGD lr 0.1 moves to (1 − 0.2, 0 − 0.25) = (0.8, −0.25).
+    code, out, _ = run_cli(capsys, "run", "--surface", "custom", "--expression", "x**2 + 3*sin(y) - 0.5*x*y",
+                           "--optimizer", "sgd", "--lr", "0.1", "--start", "1", "0", "--steps", "1")
+    assert code == 0
+    row1 = out.splitlines()[2].split(",")
+    assert float(row1[1]) == pytest.approx(0.8, abs=1e-15) and float(row1[2]) == pytest.approx(-0.25, abs=1e-15)
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["--expression", "__import__('os')"], "--expression: '__import__' is not allowed"),
+    (["--expression", "x.real"], "--expression: attribute access"),
+    ([], "--surface custom needs --expression"),
+    (["--expression", "x**2", "--bounds", "1", "0", "-1", "1"], "--bounds"),
+    (["--expression", "x**2", "--bounds", "a", "b", "c", "d"], "--bounds must be four numbers"),
+    (["--expression", "x**2", "--surface-param", "k=1"], "--surface-param does not apply"),
+])
+def test_custom_surface_errors_are_one_line(capsys, argv, expected):
+    code, out, err = run_cli(capsys, "run", "--surface", "custom", "--optimizer", "sgd", *argv)
+    assert code == 2 and out == "" and err.count("\n") == 1 and expected in err and "Traceback" not in err

@@ -12,9 +12,9 @@ from optviz import controls
 from optviz.i18n import LANGUAGES
 from optviz.optimizers import CONVENTIONS, HAS_BIAS_CORRECTION, HYPERPARAMETERS, OPTIMIZERS
 from optviz.race import OptimizerConfig, RaceConfig, validate
-from optviz.share import (MAX_OPTIMIZERS, VIEWS, AppState, Notice, canonical, decode, encode, natural_label, number,
-                          session_values, slot_ids, surface_ladder)
-from surfaces import PARAMETERS, SURFACES, get_surface
+from optviz.share import (MAX_OPTIMIZERS, VIEWS, AppState, Notice, canonical, decode, encode, from_link,
+                          natural_label, number, parse_optimizer, session_values, slot_ids, surface_ladder)
+from surfaces import CUSTOM, PARAMETERS, SURFACES, custom_surface, get_surface
 
 LESSONS = ("momentum-intro", "adam_bias")
 
@@ -130,24 +130,38 @@ def optimizer_configs(draw) -> OptimizerConfig:
         seed=draw(st.integers(0, 2**31 - 1)))
 
 
+EXPRESSIONS = ("x**2 + 3*sin(y) - 0.5*x*y", "(1 - x)^2 + 100*(y - x^2)^2", "x^2 + y^2",
+               "sin(x)*cos(y) + 0.1*(x^2 + y^2)")
+
+
 @st.composite
 def app_states(draw) -> AppState:
-    surface = draw(st.sampled_from(list(SURFACES)))
+    surface = draw(st.sampled_from([*SURFACES, CUSTOM]))
+    expression = bounds = None
+    if surface == CUSTOM:
+        expression = draw(st.sampled_from(EXPRESSIONS))
+        bounds = draw(st.none() | st.tuples(*[st.tuples(st.integers(-5, -1), st.integers(1, 5))] * 2).map(
+            lambda b: tuple((float(lo), float(hi)) for lo, hi in b)))
     params = []
-    for p in PARAMETERS[surface]:
+    for p in PARAMETERS.get(surface, ()):
         if p.log:
             params.append((p.name, draw(st.sampled_from(surface_ladder(p)))))
         else:  # the app's float slider moves in hundredths
             params.append((p.name, draw(st.integers(int(p.low * 100), int(p.high * 100))) / 100))
-    bounds = get_surface(surface).bounds
+    box = bounds or ((-3.0, 3.0), (-3.0, 3.0)) if surface == CUSTOM else get_surface(surface).bounds
     start = draw(st.one_of(st.none(), st.tuples(
-        *[st.floats(lo, hi).map(lambda v: round(v, 4)) for lo, hi in bounds])))
+        *[st.floats(lo, hi).map(lambda v: round(v, 4)) for lo, hi in box])))
     return AppState(
-        config=RaceConfig(surface=surface, surface_params=tuple(params), start=start,
+        config=RaceConfig(surface=surface, surface_params=tuple(params), start=start, expression=expression,
+                          bounds=bounds,
                           steps=draw(st.integers(1, 2000)),
                           optimizers=tuple(draw(st.lists(optimizer_configs(), min_size=1, max_size=MAX_OPTIMIZERS)))),
         view=draw(st.sampled_from(VIEWS)), lang=draw(st.sampled_from(list(LANGUAGES))),
         lesson=draw(st.one_of(st.none(), st.sampled_from(LESSONS))))
+
+
+def test_views_are_the_apps():
+    assert set(VIEWS) == {"race", "side", "3d", "loss", "inside", "table", "ewa", "regression"}
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -176,9 +190,17 @@ def test_session_values_sit_on_the_app_widgets(state):
                                           factor=values[f"{slot}.factor"], gamma=values[f"{slot}.gamma"],
                                           period=values[f"{slot}.period"], warmup=values[f"{slot}.warmup"])
         assert schedule == opt.schedule  # the generated schedules are the app's own
-    for p in PARAMETERS[state.config.surface]:
+    for p in PARAMETERS.get(state.config.surface, ()):
         value = values[f"sp.{state.config.surface}.{p.name}"]
         assert (value in surface_ladder(p)) if p.log else p.low <= value <= p.high
+    assert 10 <= values["steps"] <= 2000 and values["lesson"] == (state.lesson or "")
+    for slot, opt in zip(slots, canonical(state).config.optimizers):  # labels survive as the app's overrides
+        assert values["lesson_labels"].get(slot, natural_label(opt.name, 1 if "~" not in slot
+                                                               else int(slot.split("~")[1]))) == opt.label
+    if state.config.surface == CUSTOM:
+        assert values["custom_expr"] == state.config.expression
+        custom_surface(values["custom_expr"], bounds=((values["custom_x0"], values["custom_x1"]),
+                                                      (values["custom_y0"], values["custom_y1"])))
 
 
 def test_slots_follow_occurrence_like_the_app():
@@ -321,12 +343,85 @@ def test_notices_stay_few():
     assert len(notices) <= 21 and "more" in str(notices[-1])
 
 
+CUSTOM_BASE = AppState(config=RaceConfig(
+    surface=CUSTOM, expression="x**2 + 3*sin(y) - 0.5*x*y", bounds=((-3.0, 3.0), (-2.0, 2.5)), start=(-2.1, 2.1),
+    steps=200, optimizers=(OptimizerConfig("adam", label="Adam").with_values(lr=0.05),)))
+CUSTOM_HOSTILE = [
+    ({"f": "__import__('os').system('ls')"}, ["f"], DEFAULTS.config),  # not ours to evaluate: whole block back
+    ({"f": "x" * 301}, ["f"], DEFAULTS.config),
+    ({"f": ""}, ["f"], DEFAULTS.config),
+    ({"f": None}, ["f"], DEFAULTS.config),
+    ({"f": "exp(exp(exp(x)))"}, ["f"], DEFAULTS.config),  # inf almost everywhere
+    ({"bx": "3~-3"}, ["bx"], ((-3.0, 3.0), (-2.0, 2.5))),  # that axis back to the default bounds
+    ({"by": "-1e9~1"}, ["by"], ((-3.0, 3.0), (-3.0, 3.0))),
+    ({"bx": "nan~1"}, ["bx"], ((-3.0, 3.0), (-2.0, 2.5))),
+    ({"f": "log(x)", "bx": "-3~-1"}, ["bx"], ((-3.0, 3.0), (-2.0, 2.5))),  # f fine, not over these bounds
+    ({"s.angle": "30"}, ["s.angle"], ((-3.0, 3.0), (-2.0, 2.5))),
+]
+
+
+@pytest.mark.parametrize("overrides, keys, expected", CUSTOM_HOSTILE, ids=[str(o)[:30] for o, _, _ in CUSTOM_HOSTILE])
+def test_a_bad_typed_surface_falls_back(overrides, keys, expected):
+    query: dict = dict(encode(CUSTOM_BASE))
+    for key, value in overrides.items():
+        if value is None:
+            del query[key]
+        else:
+            query[key] = value
+    state, notices = decode(query, DEFAULTS)
+    assert [n.key for n in notices] == keys
+    assert state.config.optimizers == canonical(CUSTOM_BASE).config.optimizers and state.config.steps == 200
+    assert state.config.start == (-2.1, 2.1)  # a start is its own value: kept
+    if isinstance(expected, RaceConfig):  # the defaults' surface and parameters
+        assert (state.config.surface, state.config.surface_params, state.config.expression, state.config.bounds) == (
+            expected.surface, expected.surface_params, None, None)
+    else:
+        assert state.config.surface == CUSTOM and state.config.bounds == expected
+        assert state.config.expression == overrides.get("f", CUSTOM_BASE.config.expression)
+
+
+def test_a_typed_surface_round_trips_through_the_address_bar():
+    query = encode(CUSTOM_BASE)
+    assert query["f"] == "x**2 + 3*sin(y) - 0.5*x*y" and query["bx"] == "-3~3" and query["by"] == "-2~2.5"
+    url = "https://optviz.example/?" + urlencode(query) + "#top"
+    assert from_link(url, DEFAULTS) == (canonical(CUSTOM_BASE), [])
+    assert from_link(urlencode(query), DEFAULTS) == (canonical(CUSTOM_BASE), [])
+
+
+def test_notices_render_as_plain_text_in_markdown():
+    notice = Notice("o1.lb", "[click](https://evil.example) <b>", "a label may hold ...", "adam (optimizer 1)")
+    text = notice.markdown()
+    assert "](" not in text and "<b>" not in text and "\\[click\\]" in text
+
+
+@pytest.mark.parametrize("spec, expected", [
+    ("adam", OptimizerConfig("adam", "Adam", tuple((p.name, p.default) for p in HYPERPARAMETERS["adam"]))),
+    ("sgd:lr=0.003,sch=step:100:0.5,c=textbook,noise=0.1,seed=3",
+     OptimizerConfig("sgd", "SGD", (("lr", 0.003), ("weight_decay", 0.0)), convention="textbook",
+                     schedule="step:100:0.5", noise=0.1, seed=3)),
+    ("Adam: lr=0.01, b1=0.8, bc=0, lb=Adam lr 0.01",
+     OptimizerConfig("adam", "Adam lr 0.01", (("lr", 0.01), ("beta1", 0.8), ("beta2", 0.999), ("eps", 1e-08),
+                                              ("weight_decay", 0.0)), bias_correction=False)),
+])
+def test_parse_optimizer_for_the_command_line(spec, expected):
+    assert parse_optimizer(spec) == expected
+
+
+@pytest.mark.parametrize("spec, word", [("rocket", "unknown optimizer"), ("adam:lr=-1", "lr must be in"),
+                                        ("adam:lr", "KEY=VALUE"), ("sgd:b1=0.9", "no b1"), ("", "optimizer"),
+                                        ("adam:zz=1", "unknown setting"), ("sgd~adam", "unknown optimizer")])
+def test_parse_optimizer_names_the_bad_part(spec, word):
+    with pytest.raises(ValueError, match=word):
+        parse_optimizer(spec)
+
+
 # ---------------------------------------------------------------------------------- never raises
 
-OUR_KEYS = ["s", "s.condition", "s.angle", "s.width", "x0", "y0", "n", "v", "l", "ls", "o", "o1.lr", "o1.b1",
+OUR_KEYS = ["s", "f", "bx", "by", "s.condition", "s.angle", "s.width", "x0", "y0", "n", "v", "l", "ls", "o", "o1.lr", "o1.b1",
             "o2.sch", "o1.seed", "o1.lb", "o1.bc", "o3.noise", "o1.c", "o99.lr"]
-texts = st.text(max_size=60) | st.sampled_from(["nan", "inf", "-inf", "1e999", "-0", "0", "1", "adam~sgd",
-                                                "ravine", "zh", "step~1~1", "", " ", "😀", "\x00", "9" * 400])
+texts = st.text(max_size=60) | st.sampled_from([
+    "nan", "inf", "-inf", "1e999", "-0", "0", "1", "adam~sgd", "ravine", "custom", "x^2", "-1~1", "log(x)", "1/0", "zh",
+    "step~1~1", "", " ", "😀", "\x00", "9" * 400])
 values = texts | st.lists(texts, max_size=4) | st.none() | st.integers() | st.floats() | st.binary(max_size=8)
 
 

@@ -10,13 +10,13 @@ for the ravine's [−3, 3] × [−2, 2].
 import math
 
 import numpy as np
-import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
 from optviz import make_optimizer, simulate
 from optviz.i18n import CATALOG, LANGUAGES
-from optviz.plots_sweep import STRINGS, basin_figure, brick_edges, edge_path, steps_heatmap, sweep_heatmap
+from optviz.i18n import CATALOG as STRINGS
+from optviz.plots_sweep import basin_figure, brick_edges, edge_path, steps_heatmap, sweep_heatmap
 from optviz.sweep import (DIVERGED_BASIN, NOT_SETTLED, STATUSES, Axis, basin_map, parse_axis, sweep,
                           tuned_learning_rates)
 from optviz.tuning import LR_GRID
