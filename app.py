@@ -6,24 +6,29 @@ Widgets and layout only. The numbers come from ``optviz``/``surfaces``, the figu
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import streamlit as st
 
-from optviz import controls
-from optviz.i18n import LANGUAGES, status_text, t
+from optviz import controls, share
 from optviz.ewa import temperatures
 from optviz.explain import explain_step
+from optviz.export import frame_png, race_gif, standalone_html, trajectories_csv
+from optviz.i18n import LANGUAGES, status_text, t
 from optviz.lessons import LESSONS, get_lesson, schedule_controls, slots
-from optviz.plots_classroom import ewa_figure, regression_figure
-from optviz.plots_sweep import basin_figure, steps_heatmap, sweep_heatmap
-from optviz.regression import batch_gradient, run_regression
-from optviz.sweep import basin_map, sweep, tuned_learning_rates
 from optviz.optimizers import CONVENTIONS, DISPLAY_NAMES, HAS_BIAS_CORRECTION
 from optviz.plots import (PICK_TRACE, ReadyFigure, effective_lr_figure, loss_figure, race_figure,
                           side_by_side_figure, surface_3d_figure)
+from optviz.plots_classroom import ewa_figure, regression_figure
+from optviz.plots_sweep import basin_figure, steps_heatmap, sweep_heatmap
 from optviz.race import OptimizerConfig, RaceConfig, run_race, unique_labels, validate
+from optviz.regression import batch_gradient, run_regression
+from optviz.sweep import basin_map, sweep, tuned_learning_rates
 from optviz.tuning import classroom_learning_rate
-from surfaces import CUSTOM, PARAMETERS, SURFACES, ExpressionError
+from surfaces import CUSTOM, PARAMETERS, SURFACES
+
+LESSON_IDS = [lesson.id for lesson in LESSONS]
 
 VIEWS = ("race", "side", "3d", "loss", "inside", "table", "sweep", "ewa", "regression")
 DEFAULT_SURFACE = "rosenbrock"
@@ -207,7 +212,7 @@ def load_lesson() -> None:
     ss.steps = config.steps
     pairs = slots(config)
     for slot, opt in pairs:
-        for key in [k for k in ss.keys() if isinstance(k, str) and k.startswith(f"{slot}.")]:
+        for key in slot_value_keys(slot):
             del ss[key]
         for key, value in opt.hyperparams:
             ss[f"{slot}.{key}"] = value
@@ -242,14 +247,19 @@ def default_start() -> None:
 
 
 def reset_slot(slot: str) -> None:
-    for key in [k for k in ss.keys() if isinstance(k, str) and k.startswith(f"{slot}.")]:
+    for key in slot_value_keys(slot):
         del ss[key]
     ensure_slot(slot)
 
 
+def slot_value_keys(slot: str) -> list[str]:
+    """A contestant's settings in the session (its buttons' own state excluded: that is read-only)."""
+    return [k for k in ss.keys() if isinstance(k, str) and k.startswith(f"{slot}.") and not k.endswith("_button")]
+
+
 def duplicate(slot: str) -> None:
     copy = controls.duplicate_slot(slot, ss.slot_ids)
-    for key in [k for k in ss.keys() if isinstance(k, str) and k.startswith(f"{slot}.")]:
+    for key in slot_value_keys(slot):
         ss[copy + key[len(slot):]] = ss[key]
     ss.slot_ids = ss.slot_ids + [copy]
     ss.slots = ss.slots + [copy]
@@ -388,6 +398,56 @@ def sidebar() -> tuple[RaceConfig, list]:
     return config, badges
 
 
+# ---------------------------------------------------------------------------------------- links and files
+
+def current_state(config: RaceConfig | None = None) -> share.AppState:
+    """The app state as a link carries it: ``config`` from the sidebar, or rebuilt from the session."""
+    if config is None:
+        for slot in ss.slots:
+            ensure_slot(slot)
+        where = surface_choice()
+        config = RaceConfig(surface=where.surface, surface_params=where.surface_params, expression=where.expression,
+                            bounds=where.bounds, start=current_start(), steps=int(ss.steps),
+                            optimizers=tuple(optimizer_config(slot) for slot in ss.slots))
+    return share.AppState(config, view=ss.get("view") or "race", lang=lang(), lesson=ss.get("lesson") or None)
+
+
+def apply_link() -> None:
+    """Once per session, before any widget exists: move the controls to what the address says."""
+    if ss.get("link_read"):
+        return
+    ss.link_read = True
+    params = {key: st.query_params.get_all(key) for key in st.query_params}
+    if not params:
+        return
+    state, notices = share.decode(params, current_state(), lessons=LESSON_IDS, views=VIEWS)
+    for key, value in share.session_values(state).items():
+        ss[key] = value
+    ss.link_notices = [notice.markdown() for notice in notices]
+
+
+def write_link(config: RaceConfig) -> None:
+    """Keep the address bar equal to what is on screen, so copying it shares exactly this."""
+    query = share.encode(current_state(config))
+    if st.query_params.to_dict() != query:
+        st.query_params.from_dict(query)
+
+
+def export_buttons(config: RaceConfig, traj) -> None:
+    """Downloads, generated only when clicked (Streamlit runs the callable then, off the script thread)."""
+    L = lang()
+    name = f"optviz-{traj.surface.name}"
+    cols = st.columns(4)
+    cols[0].download_button(t("export.png", L), functools.partial(frame_png, traj, lang=L),
+                            file_name=f"{name}.png", mime="image/png", key="dl_png", width="stretch")
+    cols[1].download_button(t("export.gif", L), functools.partial(race_gif, traj, lang=L),
+                            file_name=f"{name}.gif", mime="image/gif", key="dl_gif", width="stretch")
+    cols[2].download_button(t("export.html", L), lambda: standalone_html(race_figure(traj, lang=L)),
+                            file_name=f"{name}.html", mime="text/html", key="dl_html", width="stretch")
+    cols[3].download_button(t("export.csv", L), functools.partial(trajectories_csv, traj),
+                            file_name=f"{name}.csv", mime="text/csv", key="dl_csv", width="stretch")
+
+
 # ---------------------------------------------------------------------------------------- main area
 
 def status_badges(traj, badge_spots) -> None:
@@ -414,8 +474,6 @@ def results_table(traj) -> None:
         "best_loss": t("table.best_loss", L), steps_column: t("table.steps_to", L, tol=controls.format_number(tol)),
         "final_x": t("table.final_x", L), "final_y": t("table.final_y", L)})
     st.dataframe(summary, hide_index=True, width="stretch")
-    st.download_button(t("app.download_csv", L), traj.to_frame().to_csv(index=False).encode("utf-8"),
-                       file_name=f"optviz-{traj.surface.name}.csv", mime="text/csv")
 
 
 def lesson_card() -> None:
@@ -562,10 +620,15 @@ def regression_view(config: RaceConfig) -> None:
 def main() -> None:
     st.set_page_config(page_title="OptViz", page_icon="📉", layout="wide")
     init_state()
+    apply_link()
     apply_map_pick()
     config, badge_spots = sidebar()
+    write_link(config)
     L = lang()
     st.title(t("app.title", L))
+    notices = ss.pop("link_notices", [])
+    if notices:
+        st.warning(t("app.link_ignored", L) + "\n" + "\n".join(f"- {text}" for text in notices))
     if not config.optimizers:
         st.info(t("app.no_optimizer", L))
         return
@@ -575,6 +638,7 @@ def main() -> None:
         st.error(t("app.error", L, message=error))
         return
     traj = cached_race(config)
+    export_buttons(config, traj)
     lesson_card()
     status_badges(traj, badge_spots)
     view = st.segmented_control("view", VIEWS, key="view", format_func=lambda v: t(f"view.{v}", L),

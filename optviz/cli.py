@@ -28,8 +28,11 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from optviz import export, share
+from optviz.i18n import LANGUAGES
 from optviz.optimizers import (CONVENTIONS, DISPLAY_NAMES, HAS_BIAS_CORRECTION, HYPERPARAMETERS, NOISE, OPTIMIZERS,
                                Optimizer, make_optimizer)
+from optviz.race import MAX_STEPS, RaceConfig
 from optviz.schedules import parse as parse_schedule
 from optviz.simulate import simulate
 from optviz.sweep import GRID_POINTS, STATUSES, Axis, SweepResult, basin_map, parse_axis, sweep
@@ -94,6 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
                                     help="print which minimum each start of an n x n grid ends at",
                                     description="Run one optimizer from every point of an n x n grid over the "
                                                 "plot and print where each run ended."))
+    _add_render(commands.add_parser("render", allow_abbrev=False, help="write a race as a GIF, PNG, HTML or CSV file",
+                                    description="Race one or more optimizers and write the race map as an animated "
+                                                "GIF, a PNG at one step, an interactive HTML page or a CSV table."))
     listing = commands.add_parser("list", allow_abbrev=False, help="print the surfaces and optimizers",
                                   description="Print the surfaces and optimizers with their parameters.")
     listing.add_argument("--format", choices=("text", "json"), default="text", help="text (default) or json")
@@ -179,6 +185,30 @@ def _add_basins(command: argparse.ArgumentParser) -> None:
     where.add_argument("--format", choices=("csv", "json"), default="csv",
                        help="csv: a header x,y,basin,status,final_x,final_y,final_loss, then one row per start; "
                             "json: the settings, the minima, the counts and the rows")
+
+
+def _add_render(command: argparse.ArgumentParser) -> None:
+    command.set_defaults(handler=render_command)
+    command.add_argument("--out", required=True, metavar="PATH",
+                         help="the file to write; its suffix picks the kind: .gif, .png, .html or .csv")
+    command.add_argument("--surface", default="rosenbrock", choices=[*SURFACES, CUSTOM], metavar="NAME",
+                         help=f"one of: {', '.join(SURFACES)}, or {CUSTOM} with --expression (default rosenbrock)")
+    command.add_argument("--expression", metavar="TEXT", help="f(x, y) for --surface custom")
+    command.add_argument("--bounds", nargs=4, metavar=("XMIN", "XMAX", "YMIN", "YMAX"),
+                         help="plot box of a custom surface (default -3 3 -3 3)")
+    command.add_argument("--surface-param", nargs="+", action="extend", default=[], metavar="KEY=VALUE",
+                         help="a surface parameter, e.g. condition=50 for ravine")
+    command.add_argument("--optimizer", action="append", default=[], metavar="NAME[:KEY=VALUE,...]",
+                         help="a contestant; repeat the flag to race several. Keys as in a shared link: lr, b, b1, "
+                              "b2, eps, wd, damp, c (convention), bc (0/1), sch (schedule), noise, seed, lb (label); "
+                              "e.g. adam:lr=0.01,b1=0.9 or sgd:lr=0.1,sch=step:100:0.5")
+    command.add_argument("--start", nargs=2, metavar=("X", "Y"), help="start point (default: the surface's)")
+    command.add_argument("--steps", metavar="N", default="500", help=f"number of updates, in [1, {MAX_STEPS}] "
+                                                                     "(default 500)")
+    command.add_argument("--link", metavar="URL",
+                         help="take surface, start, steps and optimizers from a link copied from the app instead")
+    command.add_argument("--lang", choices=list(LANGUAGES), default="en", help="language of the words in the picture")
+    command.add_argument("--step", metavar="N", help="for .png: the step to show (default: the last)")
 
 
 # ------------------------------------------------------------------------------------------ validation
@@ -428,6 +458,43 @@ def _counts(status: np.ndarray) -> str:
     """``"12 converged, 3 running, 5 diverged"`` for a grid of status codes."""
     counts = np.bincount(status.ravel(), minlength=len(STATUSES))
     return ", ".join(f"{counts[code]} {STATUSES[code]}" for code in (1, 0, 2))
+
+
+def render_command(args: argparse.Namespace) -> int:
+    if args.link:
+        if args.optimizer:
+            raise UsageError("--link already names the optimizers; drop --optimizer")
+        state, notices = share.from_link(args.link, share.AppState())
+        if notices:
+            raise UsageError(f"--link: {notices[0]}")
+        config = state.config
+        if not config.optimizers:
+            raise UsageError("--link names no optimizer (o=...)")
+    else:
+        if not args.optimizer:
+            raise UsageError("render needs at least one --optimizer NAME[:KEY=VALUE,...] (or --link)")
+        surface = _surface_from(args)
+        try:
+            optimizers = tuple(share.parse_optimizer(spec) for spec in args.optimizer)
+        except ValueError as problem:
+            raise UsageError(f"--optimizer: {problem}") from None
+        custom = args.surface == CUSTOM
+        config = RaceConfig(surface=args.surface, surface_params=() if custom else tuple(surface.params.items()),
+                            expression=args.expression if custom else None, bounds=surface.bounds if custom else None,
+                            start=None if args.start is None else _start(args.start, surface),
+                            steps=_whole("--steps", args.steps, 1, MAX_STEPS), optimizers=optimizers)
+    step = None if args.step is None else _whole("--step", args.step, 0, config.steps)
+    if step is not None and not str(args.out).lower().endswith(".png"):
+        raise UsageError(f"--step applies to .png only (got {args.out})")
+    try:
+        path = export.render(config, args.out, lang=args.lang, step=step)
+    except ValueError as problem:
+        raise UsageError(str(problem)) from None
+    except OSError as problem:
+        print(f"{PROG}: error: cannot write {args.out}: {problem.strerror or problem}", file=sys.stderr)
+        return 1
+    print(f"# wrote {path} ({path.stat().st_size} bytes)", file=sys.stderr)
+    return 0
 
 
 def list_command(args: argparse.Namespace) -> int:

@@ -35,6 +35,7 @@ from optviz.i18n import LANGUAGES, status_text, t
 from optviz.plots import COLORS, CONTOUR_SCALE, PICK_TRACE, frame_steps, height_transform, race_figure
 from optviz.race import RaceConfig, run_race
 from optviz.trajectory import DIVERGED, Trajectory
+from surfaces import source_of
 
 FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", os.path.expanduser("~/.fonts"),
              os.path.expanduser("~/.local/share/fonts"))
@@ -388,8 +389,14 @@ class RaceCanvas:
         # title and legend
         surface = self.traj.surface
         params = ", ".join(f"{k} {v:g}" for k, v in surface.params.items())
-        title = surface.name + (f" ({params})" if params else "")
-        draw.text((self.pad, self.title_y), title, fill=INK, font=self.font(title, normal))
+        typed = source_of(surface)
+        title = f"f(x, y) = {typed}" if typed else surface.name + (f" ({params})" if params else "")
+        font = self.font(title, normal)
+        if font.getlength(title) > 0.6 * self.W:  # leave room for the step counter
+            while len(title) > 1 and font.getlength(title + "…") > 0.6 * self.W:
+                title = title[:-1]
+            title += "…"
+        draw.text((self.pad, self.title_y), title, fill=INK, font=font)
         y = self.legend_y
         row_h = round(self.small_size * 1.6)
         for row in self._legend_rows:
@@ -529,6 +536,8 @@ def race_gif(traj: Trajectory, lang: str = "en", frames: int = 60, fps: int = 20
         raise ValueError(f"frames must be a whole number in [2, 1000] (got {frames!r})")
     if not 1 <= fps <= 50:
         raise ValueError(f"fps must be in [1, 50] (got {fps!r})")
+    if not 0 <= hold_ms <= 60_000:
+        raise ValueError(f"hold_ms must be in [0, 60000] (got {hold_ms!r})")
     canvas = RaceCanvas(traj, lang=lang, width=width, height=height, supersample=1)
     reserved = list(dict.fromkeys([*COLORS, RED, WHITE, INK, GOLD, GREY]))
     base = canvas.background.quantize(colors=256 - len(reserved), method=Image.Quantize.MEDIANCUT,

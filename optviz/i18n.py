@@ -153,7 +153,11 @@ CATALOG: dict[str, dict[str, str]] = {
     "table.final_y": {"en": "final y", "zh": "最终 y"},
     "table.never": {"en": "—", "zh": "—"},
     "table.tolerance": {"en": "tolerance", "zh": "容差"},
-    "app.download_csv": {"en": "Download trajectories (CSV)", "zh": "下载轨迹（CSV）"},
+    "app.link_ignored": {"en": "Some values in the link were ignored:", "zh": "链接中的部分取值已被忽略："},
+    "export.png": {"en": "⬇ PNG (final frame)", "zh": "⬇ PNG（最终画面）"},
+    "export.gif": {"en": "⬇ GIF (the race)", "zh": "⬇ GIF（赛跑动画）"},
+    "export.html": {"en": "⬇ HTML (interactive, offline)", "zh": "⬇ HTML（可交互，离线）"},
+    "export.csv": {"en": "⬇ CSV (trajectories)", "zh": "⬇ CSV（轨迹数据）"},
     "app.error": {"en": "Cannot run this setting: {message}", "zh": "无法运行此设置：{message}"},
     # classroom: EWA lab, regression lab
     "ewa.day": {"en": "day", "zh": "天数"},

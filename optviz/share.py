@@ -20,8 +20,8 @@ key         value                                                 when absent
 ``s.NAME``  a surface parameter: ``s.condition=100``              its registry default
 ``x0 y0``   start point, both or neither                          the surface's own start
 ``n``       steps, a whole number in [1, 2000]                    the defaults'
-``v``       view: race, side, 3d, loss, table, inside, ewa,       the defaults'
-            regression
+``v``       view: race, side, 3d, loss, inside, table, sweep,     the defaults'
+            ewa, regression (or ``decode``'s ``views``)
 ``l``       language: en, zh                                      the defaults'
 ``ls``      lesson id                                             no lesson
 ``o``       optimizers in race order: ``adam~adam~sgd``           the defaults' optimizers
@@ -45,8 +45,8 @@ Numbers are the shortest text that reads back as the same float (``0.001``, ``1e
      &o=adam~adam~sgd&o1.lr=0.01&o2.lr=0.1&o3.lr=0.003&o3.c=textbook&o3.sch=step~100~0.5
      &o3.noise=0.1&o3.seed=3
 
-A typed surface needs percent-encoding for its formula's ``*``, ``(`` and spaces:
-``s=custom&f=x**2+%2B+3*sin%28y%29&bx=-3~3&by=-2~2``.
+A typed surface's formula gets percent-encoded (``x**2 + 3*sin(y)`` with ``bounds`` (-3, 3),
+(-2, 2)): ``s=custom&f=x%2A%2A2+%2B+3%2Asin%28y%29&bx=-3~3&by=-2~2``.
 
 ``decode`` also reads ``:``, ``+`` (or the space a ``+`` becomes), ``,`` between optimizer names,
 any letter case in names, and the long setting names (``beta1``, ``weight_decay``, …).
@@ -65,7 +65,8 @@ replaced by its default (the matching value of ``defaults``, or the registry's),
 :class:`Notice` naming key, value and reason; everything else in the link is kept. Keys that are
 not ours (``utm_source``, ``fbclid``, …) are skipped silently: sites add them to shared links.
 A typed expression goes through the surface's own parser (never a Python evaluator); if it is
-refused, the whole surface block falls back to the defaults'. Limits: 4000 characters in all,
+refused, the surface and its parameters fall back to the defaults' (the start is its own value
+and stays). A lesson id is checked against the ``lessons`` allow-list when one is given. Limits: 4000 characters in all,
 200 per value (300 for ``f``), 12 optimizers, 40 characters per label.
 """
 from __future__ import annotations
@@ -76,18 +77,20 @@ from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 from urllib.parse import parse_qs
 
+import numpy as np
+
 from optviz import controls
 from optviz.i18n import LANGUAGES
+from optviz.lessons import slots as lesson_slots
 from optviz.optimizers import CONVENTIONS, DISPLAY_NAMES, HAS_BIAS_CORRECTION, HYPERPARAMETERS, NOISE, OPTIMIZERS
 from optviz.race import OptimizerConfig, RaceConfig, validate
 from optviz.schedules import Constant, Cosine, Exponential, StepDecay, Warmup
 from optviz.schedules import parse as parse_schedule
-from optviz.lessons import VIEWS
-from optviz.lessons import slots as lesson_slots
 from surfaces import CUSTOM, PARAMETERS, SURFACES, custom_surface, get_surface
 from surfaces.base import Parameter
 from surfaces.custom import DEFAULT_BOUNDS
 
+VIEWS = ("race", "side", "3d", "loss", "inside", "table", "sweep", "ewa", "regression")  # app.py's; see decode
 STEPS = (1, 2000)  # the app's largest step count
 APP_STEPS = (10, 2000)  # the app's steps slider
 SEEDS = (0, 2**31 - 1)  # the app's seed input
@@ -109,7 +112,7 @@ _SETTINGS = {"c": "convention", "convention": "convention", "bc": "bias_correcti
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?", re.ASCII)
 _LESSON = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 _OPT_KEY = re.compile(r"o(\d+)\.(.*)", re.DOTALL)
-_LABEL_PUNCTUATION = set(" ()[]+-_.,:#/·'&")
+_LABEL_PUNCTUATION = set(" ()+-−_.,:;#/·'=≈×%→–—!?^~（），：。")  # no [ ] < > & ` | { } $ or backslash
 _BOOLS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
 
 
@@ -283,7 +286,7 @@ def _label(text: str) -> str:
     if len(text) > MAX_LABEL:
         raise _Invalid(f"a label has at most {MAX_LABEL} characters")
     if not all(ch.isalnum() or ch in _LABEL_PUNCTUATION for ch in text):
-        raise _Invalid("a label may hold letters, digits, spaces and ()[]+-_.,:#/·'& only")
+        raise _Invalid("a label may hold letters, digits, spaces and ()+-_.,:;#/·'=≈×%→–—!?^~ only")
     return text.strip()
 
 
@@ -360,19 +363,21 @@ def _is_ours(key: str) -> bool:
         re.match(r"o\d", key))
 
 
-def decode(params: Mapping[str, str | list[str]], defaults: AppState,
-           lessons: Collection[str] | None = None) -> tuple[AppState, list[Notice]]:
+def decode(params: Mapping[str, str | list[str]], defaults: AppState, lessons: Collection[str] | None = None,
+           views: Collection[str] = VIEWS) -> tuple[AppState, list[Notice]]:
     """Read a link back into an AppState; every bad value falls back to its default with a Notice.
 
     ``params`` is what ``st.query_params`` holds (a value or a list of values per key; with repeats
-    the last one counts). ``lessons``, if given, is the allow-list of lesson ids. Never raises.
+    the last one counts). ``lessons``, if given, is the allow-list of lesson ids; ``views`` that of
+    views. Never raises.
     """
     try:
         reader = _Reader(params)
         if not reader.values and not reader.notices:
             return defaults, []
-        state = _decode(reader, defaults, lessons)
-        validate(state.config)
+        state = _decode(reader, defaults, lessons, tuple(views))
+        if state.config.optimizers:  # none at all is a state too (the app asks for one), not an error
+            validate(state.config)
     except Exception as error:  # a link must never break the page
         return defaults, [Notice("?", "", f"the link could not be read ({type(error).__name__}); "
                                           "showing the defaults")]
@@ -382,7 +387,7 @@ def decode(params: Mapping[str, str | list[str]], defaults: AppState,
     return state, notices
 
 
-def _decode(reader: _Reader, defaults: AppState, lessons: Collection[str] | None) -> AppState:
+def _decode(reader: _Reader, defaults: AppState, lessons: Collection[str] | None, views: tuple[str, ...]) -> AppState:
     values, d = reader.values, defaults.config
 
     def read(key: str, parse, fallback, subject: str = ""):
@@ -435,7 +440,7 @@ def _decode(reader: _Reader, defaults: AppState, lessons: Collection[str] | None
         start = (point[0], point[1])
 
     steps = read("n", lambda v: _whole(v, "steps", *STEPS), d.steps)
-    view = read("v", lambda v: _choice(v, "view", VIEWS), defaults.view)
+    view = read("v", lambda v: _choice(v, "view", views), defaults.view)
     lang = read("l", lambda v: _choice(v, "language", LANGUAGES), defaults.lang)
     lesson = None
     if values.get("ls", "").strip() or "ls" in reader.rejected:
@@ -584,11 +589,12 @@ def _optimizer(reader: _Reader, read, d: RaceConfig, k: int, name: str, occurren
     return config
 
 
-def from_link(link: str, defaults: AppState, lessons: Collection[str] | None = None) -> tuple[AppState, list[Notice]]:
+def from_link(link: str, defaults: AppState, lessons: Collection[str] | None = None,
+              views: Collection[str] = VIEWS) -> tuple[AppState, list[Notice]]:
     """``decode`` for a whole address or its query: ``https://host/?s=ravine&…``, ``?s=…`` or ``s=…``."""
     query = str(link)[: 2 * MAX_TOTAL].partition("#")[0]
     query = query.partition("?")[2] if "?" in query else query
-    return decode(parse_qs(query, keep_blank_values=True), defaults, lessons)
+    return decode(parse_qs(query, keep_blank_values=True), defaults, lessons, views)
 
 
 def parse_optimizer(spec: str) -> OptimizerConfig:
@@ -611,7 +617,8 @@ def parse_optimizer(spec: str) -> OptimizerConfig:
     fallback = AppState(RaceConfig(optimizers=(OptimizerConfig("sgd", label="\0"),)))  # nothing a link can give
     state, notices = decode(query, fallback)
     if notices:
-        raise ValueError(str(notices[0]))
+        first = notices[0]
+        raise ValueError(f"{first.reason} (got {first.key.split('.', 1)[-1]}={first.value})")
     return state.config.optimizers[0]
 
 
@@ -620,8 +627,6 @@ def parse_optimizer(spec: str) -> OptimizerConfig:
 
 def surface_ladder(spec: Parameter) -> list[float]:
     """The notches of a log-scaled surface parameter's slider in app.py (31 log-spaced, 2 digits)."""
-    import numpy as np
-
     return sorted({float(f"{v:.2g}") for v in np.geomspace(spec.low, spec.high, 31)} | {spec.default})
 
 

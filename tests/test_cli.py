@@ -560,3 +560,28 @@ def test_custom_surface_first_step_by_hand(capsys):
 def test_custom_surface_errors_are_one_line(capsys, argv, expected):
     code, out, err = run_cli(capsys, "run", "--surface", "custom", "--optimizer", "sgd", *argv)
     assert code == 2 and out == "" and err.count("\n") == 1 and expected in err and "Traceback" not in err
+
+
+# ------------------------------------------------------------------------------------------------ render
+
+
+def test_render_writes_each_kind(capsys, tmp_path):
+    for suffix, magic in ((".gif", b"GIF89a"), (".png", b"\x89PNG"), (".html", b"<html"), (".csv", b"run,")):
+        out = tmp_path / f"race{suffix}"
+        code, _, err = run_cli(capsys, "render", "--surface", "quadratic", "--optimizer", "sgd:lr=0.1",
+                               "--optimizer", "adam:lr=0.05", "--steps", "20", "--out", str(out))
+        assert code == 0, err
+        assert magic in out.read_bytes()[:200]
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["--out", "x.txt", "--optimizer", "sgd"], "must end in"),
+    (["--out", "x.gif"], "at least one --optimizer"),
+    (["--out", "x.gif", "--optimizer", "sgd:lr=-1"], "--optimizer"),
+    (["--out", "x.gif", "--optimizer", "nope"], "--optimizer"),
+    (["--out", "x.gif", "--optimizer", "sgd", "--step", "3"], "--step"),
+])
+def test_render_errors_are_one_line(capsys, tmp_path, argv, expected):
+    argv = [str(tmp_path / a) if a.startswith("x.") else a for a in argv]
+    code, out, err = run_cli(capsys, "render", *argv)
+    assert code == 2 and err.count("\n") == 1 and expected in err and "Traceback" not in err

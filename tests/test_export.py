@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
+from optviz import export
 from optviz.export import (FontWarning, RaceCanvas, font_file, frame_png, polylines, race_gif, render,
                            standalone_html, trajectories_csv)
 from optviz.plots import COLORS, race_figure
@@ -104,6 +105,7 @@ def test_png_of_a_diverged_run_ends_in_a_red_cross(race):
 
 
 def test_png_in_chinese_uses_a_cjk_font(race):
+    export._font.cache_clear()  # fonts are loaded once: make this test load them
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         data = frame_png(race, 100, lang="zh", width=500, height=400)

@@ -153,9 +153,12 @@ def test_saddles_are_indefinite_or_degenerate_and_go_both_ways(surface):
             assert np.sign(bend) == np.sign(curvature)
 
 
-def test_no_grid_point_beats_the_lowest_listed_minimum(surface):
-    if surface.min_value is None:
-        pytest.skip("unbounded below")
+BOUNDED = [(name, params) for name, params in CASES if get_surface(name, **params).min_value is not None]
+
+
+@pytest.mark.parametrize("name, params", BOUNDED, ids=[f"{n}-{p}" if p else n for n, p in BOUNDED])
+def test_no_grid_point_beats_the_lowest_listed_minimum(name, params):
+    surface = get_surface(name, **params)
     _, _, Z = surface.grid(201)
     assert np.min(Z) >= surface.min_value - 1e-12
 
