@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 from optviz import controls, share
@@ -469,6 +470,7 @@ def results_table(traj) -> None:
     summary = traj.summary(tol)
     summary["status"] = [status_text(traj, run, L) for run in range(traj.runs)]
     steps_column = summary.columns[5]
+    summary[steps_column] = [t("table.never", L) if pd.isna(v) else str(int(v)) for v in summary[steps_column]]
     summary = summary.drop(columns="optimizer").rename(columns={
         "label": t("table.label", L), "status": t("table.status", L), "final_loss": t("table.final_loss", L),
         "best_loss": t("table.best_loss", L), steps_column: t("table.steps_to", L, tol=controls.format_number(tol)),
@@ -539,7 +541,10 @@ def sweep_view(config: RaceConfig) -> None:
     where = surface_choice()
     surface = cached_surface(where)
     cols = st.columns([2, 1, 1, 1, 1])
+    with_beta = [i for i, opt in enumerate(config.optimizers)
+                 if {"beta", "beta1"} & set(controls.hyperparameter_names(opt.name))]
     index = cols[0].selectbox(t("sweep.contestant", L), range(len(config.optimizers)), key="sweep_run",
+                              index=with_beta[0] if with_beta else 0,
                               format_func=lambda i: unique_labels(config.optimizers)[i])
     index = min(index, len(config.optimizers) - 1)
     contestant, slot = config.optimizers[index], ss.slots[index]
@@ -559,7 +564,7 @@ def sweep_view(config: RaceConfig) -> None:
     left.plotly_chart(sweep_heatmap(result, L), key="chart_sweep_loss", config=PLOT_CONFIG, width="stretch")
     right.plotly_chart(steps_heatmap(result, L), key="chart_sweep_steps", config=PLOT_CONFIG, width="stretch")
     best = result.best()
-    pick = st.columns([2, 2, 1, 1])
+    pick = st.columns([3, 3, 2, 2])
     px = pick[0].select_slider(t("sweep.pick_x", L), list(result.x_values), key="sweep_pick_x",
                                value=best[x_name] if best else result.x_values[0], format_func=controls.format_number)
     py = pick[1].select_slider(t("sweep.pick_y", L), list(result.y_values), key="sweep_pick_y",

@@ -294,10 +294,10 @@ def side_by_side_figure(traj: Trajectory, *, lang: str = "en", max_frames: int =
             frame_data += [dict(type="scatter", x=typed(x), y=typed(y)),
                            dict(type="scatter", **_head(traj, run, int(s), lang))]
         frames.append(dict(name=str(s), data=frame_data, traces=traces))
-    fig.update_layout(height=330 * rows + 120, margin=dict(l=10, r=10, t=40, b=120), plot_bgcolor="white",
+    fig.update_layout(height=330 * rows + 150, margin=dict(l=10, r=10, t=40, b=150), plot_bgcolor="white",
                       showlegend=False,
                       **_animation_controls([str(s) for s in shown], [int(s) for s in shown], lang,
-                                            y=-0.12 if rows == 1 else -0.06))
+                                            y=-0.2 if rows == 1 else -0.1))
     spec = fig.to_dict()
     spec["frames"] = frames
     return ReadyFigure(spec)
@@ -364,9 +364,9 @@ def loss_figure(traj: Trajectory, *, lang: str = "en", max_frames: int = 80) -> 
     fig.update_yaxes(type="log" if known else "linear", row=1, col=1, exponentformat="power")
     fig.update_yaxes(type="log", row=2, col=1, exponentformat="power")
     fig.update_xaxes(title_text=t("plot.step", lang), row=2, col=1)
-    fig.update_layout(height=620, margin=dict(l=10, r=10, t=40, b=120), hovermode="x unified",
+    fig.update_layout(height=660, margin=dict(l=10, r=10, t=40, b=150), hovermode="x unified",
                       legend=dict(orientation="h", y=1.06, yanchor="bottom", x=0),
-                      **_animation_controls([str(s) for s in shown], [int(s) for s in shown], lang, y=-0.1))
+                      **_animation_controls([str(s) for s in shown], [int(s) for s in shown], lang, y=-0.16))
     spec = fig.to_dict()
     spec["frames"] = frames
     return ReadyFigure(spec)

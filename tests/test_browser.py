@@ -1,0 +1,249 @@
+"""The app in a real headless Chromium: what a visitor sees and does.
+
+One ``streamlit run`` serves the whole session (``app_server`` in conftest.py); each test opens
+its own page, so each is a fresh Streamlit session. The live Plotly figure is read from the
+page (``_fullData``, ``_fullLayout``, ``_transitionData._frames``), and what is *painted* is
+read from screenshots: during an animation the DOM and the screen can disagree (plotly.js
+removes and re-adds layers between paints), so "the contour is visible" is a pixel check.
+Screenshots land in tests/artifacts/, named by test.
+"""
+from __future__ import annotations
+
+import io
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from optviz.i18n import t
+
+pytestmark = pytest.mark.browser
+
+CHART = '[data-testid="stPlotlyChart"] .js-plotly-plot'
+FIG = f"document.querySelector('{CHART}')"
+CONSOLE_ALLOW: tuple[str, ...] = ()  # substrings of console errors known to be benign: none so far
+
+# The state of the figure as plotly.js drew it: slider position, every path trace, every head.
+FIGURE_STATE = f"""() => {{
+  const gd = {FIG};
+  if (!gd || !gd._fullData || !gd._fullLayout) return null;
+  const all = gd._fullData;
+  return {{
+    active: gd._fullLayout.sliders && gd._fullLayout.sliders.length ? gd._fullLayout.sliders[0].active : null,
+    frames: gd._transitionData && gd._transitionData._frames ? gd._transitionData._frames.length : 0,
+    subplots: gd._fullLayout._subplots.cartesian.length,
+    contours: all.filter(t => t.type === 'contour').length,
+    contourPaths: gd.querySelectorAll('.contourlayer path').length,
+    traces: all.map(t => ({{type: t.type, name: t.name, mode: t.mode, n: t.x ? t.x.length : 0,
+                            x0: t.x && t.x.length ? t.x[t.x.length - 1] : null,
+                            y0: t.y && t.y.length ? t.y[t.y.length - 1] : null}})),
+  }};
+}}"""
+
+# A fingerprint of one named path as drawn: its length and coordinates.
+PATH_SIGNATURE = f"""(label) => {{
+  const gd = {FIG};
+  if (!gd || !gd._fullData) return null;
+  const t = gd._fullData.find(t => t.name === label || (t.name || '').startsWith(label + ' · '));
+  return t ? t.x.length + ':' + Array.from(t.x).join(',') + ';' + Array.from(t.y).join(',') : null;
+}}"""
+
+PLOT_AREAS = f"""() => Array.from({FIG}.querySelectorAll('.draglayer .nsewdrag')).map(e => {{
+  const r = e.getBoundingClientRect(); return {{x: r.x, y: r.y, width: r.width, height: r.height}}; }})"""
+
+
+# ---------------------------------------------------------------------------------------- helpers
+
+@pytest.fixture
+def console(page):
+    """Every console error and uncaught page error of this test's page."""
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(f"console.{m.type}: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
+    return errors
+
+
+@pytest.fixture
+def shot(page, artifacts, request):
+    """``shot("label")`` saves a full-window screenshot as tests/artifacts/<test>-<label>.png."""
+    def save(label: str) -> None:
+        page.screenshot(path=str(artifacts / f"{request.node.name}-{label}.png"))
+    return save
+
+
+def assert_quiet(console: list[str], server_log) -> None:
+    unexpected = [e for e in console if not any(allowed in e for allowed in CONSOLE_ALLOW)]
+    assert not unexpected, "\n".join(unexpected)
+    log = server_log.read_text()
+    assert "Traceback" not in log, log
+
+
+def open_app(page, url: str) -> dict:
+    page.set_default_timeout(60_000)
+    page.goto(url)
+    page.wait_for_selector(f"{CHART} .contourlayer path")
+    page.wait_for_function(f"() => ({FIGURE_STATE})() && ({FIGURE_STATE})().frames > 0")
+    return state(page)
+
+
+def state(page) -> dict:
+    return page.evaluate(FIGURE_STATE)
+
+
+def white_fraction(page, area: dict) -> float:
+    """Share of pure-white pixels painted in a plot area: near 0 with the contour fill, near 1 without."""
+    png = page.screenshot(clip=area)
+    pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+    return float(np.all(pixels == 255, axis=-1).mean())
+
+
+def assert_contour_painted(page, when: str) -> None:
+    areas = page.evaluate(PLOT_AREAS)
+    assert areas, "no plot area"
+    fractions = [white_fraction(page, a) for a in areas]
+    dom = state(page)["contourPaths"]
+    assert max(fractions) < 0.2, (f"{when}: the contour is not painted; white share per plot area "
+                                  f"{[round(f, 2) for f in fractions]}, .contourlayer paths in the DOM: {dom}")
+    assert dom > 0, f"{when}: .contourlayer has no paths"
+
+
+def press_play(page, label: str = "Play") -> None:
+    page.locator(".updatemenu-button", has_text=label).click()
+
+
+def wait_until_played(page, last: int) -> None:
+    page.wait_for_function(f"() => {{ const s = ({FIGURE_STATE})(); return s && s.active === {last}; }}",
+                           timeout=120_000, polling=100)
+
+
+def expand(page, label: str):
+    expander = page.get_by_test_id("stExpander").filter(has=page.get_by_text(label, exact=True))
+    expander.locator("summary").click()
+    return expander
+
+
+# ---------------------------------------------------------------------------------------- tests
+
+def test_race_chart_renders_with_contour(page, app_server, console, shot):
+    url, log = app_server
+    s = open_app(page, url)
+    shot("loaded")
+    assert s["contours"] == 1 and s["traces"][0]["type"] == "contour"
+    assert s["contourPaths"] > 0
+    names = [tr["name"] for tr in s["traces"] if tr["mode"] == "lines+markers"]
+    assert names == ["SGD", "Momentum", "RMSprop", "Adam"]
+    assert s["frames"] == 81 and s["active"] == 80
+    assert page.get_by_text("SGD: running").is_visible()
+    assert_contour_painted(page, "after loading")
+    assert_quiet(console, log)
+
+
+def test_play_advances_frames_and_keeps_the_contour(page, app_server, console, shot):
+    url, log = app_server
+    s = open_app(page, url)
+    adam = next(i for i, tr in enumerate(s["traces"]) if tr["name"] == "Adam")
+    final_head = (s["traces"][adam + 1]["x0"], s["traces"][adam + 1]["y0"])
+    press_play(page)
+    samples, mid_problem = [], "never sampled mid-animation"
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < 120:
+        now = state(page)
+        samples.append((now["active"], now["traces"][adam + 1]["x0"], now["traces"][adam + 1]["y0"],
+                        now["traces"][adam]["n"]))
+        if len(samples) == 4:  # well inside the animation
+            shot("mid-animation")
+            try:
+                assert_contour_painted(page, "mid-animation")
+                mid_problem = None
+            except AssertionError as error:  # keep watching the animation, report at the end
+                mid_problem = str(error)
+        if now["active"] == 80 and len(samples) > 4:
+            break
+        time.sleep(0.3)
+    wait_until_played(page, 80)
+    time.sleep(0.5)
+    shot("after")
+    actives = [a for a, *_ in samples]
+    assert len(set(actives)) >= 3, f"the slider did not advance: {actives}"
+    assert actives[0] < 40 and actives == sorted(actives), actives
+    heads = {(x, y) for _, x, y, _ in samples}
+    assert len(heads) >= 3, "the current-point marker did not move"
+    assert samples[0][3] < s["traces"][adam]["n"], "the Adam path was not cut back to the current step"
+    end = state(page)
+    assert (end["traces"][adam + 1]["x0"], end["traces"][adam + 1]["y0"]) == pytest.approx(final_head, abs=1e-6)
+    assert_contour_painted(page, "after the animation")
+    assert mid_problem is None, mid_problem
+    assert_quiet(console, log)
+
+
+def test_keyboard_on_adam_lr_redraws_only_adam(page, app_server, console, shot):
+    url, log = app_server
+    open_app(page, url)
+    adam = expand(page, "Adam")
+    slider = adam.get_by_role("slider", name=t("opt.lr", "en"))
+    start_value = slider.get_attribute("aria-valuetext")
+    adam_before = page.evaluate(PATH_SIGNATURE, "Adam")
+    sgd_before = page.evaluate(PATH_SIGNATURE, "SGD")
+    slider.focus()
+    slider.press("ArrowRight")
+    page.wait_for_function(f"(before) => {{ const s = ({PATH_SIGNATURE})('Adam'); return s && s !== before; }}",
+                           arg=adam_before)
+    shot("after-arrow-right")
+    assert slider.get_attribute("aria-valuetext") != start_value
+    assert page.evaluate(PATH_SIGNATURE, "SGD") == sgd_before
+    slider.press("ArrowLeft")
+    page.wait_for_function(f"(before) => ({PATH_SIGNATURE})('Adam') === before", arg=adam_before)
+    assert slider.get_attribute("aria-valuetext") == start_value
+    assert_contour_painted(page, "after the slider moves")
+    assert_quiet(console, log)
+
+
+def test_side_by_side_has_a_panel_per_optimizer_and_one_play(page, app_server, console, shot):
+    url, log = app_server
+    open_app(page, url)
+    page.get_by_role("button", name=t("view.side", "en"), exact=True).click()
+    page.wait_for_function(f"() => {{ const s = ({FIGURE_STATE})(); return s && s.subplots === 4 && s.frames > 0; }}")
+    s = state(page)
+    shot("loaded")
+    assert s["contours"] == 4
+    paths = [i for i, tr in enumerate(s["traces"]) if tr["type"] == "scatter" and tr["mode"] == "lines+markers"]
+    assert len(paths) == 4
+    full = [s["traces"][i]["n"] for i in paths]
+    assert_contour_painted(page, "side by side, loaded")
+    press_play(page)
+    page.wait_for_function(f"() => {{ const s = ({FIGURE_STATE})(); return s && s.active >= 8 && s.active <= 60; }}",
+                           polling=50)
+    mid = state(page)
+    shot("mid-animation")
+    lengths = [mid["traces"][i]["n"] for i in paths]
+    assert all(n < f for n, f in zip(lengths, full)), f"every panel should be mid-way: {lengths} of {full}"
+    mid_problem = None
+    try:
+        assert_contour_painted(page, "side by side, mid-animation")
+    except AssertionError as error:
+        mid_problem = str(error)
+    wait_until_played(page, 80)
+    time.sleep(0.5)
+    shot("after")
+    end = state(page)
+    assert [end["traces"][i]["n"] for i in paths] == full
+    assert_contour_painted(page, "side by side, after the animation")
+    assert mid_problem is None, mid_problem
+    assert_quiet(console, log)
+
+
+def test_chinese(page, app_server, console, shot):
+    url, log = app_server
+    open_app(page, url)
+    page.get_by_text("简体中文").click()
+    page.get_by_role("heading", name=t("app.title", "zh")).wait_for()
+    page.wait_for_function(f"() => {{ const s = ({FIGURE_STATE})(); return s && s.frames > 0; }}")
+    page.locator(".updatemenu-button", has_text=t("plot.play", "zh")).wait_for()
+    shot("zh")
+    sidebar = page.get_by_test_id("stSidebar")
+    for key in ("app.surface", "app.steps", "app.optimizers"):
+        assert sidebar.get_by_text(t(key, "zh"), exact=True).first.is_visible(), key
+    assert page.get_by_text("SGD: " + t("status.running", "zh")).is_visible()
+    assert page.get_by_role("button", name=t("view.side", "zh"), exact=True).is_visible()
+    assert_quiet(console, log)
