@@ -113,6 +113,15 @@ def _head(traj: Trajectory, run: int, step: int, lang: str) -> dict:
                             line=dict(width=1.5, color="white")))
 
 
+def _runs_at(traj: Trajectory, step: int, stride: int, lang: str) -> list[dict]:
+    """One frame's data: every run's path so far and its current point (the last frame in full)."""
+    data = []
+    for run in range(traj.runs):
+        x, y = _path(traj, run, step, 1 if step == traj.steps else stride)
+        data += [dict(type="scatter", x=typed(x), y=typed(y)), dict(type="scatter", **_head(traj, run, step, lang))]
+    return data
+
+
 def _animation_controls(names: list[str], steps: list[int], lang: str, y: float = -0.06) -> dict:
     """Play/Pause/speed buttons and the frame scrubber, all run by plotly.js in the browser."""
     def play(duration: int, from_current: bool) -> list:
@@ -230,11 +239,7 @@ def race_figure(traj: Trajectory, *, lang: str = "en", max_frames: int = 80, gri
         traces += list(range(first + 2 * traj.runs, first + 5 * traj.runs))
     frames = []
     for s in shown:
-        frame_data = []
-        for run in range(traj.runs):
-            x, y = _path(traj, run, int(s), 1 if s == traj.steps else stride)
-            frame_data += [dict(type="scatter", x=typed(x), y=typed(y)),
-                           dict(type="scatter", **_head(traj, run, int(s), lang))]
+        frame_data = _runs_at(traj, int(s), stride, lang)
         if arrows:
             frame_data += [a for run in range(traj.runs) for a in _arrow_traces(traj, run, int(s), length, lang)]
         frames.append(dict(name=str(s), data=frame_data, traces=traces))
@@ -286,14 +291,7 @@ def side_by_side_figure(traj: Trajectory, *, lang: str = "en", max_frames: int =
         fig.layout[f"xaxis{suffix}"].update(range=[x0, x1], constrain="domain", showticklabels=row == rows - 1)
         fig.layout[f"yaxis{suffix}"].update(range=[y0, y1], scaleanchor=f"x{suffix}", scaleratio=1,
                                             constrain="domain", showticklabels=col == 0)
-    frames = []
-    for s in shown:
-        frame_data = []
-        for run in range(traj.runs):
-            x, y = _path(traj, run, int(s), 1 if s == traj.steps else stride)
-            frame_data += [dict(type="scatter", x=typed(x), y=typed(y)),
-                           dict(type="scatter", **_head(traj, run, int(s), lang))]
-        frames.append(dict(name=str(s), data=frame_data, traces=traces))
+    frames = [dict(name=str(s), data=_runs_at(traj, int(s), stride, lang), traces=traces) for s in shown]
     fig.update_layout(height=330 * rows + 150, margin=dict(l=10, r=10, t=40, b=150), plot_bgcolor="white",
                       showlegend=False,
                       **_animation_controls([str(s) for s in shown], [int(s) for s in shown], lang,

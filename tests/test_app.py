@@ -6,6 +6,7 @@ from the bdata Plotly uses for arrays) showing what the settings ask for.
 """
 from __future__ import annotations
 
+import ast
 import base64
 import json
 import re
@@ -23,6 +24,17 @@ from surfaces import PARAMETERS, SURFACES, get_surface
 from conftest import APP
 
 ENDS = ("low", "mid", "high")
+
+
+def app_constant(name: str):
+    """A literal module-level constant of app.py (importing app.py would run the page)."""
+    for node in ast.parse(APP.read_text()).body:
+        if isinstance(node, ast.Assign) and any(getattr(target, "id", None) == name for target in node.targets):
+            return ast.literal_eval(node.value)
+    raise LookupError(name)
+
+
+VIEWS = app_constant("VIEWS")
 BADGE = re.compile(r"^:(\w+)-badge\[(.*)\]$", re.S)
 
 
@@ -53,16 +65,20 @@ def problems(at: AppTest) -> list[str]:
 
 
 def assert_clean(at: AppTest) -> None:
-    """No exception and no error element; every chart's paths hold only finite numbers."""
+    """No exception and no error element; the race and side-by-side maps draw only finite points."""
     assert not problems(at), "\n".join(problems(at))
     for chart in at.get("plotly_chart"):
-        spec = json.loads(chart.proto.spec)
-        for trace in spec["data"] + [d for f in spec.get("frames", []) for d in f["data"]]:
-            for axis in ("x", "y", "z"):
-                if axis in trace and trace[axis] is not None:
-                    values = decode(trace[axis])
-                    if values.dtype.kind == "f":
-                        assert np.isfinite(values).all(), f"non-finite {axis} in {trace.get('name')!r}"
+        if chart.proto.id.endswith(("race_chart", "chart_side")):
+            assert_paths_finite(json.loads(chart.proto.spec), chart.proto.id)
+
+
+def assert_paths_finite(spec: dict, where: str = "") -> None:
+    """Every path (data) and every path, head and arrow of every animation frame has finite x, y."""
+    traces = list(path_traces(spec).values()) + [d for f in spec.get("frames", []) for d in f["data"]]
+    for trace in traces:
+        for axis in ("x", "y"):
+            values = decode(trace[axis]).astype(float)
+            assert np.isfinite(values).all(), f"{where}: non-finite {axis} in {trace.get('name', 'a frame trace')!r}"
 
 
 def decode(values) -> np.ndarray:
@@ -231,12 +247,9 @@ def test_optimizer_controls(name):
         assert len(path_traces(race_spec(at))) == 1, end
 
 
-SCHEDULE_CASES = [(kind, end) for kind in ("step", "exp", "cosine") for end in ENDS]
-
-
-@pytest.mark.parametrize("kind,end", SCHEDULE_CASES, ids=[f"{k}-{e}" for k, e in SCHEDULE_CASES])
-def test_schedule_controls(kind, end):
-    """A schedule reveals its own inputs; each is set to an end or the middle, with the warm-up."""
+@pytest.mark.parametrize("kind", ["step", "exp", "cosine"])
+def test_schedule_controls(kind):
+    """A schedule reveals its own inputs; each, with the warm-up, is set to each end and the middle."""
     at = fresh()
     at.multiselect(key="slots").set_value(["sgd", "adam"]).run()
     at.selectbox(key="adam.schedule").set_value(kind).run()
@@ -245,16 +258,18 @@ def test_schedule_controls(kind, end):
     revealed = {"step": {"adam.every", "adam.factor"}, "exp": {"adam.gamma"}, "cosine": {"adam.period"}}[kind]
     assert revealed | {"adam.warmup"} <= shown
     assert not ({"adam.every", "adam.factor", "adam.gamma", "adam.period"} - revealed) & shown
-    for key in sorted(revealed | {"adam.warmup"}):
-        if key in ("adam.factor", "adam.gamma"):
-            choices = controls.FACTOR_CHOICES if key == "adam.factor" else controls.GAMMA_CHOICES
-            at.select_slider(key=key).set_value(end_of(choices, end))
-        else:
-            w = at.number_input(key=key)
-            w.set_value({"low": w.min, "mid": (w.min + w.max) // 2, "high": w.max}[end])
-    at.run()
-    assert_clean(at)
-    assert len(path_traces(race_spec(at))) == 2
+    for end in ENDS:
+        for key in sorted(revealed | {"adam.warmup"}):
+            if key in ("adam.factor", "adam.gamma"):
+                choices = controls.FACTOR_CHOICES if key == "adam.factor" else controls.GAMMA_CHOICES
+                at.select_slider(key=key).set_value(end_of(choices, end))
+            else:
+                w = at.number_input(key=key)
+                w.set_value({"low": w.min, "mid": (w.min + w.max) // 2, "high": w.max}[end])
+        at.run()
+        assert not problems(at), (end, problems(at))
+        assert_clean(at)
+        assert len(path_traces(race_spec(at))) == 2, end
 
 
 def test_constant_schedule_keeps_a_set_warmup_visible():
@@ -274,19 +289,71 @@ def test_all_nine_optimizers_together():
     assert len(path_traces(race_spec(at))) == 9
 
 
-@pytest.mark.parametrize("view", ["side", "3d", "loss", "table"])
+@pytest.mark.parametrize("view", [v for v in VIEWS if v != "race"])
 def test_views(view):
+    """Every view of the segmented control renders (the list is read from app.py's VIEWS)."""
     at = fresh()
     at.get("segmented_control")[0].set_value(view).run()
     assert_clean(at)
     if view == "3d":
         at.radio(key="height").set_value("value").run()
         assert_clean(at)
-    if view == "table":
-        assert not at.get("plotly_chart")
-    else:
-        (chart,) = at.get("plotly_chart")
-        assert chart.proto.id.endswith(f"chart_{view}")
+    assert at.get("plotly_chart") or at.dataframe, f"{view}: neither a chart nor a table"
+
+
+def test_arrows_toggle_on_the_race_map():
+    at = fresh()
+    plain = race_spec(at)
+    at.toggle(key="arrows").set_value(True).run()
+    assert_clean(at)
+    with_arrows = race_spec(at)
+    assert len(with_arrows["data"]) > len(plain["data"])
+    assert path_traces(plain).keys() <= path_traces(with_arrows).keys()
+    at.toggle(key="arrows").set_value(False).run()
+    assert_clean(at)
+    assert len(race_spec(at)["data"]) == len(plain["data"])
+
+
+def test_every_lesson_loads():
+    """Walk through the lesson menu in one session: each lesson sets the controls and draws."""
+    at = fresh()
+    lessons = at.selectbox(key="lesson").options
+    assert len(lessons) > 1
+    for index in [*range(1, len(lessons)), 0]:  # every lesson, then back to free play
+        at.selectbox(key="lesson").select_index(index).run()
+        assert not problems(at), (lessons[index], problems(at))
+        assert_clean(at)
+        assert at.get("plotly_chart") or at.dataframe, lessons[index]
+
+
+CUSTOM_EXPRESSIONS = {  # expression -> is it usable (else: one st.error, the last good surface stays)
+    "x**2 + y**2": True, "exp(x*100)": True, "1/x": True, "0": True, "x**": False, "sqrt(-1-x**2)": False,
+    "__import__('os')": False, "unknown(x)": False,
+}
+
+
+def test_custom_surface_expressions_and_bounds():
+    at = fresh()
+    at.selectbox(key="surface").set_value("custom").run()
+    assert_clean(at)
+    for expression, usable in CUSTOM_EXPRESSIONS.items():
+        at.text_input(key="custom_expr").set_value(expression).run()
+        assert not at.exception, (expression, problems(at))
+        assert len(at.error) == (0 if usable else 1), (expression, [e.value for e in at.error])
+        assert race_spec(at)["data"][0]["type"] == "contour", expression
+    at.text_input(key="custom_expr").set_value("x**2 + 3*y**2").run()
+    keys = ("custom_x0", "custom_x1", "custom_y0", "custom_y1")
+    cases = {(-500.0, 500.0, -500.0, 500.0): True, (-1000.0, -999.0, 999.0, 1000.0): True,
+             (1000.0, -1000.0, 1000.0, -1000.0): False, (0.0, 0.0, 0.0, 0.0): False}
+    for bounds, usable in cases.items():
+        for key, value in zip(keys, bounds):
+            at.number_input(key=key).set_value(value)
+        at.run()
+        assert not at.exception, (bounds, problems(at))
+        assert len(at.error) == (0 if usable else 1), (bounds, [e.value for e in at.error])
+        spec = race_spec(at)
+        if usable:
+            assert spec["layout"]["xaxis"]["range"] == [bounds[0], bounds[1]], bounds
 
 
 def test_buttons_random_default_tune_and_reset():

@@ -98,14 +98,19 @@ def white_fraction(page, area: dict) -> float:
     return float(np.all(pixels == 255, axis=-1).mean())
 
 
-def assert_contour_painted(page, when: str) -> None:
+def assert_contour_painted(page, when: str, dom: bool = True) -> None:
+    """Every plot area is painted with the contour fill (pixels); with ``dom``, its SVG paths exist too.
+
+    Mid-animation only the pixels count: that is what the visitor sees, whatever layer draws it.
+    """
     areas = page.evaluate(PLOT_AREAS)
     assert areas, "no plot area"
     fractions = [white_fraction(page, a) for a in areas]
-    dom = state(page)["contourPaths"]
+    paths = state(page)["contourPaths"]
     assert max(fractions) < 0.2, (f"{when}: the contour is not painted; white share per plot area "
-                                  f"{[round(f, 2) for f in fractions]}, .contourlayer paths in the DOM: {dom}")
-    assert dom > 0, f"{when}: .contourlayer has no paths"
+                                  f"{[round(f, 2) for f in fractions]} (under 0.2 when filled), "
+                                  f".contourlayer paths in the DOM: {paths}")
+    assert paths > 0 or not dom, f"{when}: .contourlayer has no paths"
 
 
 def press_play(page, label: str = "Play") -> None:
@@ -145,6 +150,7 @@ def test_play_advances_frames_and_keeps_the_contour(page, app_server, console, s
     adam = next(i for i, tr in enumerate(s["traces"]) if tr["name"] == "Adam")
     final_head = (s["traces"][adam + 1]["x0"], s["traces"][adam + 1]["y0"])
     press_play(page)
+    page.wait_for_function(f"() => {{ const s = ({FIGURE_STATE})(); return s && s.active < 20; }}", polling=50)
     samples, mid_problem = [], "never sampled mid-animation"
     t0 = time.perf_counter()
     while time.perf_counter() - t0 < 120:
@@ -154,7 +160,7 @@ def test_play_advances_frames_and_keeps_the_contour(page, app_server, console, s
         if len(samples) == 4:  # well inside the animation
             shot("mid-animation")
             try:
-                assert_contour_painted(page, "mid-animation")
+                assert_contour_painted(page, "mid-animation", dom=False)
                 mid_problem = None
             except AssertionError as error:  # keep watching the animation, report at the end
                 mid_problem = str(error)
@@ -166,14 +172,15 @@ def test_play_advances_frames_and_keeps_the_contour(page, app_server, console, s
     shot("after")
     actives = [a for a, *_ in samples]
     assert len(set(actives)) >= 3, f"the slider did not advance: {actives}"
-    assert actives[0] < 40 and actives == sorted(actives), actives
+    assert actives[0] < 20 and actives == sorted(actives), actives
     heads = {(x, y) for _, x, y, _ in samples}
     assert len(heads) >= 3, "the current-point marker did not move"
     assert samples[0][3] < s["traces"][adam]["n"], "the Adam path was not cut back to the current step"
     end = state(page)
     assert (end["traces"][adam + 1]["x0"], end["traces"][adam + 1]["y0"]) == pytest.approx(final_head, abs=1e-6)
     assert_contour_painted(page, "after the animation")
-    assert mid_problem is None, mid_problem
+    if mid_problem:
+        pytest.fail(mid_problem, pytrace=False)
     assert_quiet(console, log)
 
 
@@ -202,7 +209,7 @@ def test_keyboard_on_adam_lr_redraws_only_adam(page, app_server, console, shot):
 def test_side_by_side_has_a_panel_per_optimizer_and_one_play(page, app_server, console, shot):
     url, log = app_server
     open_app(page, url)
-    page.get_by_role("button", name=t("view.side", "en"), exact=True).click()
+    page.get_by_role("radio", name=t("view.side", "en"), exact=True).click()
     page.wait_for_function(f"() => {{ const s = ({FIGURE_STATE})(); return s && s.subplots === 4 && s.frames > 0; }}")
     s = state(page)
     shot("loaded")
@@ -220,7 +227,7 @@ def test_side_by_side_has_a_panel_per_optimizer_and_one_play(page, app_server, c
     assert all(n < f for n, f in zip(lengths, full)), f"every panel should be mid-way: {lengths} of {full}"
     mid_problem = None
     try:
-        assert_contour_painted(page, "side by side, mid-animation")
+        assert_contour_painted(page, "side by side, mid-animation", dom=False)
     except AssertionError as error:
         mid_problem = str(error)
     wait_until_played(page, 80)
@@ -229,7 +236,8 @@ def test_side_by_side_has_a_panel_per_optimizer_and_one_play(page, app_server, c
     end = state(page)
     assert [end["traces"][i]["n"] for i in paths] == full
     assert_contour_painted(page, "side by side, after the animation")
-    assert mid_problem is None, mid_problem
+    if mid_problem:
+        pytest.fail(mid_problem, pytrace=False)
     assert_quiet(console, log)
 
 
@@ -245,5 +253,5 @@ def test_chinese(page, app_server, console, shot):
     for key in ("app.surface", "app.steps", "app.optimizers"):
         assert sidebar.get_by_text(t(key, "zh"), exact=True).first.is_visible(), key
     assert page.get_by_text("SGD: " + t("status.running", "zh")).is_visible()
-    assert page.get_by_role("button", name=t("view.side", "zh"), exact=True).is_visible()
+    assert page.get_by_role("radio", name=t("view.side", "zh"), exact=True).is_visible()
     assert_quiet(console, log)

@@ -185,17 +185,27 @@ def assert_same_run(batch, i: int, alone, j: int = 0) -> None:
 
 @PROPERTY
 @given(data=st.data(), surface_name=surface_names, steps=st.integers(1, MAX_STEPS),
-       contestants=st.lists(optimizer_settings(), min_size=1, max_size=3))
-def test_simulate_is_total_quiet_and_consistent(data, surface_name, steps, contestants):
-    """Any optimizer(s), any legal settings, any start, any surface: a clean, self-consistent record."""
+       contestants=st.lists(optimizer_settings(), min_size=1, max_size=3),
+       tol=st.sampled_from([1e-8, 0.0, 1e-2, 1e3]), radius=st.sampled_from([None, None, math.inf, 1.0]),
+       internals=st.booleans())
+def test_simulate_is_total_quiet_and_consistent(data, surface_name, steps, contestants, tol, radius, internals):
+    """Any optimizer(s), any legal settings, any start, any surface: a clean, self-consistent record.
+
+    Also with no convergence test (tol = 0), a loose one, no divergence radius at all (only
+    overflow stops a run) and a tight one, with and without recorded internals.
+    """
     surface = SURFACE_MAP[surface_name]
     starts = data.draw(start_batches(surface), label="starts")
     optimizers = [make_optimizer(name, **kwargs) for name, kwargs in contestants]
-    traj = quietly(simulate, surface, optimizers, starts, steps)
+    traj = quietly(simulate, surface, optimizers, starts, steps, tol=tol, divergence_radius=radius,
+                   record_internals=internals)
     assert traj.runs == len(starts) * len(optimizers)
     check_trajectory(traj, steps)
+    if tol == 0:
+        assert CONVERGED not in traj.status
+    limit = default_divergence_radius(surface) if radius is None else radius
     for run, point in enumerate(np.tile(starts, (len(optimizers), 1))):
-        valid_start = (np.isfinite(point).all() and (np.abs(point) <= default_divergence_radius(surface)).all())
+        valid_start = (np.isfinite(point).all() and (np.abs(point) <= limit).all())
         if not valid_start:  # a start off the map or not a number: stopped before the first step
             assert traj.status[run] == DIVERGED and traj.stop_step[run] == 0
 
