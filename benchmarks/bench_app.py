@@ -34,7 +34,7 @@ from conftest import CHROMIUM, CHROMIUM_ARGS, free_port, start_streamlit, stop, 
 
 LABEL = "learning rate η"
 CHART = '[data-testid="stPlotlyChart"] .js-plotly-plot'
-CONTOUR = f"{CHART} .contourlayer path"
+CONTOUR = f"{CHART} .imagelayer image"
 
 FLOOR_PAGE = '''
 import numpy as np

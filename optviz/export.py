@@ -31,6 +31,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from PIL import Image, ImageDraw, ImageFont
 
+from optviz.contour_image import LEVELS, colormap, contour_field
 from optviz.i18n import LANGUAGES, status_text, t
 from optviz.plots import COLORS, CONTOUR_SCALE, PICK_TRACE, frame_steps, height_transform, race_figure
 from optviz.race import RaceConfig, run_race
@@ -42,8 +43,6 @@ FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", os.path.expanduser("~
 LATIN_FONTS = ("DejaVuSans.ttf", "LiberationSans-Regular.ttf", "NotoSans-Regular.ttf", "Arial.ttf")
 CJK_FONTS = ("NotoSansCJK-Regular.ttc", "NotoSansCJKsc-Regular.otf", "NotoSansSC-Regular.otf",
              "wqy-microhei.ttc", "wqy-zenhei.ttc", "NotoSerifCJK-Regular.ttc", "NotoSansCJK-Regular.otf")
-LEVELS = 24  # filled contour bands, as in plots._contour
-LINE_RGBA = (60, 90, 140, 0.45)  # contour lines, as in plots._contour
 RED, GOLD, INK, GREY, WHITE = "#d62728", "#ffd700", "#222222", "#555555", "#ffffff"
 SUFFIXES = (".csv", ".html", ".png", ".gif")
 
@@ -137,14 +136,6 @@ def _is_cjk(text: str) -> bool:
 def _rgb(color: str) -> tuple[int, int, int]:
     color = color.lstrip("#")
     return int(color[0:2], 16), int(color[2:4], 16), int(color[4:6], 16)
-
-
-def colormap(values: np.ndarray, scale=CONTOUR_SCALE) -> np.ndarray:
-    """Plotly-style colour scale: ``values`` in [0, 1] -> uint8 RGB ``(..., 3)``, linear between stops."""
-    stops = np.array([s for s, _ in scale], dtype=float)
-    colors = np.array([_rgb(c) for _, c in scale], dtype=float)  # (stops, 3)
-    v = np.clip(np.nan_to_num(values, nan=1.0), 0.0, 1.0)
-    return np.stack([np.interp(v, stops, colors[:, i]) for i in range(3)], axis=-1).round().astype(np.uint8)
 
 
 def _nice_ticks(lo: float, hi: float, count: int = 6) -> np.ndarray:
@@ -308,31 +299,12 @@ class RaceCanvas:
         bl, bt, br, bb = self.box
         pw, ph = br - bl, bb - bt
         s = self.ss
-        nx, ny = max(pw // s, 2), max(ph // s, 2)  # evaluate at the final resolution, then enlarge
-        xs = self.x0 + (np.arange(nx) + 0.5) / nx * (self.x1 - self.x0)
-        ys = self.y1 - (np.arange(ny) + 0.5) / ny * (self.y1 - self.y0)
-        X, Y = np.meshgrid(xs, ys)  # (ny, nx)
-        with np.errstate(all="ignore"):
-            Z = self.traj.surface.value(np.stack([X, Y], axis=-1))
-            H, floor, delta = height_transform(self.traj.surface, Z)
-        finite = H[np.isfinite(H)]
-        lo = float(finite.min()) if finite.size else 0.0
-        hi = float(np.percentile(finite, 99)) if finite.size else 1.0
-        if not hi > lo:
-            hi = lo + 1.0
-        with np.errstate(all="ignore"):
-            band = np.floor((np.nan_to_num(H, nan=np.inf, posinf=np.inf) - lo) / (hi - lo) * LEVELS)
-        band = np.clip(np.nan_to_num(band, posinf=LEVELS, neginf=0), 0, LEVELS).astype(int)  # (ny, nx)
-        rgb = colormap(band / LEVELS).astype(float)
-        edge = np.zeros(band.shape, dtype=bool)
-        edge[:, 1:] |= band[:, 1:] != band[:, :-1]
-        edge[1:, :] |= band[1:, :] != band[:-1, :]
-        *line, alpha = LINE_RGBA
-        rgb[edge] = (1 - alpha) * rgb[edge] + alpha * np.array(line, dtype=float)
-        image = Image.fromarray(rgb.round().astype(np.uint8), "RGB")
+        field = contour_field(self.traj.surface, max(pw // s, 2), max(ph // s, 2),
+                              ((self.x0, self.x1), (self.y0, self.y1)))
+        image = Image.fromarray(field.rgb, "RGB")  # evaluated at the final resolution, then enlarged
         if image.size != (pw, ph):
             image = image.resize((pw, ph), Image.Resampling.NEAREST if s > 1 else Image.Resampling.BILINEAR)
-        return np.asarray(image), lo, hi, floor, delta
+        return np.asarray(image), field.lo, field.hi, field.floor, field.delta
 
     def _draw_background(self, legend) -> Image.Image:
         u, s = self.u, self.ss

@@ -14,13 +14,14 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from optviz.contour_image import SCALE, contour_field, height_transform, png_data_uri
 from optviz.i18n import status_text, t
 from optviz.trajectory import DIVERGED, Trajectory
 from surfaces import Surface
 
 COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#7F3C8D", "#000000",
           "#B8860B", "#A0522D")
-CONTOUR_SCALE = [[0.0, "#f7fbff"], [0.35, "#deebf7"], [0.7, "#c6dbef"], [1.0, "#9ecae1"]]
+CONTOUR_SCALE = [list(stop) for stop in SCALE]
 FRAME_POINT_BUDGET = 200_000  # coordinates carried by all frames of one figure together
 PICK_TRACE = 1  # index of the race map's invisible grid of clickable start points
 SPEEDS = (("×0.5", 80), ("×1", 40), ("×2", 20), ("×4", 10))  # button label, ms per frame
@@ -31,35 +32,30 @@ def frame_steps(steps: int, max_frames: int = 100) -> np.ndarray:
     return np.unique(np.round(np.linspace(0, steps, min(steps, max_frames) + 1)).astype(int))
 
 
-def height_transform(surface: Surface, values: np.ndarray) -> tuple[np.ndarray, float, float]:
-    """``log10(f − floor + δ)``: contour levels evenly spaced in it are log-spaced in the loss.
+def _background(surface: Surface, lang: str, pixels: int = 420, xref: str = "x", yref: str = "y",
+                colorbar: bool = True) -> tuple[dict, go.Scatter | None]:
+    """The contour map as a layout image under the axes, and an invisible trace holding its colour bar.
 
-    Returns the transformed values with the ``floor`` and ``δ`` used, so paths and colour-bar
-    labels can be mapped the same way.
+    A picture rather than a contour trace: Plotly's animation frames drop every trace they do
+    not name, so a contour trace vanishes while the race plays; layout images stay.
     """
-    finite = values[np.isfinite(values)]
-    floor = float(finite.min()) if finite.size else 0.0
-    if surface.min_value is not None:
-        floor = min(floor, surface.min_value)
-    spread = float(np.median(finite) - floor) if finite.size else 1.0
-    delta = max(1e-3 * spread, 1e-9)
-    with np.errstate(all="ignore"):
-        return np.log10(np.maximum(values - floor, 0.0) + delta), floor, delta
-
-
-def _contour(surface: Surface, n: int, showscale: bool, lang: str) -> tuple[go.Contour, float, float]:
-    X, Y, Z = surface.grid(n)
-    H, floor, delta = height_transform(surface, Z)
-    lo, hi = float(np.nanmin(H)), float(np.nanpercentile(H, 99))
-    ticks = np.linspace(lo, hi, 6)
-    contour = go.Contour(
-        x=X[0].astype(np.float32), y=Y[:, 0].astype(np.float32), z=H.astype(np.float32), zmin=lo, zmax=hi, colorscale=CONTOUR_SCALE, showscale=showscale,
-        contours=dict(start=lo, end=hi, size=(hi - lo) / 24, coloring="fill", showlines=True),
-        line=dict(width=0.6, color="rgba(60,90,140,0.45)"), hoverinfo="skip",
-        colorbar=dict(title=dict(text=t("plot.loss", lang), side="right"), tickvals=ticks,
-                      ticktext=[f"{10**v - delta + floor:.3g}" for v in ticks], thickness=12, len=0.8),
-    )
-    return contour, floor, delta
+    (x0, x1), (y0, y1) = surface.bounds
+    aspect = (y1 - y0) / (x1 - x0)
+    width = pixels if aspect <= 1 else max(int(pixels / aspect), 2)
+    height = max(int(width * aspect), 2)
+    field = contour_field(surface, width, height)
+    image = dict(source=png_data_uri(field.rgb), xref=xref, yref=yref, x=x0, y=y1, sizex=x1 - x0, sizey=y1 - y0,
+                 sizing="stretch", layer="below", opacity=1.0)
+    if not colorbar:
+        return image, None
+    ticks = np.linspace(field.lo, field.hi, 6)
+    bar = go.Scatter(
+        x=[None], y=[None], mode="markers", showlegend=False, hoverinfo="skip", name="colour bar",
+        marker=dict(color=[field.lo, field.hi], cmin=field.lo, cmax=field.hi, colorscale=CONTOUR_SCALE,
+                    showscale=True, colorbar=dict(title=dict(text=t("plot.loss", lang), side="right"), tickvals=ticks,
+                                                  ticktext=[f"{10**v - field.delta + field.floor:.3g}" for v in ticks],
+                                                  thickness=12, len=0.8)))
+    return image, bar
 
 
 def _landmarks(surface: Surface, lang: str, xaxis: str = "x", yaxis: str = "y", legend: bool = True) -> list:
@@ -126,19 +122,20 @@ def _animation_controls(names: list[str], steps: list[int], lang: str, y: float 
     """Play/Pause/speed buttons and the frame scrubber, all run by plotly.js in the browser."""
     def play(duration: int, from_current: bool) -> list:
         return [None if from_current else names,
-                dict(frame=dict(duration=duration, redraw=True), fromcurrent=from_current,
+                dict(frame=dict(duration=duration, redraw=False), fromcurrent=from_current,
                      transition=dict(duration=0), mode="immediate")]
 
     buttons = [dict(label="▶ " + t("plot.play", lang), method="animate", args=play(40, False)),
                dict(label="❚❚ " + t("plot.pause", lang), method="animate",
-                    args=[[None], dict(frame=dict(duration=0, redraw=True), mode="immediate",
+                    args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate",
                                        transition=dict(duration=0))])]
     buttons += [dict(label=label, method="animate", args=play(ms, True)) for label, ms in SPEEDS]
     slider = dict(
         active=len(names) - 1, x=0.0, len=1.0, y=y, yanchor="top", pad=dict(t=30, b=0),
         currentvalue=dict(prefix=t("plot.step", lang) + " ", font=dict(size=13)),
         steps=[dict(label=str(s), method="animate",
-                    args=[[n], dict(mode="immediate", frame=dict(duration=0, redraw=True), transition=dict(duration=0))])
+                    args=[[n], dict(mode="immediate", frame=dict(duration=0, redraw=False),
+                                    transition=dict(duration=0))])
                for n, s in zip(names, steps)],
     )
     menu = dict(type="buttons", direction="left", showactive=False, x=0.0, xanchor="left", y=y + 0.01,
@@ -193,25 +190,25 @@ def _arrow_traces(traj: Trajectory, run: int, step: int, length: float, lang: st
             for kind in ARROW_KINDS]
 
 
-def race_figure(traj: Trajectory, *, lang: str = "en", max_frames: int = 80, grid: int = 100,
+def race_figure(traj: Trajectory, *, lang: str = "en", max_frames: int = 80, pixels: int = 480,
                 pick_grid: int = 33, arrows: bool = False) -> "ReadyFigure":
     """One contour map with every path, animated together; the last frame is shown first.
 
-    Trace order: contour, the invisible pick grid (trace ``PICK_TRACE``: click a point to start
-    there), landmarks, then a path and a current-point trace per run, then (with ``arrows``)
+    The contour map is a layout image (see ``_background``). Trace order: the colour bar's holder,
+    the invisible pick grid (trace ``PICK_TRACE``: click a point to start there), landmarks, then a path and a current-point trace per run, then (with ``arrows``)
     three arrows per run: −∇f, the optimizer's memory (−velocity or −first moment) and the step
     it takes next. Frames touch only the per-run traces.
     """
     surface = traj.surface
-    contour, _, _ = _contour(surface, grid, True, lang)
-    data = [contour]
+    image, bar = _background(surface, lang, pixels)
+    data = [bar]
     (x0, x1), (y0, y1) = surface.bounds
     gx, gy = np.meshgrid(np.linspace(x0, x1, pick_grid), np.linspace(y0, y1, pick_grid))
     with np.errstate(all="ignore"):
         gf = surface.value(np.stack([gx.ravel(), gy.ravel()], axis=-1))
     data.append(go.Scatter(x=gx.ravel().astype(np.float32), y=gy.ravel().astype(np.float32), mode="markers",
                            name="pick", showlegend=False, marker=dict(size=10, opacity=0),
-                           customdata=gf.astype(np.float32),
+                           customdata=np.clip(gf, -3e38, 3e38).astype(np.float32),  # float32 holds ±3.4e38
                            hovertemplate="(%{x:.3g}, %{y:.3g})  f = %{customdata:.4g}<br>" + t("plot.click_to_start", lang)
                            + "<extra></extra>"))
     data += _landmarks(surface, lang)
@@ -244,12 +241,14 @@ def race_figure(traj: Trajectory, *, lang: str = "en", max_frames: int = 80, gri
             frame_data += [a for run in range(traj.runs) for a in _arrow_traces(traj, run, int(s), length, lang)]
         frames.append(dict(name=str(s), data=frame_data, traces=traces))
     layout = dict(
-        height=640, margin=dict(l=10, r=10, t=30, b=130), plot_bgcolor="white", hovermode="closest",
-        xaxis=dict(range=[x0, x1], title="x", constrain="domain"),
-        yaxis=dict(range=[y0, y1], title="y", scaleanchor="x", scaleratio=1, constrain="domain"),
+        height=660, margin=dict(l=10, r=10, t=30, b=150), plot_bgcolor="white", hovermode="closest",
+        images=[image],
+        xaxis=dict(range=[x0, x1], title="x", constrain="domain", showgrid=False, zeroline=False),
+        yaxis=dict(range=[y0, y1], title="y", scaleanchor="x", scaleratio=1, constrain="domain", showgrid=False,
+                   zeroline=False),
         legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0, font=dict(size=12)),
         clickmode="event+select", dragmode="zoom",
-        **_animation_controls([str(s) for s in shown], [int(s) for s in shown], lang, y=-0.09),
+        **_animation_controls([str(s) for s in shown], [int(s) for s in shown], lang, y=-0.13),
     )
     return animated_figure(data, layout, frames)
 
@@ -260,20 +259,21 @@ def _grid_shape(n: int) -> tuple[int, int]:
 
 
 def side_by_side_figure(traj: Trajectory, *, lang: str = "en", max_frames: int = 80,
-                        grid: int = 60) -> "ReadyFigure":
+                        pixels: int = 240) -> "ReadyFigure":
     """One small map per run, same surface and scale, all driven by one Play button and scrubber."""
     surface = traj.surface
     rows, cols = _grid_shape(traj.runs)
     fig = make_subplots(rows=rows, cols=cols, horizontal_spacing=0.03, vertical_spacing=0.07,
                         subplot_titles=[_legend_name(traj, r, lang) for r in range(traj.runs)])
-    contour, _, _ = _contour(surface, grid, False, lang)
+    image, _ = _background(surface, lang, pixels, colorbar=False)
     shown = frame_steps(traj.steps, max_frames)
     stride = _stride(traj, shown)
     traces = []
     (x0, x1), (y0, y1) = surface.bounds
     for run in range(traj.runs):
         row, col = divmod(run, cols)
-        fig.add_trace(contour, row=row + 1, col=col + 1)
+        suffix = "" if run == 0 else str(run + 1)
+        fig.add_layout_image(image | dict(xref=f"x{suffix}", yref=f"y{suffix}"))
         for mark in _landmarks(surface, lang, legend=False):
             fig.add_trace(mark, row=row + 1, col=col + 1)
         color = COLORS[run % len(COLORS)]
@@ -287,10 +287,11 @@ def side_by_side_figure(traj: Trajectory, *, lang: str = "en", max_frames: int =
                                  textfont=dict(color="#d62728", size=11)), row=row + 1, col=col + 1)
         n = len(fig.data)
         traces += [n - 2, n - 1]
-        suffix = "" if run == 0 else str(run + 1)
-        fig.layout[f"xaxis{suffix}"].update(range=[x0, x1], constrain="domain", showticklabels=row == rows - 1)
+        fig.layout[f"xaxis{suffix}"].update(range=[x0, x1], constrain="domain", showticklabels=row == rows - 1,
+                                            showgrid=False, zeroline=False)
         fig.layout[f"yaxis{suffix}"].update(range=[y0, y1], scaleanchor=f"x{suffix}", scaleratio=1,
-                                            constrain="domain", showticklabels=col == 0)
+                                            constrain="domain", showticklabels=col == 0, showgrid=False,
+                                            zeroline=False)
     frames = [dict(name=str(s), data=_runs_at(traj, int(s), stride, lang), traces=traces) for s in shown]
     fig.update_layout(height=330 * rows + 150, margin=dict(l=10, r=10, t=40, b=150), plot_bgcolor="white",
                       showlegend=False,

@@ -49,11 +49,9 @@ def full_error_details():
 
 # ---------------------------------------------------------------------------------------- helpers
 
-def fresh(**state) -> AppTest:
-    """A new session of the app, with ``state`` put into session_state before the first run."""
+def fresh() -> AppTest:
+    """A new session of the app, run once: the default page."""
     at = AppTest.from_file(str(APP), default_timeout=60)
-    for key, value in state.items():
-        at.session_state[key] = value
     at.run()
     assert not problems(at), "\n".join(problems(at))
     return at
@@ -142,7 +140,7 @@ def test_default_page():
     assert [text for _, text in badges(at)] == ["SGD: running", "Momentum: running", "RMSprop: running",
                                                 "Adam: running"]
     spec = race_spec(at)
-    assert spec["data"][0]["type"] == "contour"
+    assert spec["layout"]["images"][0]["source"].startswith("data:image/png;base64,")  # the contour map
     assert spec["data"][1]["name"] == "pick"
     assert list(path_traces(spec)) == ["SGD", "Momentum", "RMSprop", "Adam"]
     assert len(spec["frames"]) == 81
@@ -171,50 +169,50 @@ def test_surface_change_resets_start():
         assert_clean(at)
         expected = tuple(round(v, 4) for v in get_surface(surface).start)
         assert start_of(at) == pytest.approx(expected, abs=1e-9), surface
-        assert race_spec(at)["data"][0]["type"] == "contour", surface
+        assert race_spec(at)["layout"]["images"][0]["source"].startswith("data:image/png"), surface
 
 
-SURFACE_PARAMS = [(name, end) for name in SURFACES if PARAMETERS[name] for end in ENDS]
-
-
-@pytest.mark.parametrize("surface,end", SURFACE_PARAMS, ids=[f"{s}-{e}" for s, e in SURFACE_PARAMS])
-def test_surface_parameters(surface, end):
+@pytest.mark.parametrize("surface", [name for name in SURFACES if PARAMETERS[name]])
+def test_surface_parameters(surface):
     """All parameters of the surface at once: lowest, default (a middle notch), highest."""
     at = fresh()
     at.selectbox(key="surface").set_value(surface).run()
-    for p in PARAMETERS[surface]:
-        value = {"low": p.low, "mid": p.default, "high": p.high}[end]
-        widget = at.sidebar.get("select_slider" if p.log else "slider")
-        (w,) = [w for w in widget if w.key == f"sp.{surface}.{p.name}"]
-        w.set_value(value)
-    at.run()
-    assert_clean(at)
-    for p in PARAMETERS[surface]:
-        assert at.session_state[f"sp.{surface}.{p.name}"] == {"low": p.low, "mid": p.default, "high": p.high}[end]
+    for end in ENDS:
+        for p in PARAMETERS[surface]:
+            (w,) = [w for w in at.sidebar.get("select_slider" if p.log else "slider")
+                    if w.key == f"sp.{surface}.{p.name}"]
+            w.set_value({"low": p.low, "mid": p.default, "high": p.high}[end])
+        at.run()
+        assert not problems(at), (end, problems(at))
+        assert_clean(at)
+        for p in PARAMETERS[surface]:
+            assert at.session_state[f"sp.{surface}.{p.name}"] == {"low": p.low, "mid": p.default, "high": p.high}[end]
 
 
-@pytest.mark.parametrize("end", ENDS)
-def test_start_inputs(end):
+def test_start_inputs():
     at = fresh()
-    x, y = at.number_input(key="start_x"), at.number_input(key="start_y")
-    value = {"low": x.min, "mid": 0.0, "high": x.max}[end]
-    x.set_value(value)
-    y.set_value({"low": y.min, "mid": 0.0, "high": y.max}[end]).run()
-    assert_clean(at)
-    assert start_of(at)[0] == value
-    assert len(badges(at)) == 4
+    for end in ENDS:
+        x, y = at.number_input(key="start_x"), at.number_input(key="start_y")
+        value = {"low": x.min, "mid": 0.0, "high": x.max}[end]
+        x.set_value(value)
+        y.set_value({"low": y.min, "mid": 0.0, "high": y.max}[end]).run()
+        assert not problems(at), (end, problems(at))
+        assert_clean(at)
+        assert start_of(at)[0] == value
+        assert len(badges(at)) == 4
 
 
-@pytest.mark.parametrize("end", ENDS)
-def test_steps(end):
+def test_steps():
     at = fresh()
-    steps = at.slider(key="steps")
-    value = {"low": steps.min, "mid": 1000, "high": steps.max}[end]
-    steps.set_value(value).run()
-    assert_clean(at)
-    spec = race_spec(at)
-    assert int(spec["frames"][-1]["name"]) == value
-    assert len(spec["frames"]) == min(value, 80) + 1
+    for end in ENDS:
+        steps = at.slider(key="steps")
+        value = {"low": steps.min, "mid": 1000, "high": steps.max}[end]
+        steps.set_value(value).run()
+        assert not problems(at), (end, problems(at))
+        assert_clean(at)
+        spec = race_spec(at)
+        assert int(spec["frames"][-1]["name"]) == value
+        assert len(spec["frames"]) == min(value, 80) + 1
 
 
 @pytest.mark.parametrize("name", list(OPTIMIZERS))
@@ -289,16 +287,17 @@ def test_all_nine_optimizers_together():
     assert len(path_traces(race_spec(at))) == 9
 
 
-@pytest.mark.parametrize("view", [v for v in VIEWS if v != "race"])
-def test_views(view):
-    """Every view of the segmented control renders (the list is read from app.py's VIEWS)."""
+def test_every_view():
+    """Walk every view of the segmented control (the list is read from app.py's VIEWS) and back."""
     at = fresh()
-    at.get("segmented_control")[0].set_value(view).run()
-    assert_clean(at)
-    if view == "3d":
-        at.radio(key="height").set_value("value").run()
+    for view in [*VIEWS[1:], VIEWS[0]]:
+        at.get("segmented_control")[0].set_value(view).run()
+        assert not problems(at), (view, problems(at))
         assert_clean(at)
-    assert at.get("plotly_chart") or at.dataframe, f"{view}: neither a chart nor a table"
+        if view == "3d":
+            at.radio(key="height").set_value("value").run()
+            assert not problems(at), (view, problems(at))
+        assert at.get("plotly_chart") or at.dataframe, f"{view}: neither a chart nor a table"
 
 
 def test_arrows_toggle_on_the_race_map():
@@ -340,7 +339,7 @@ def test_custom_surface_expressions_and_bounds():
         at.text_input(key="custom_expr").set_value(expression).run()
         assert not at.exception, (expression, problems(at))
         assert len(at.error) == (0 if usable else 1), (expression, [e.value for e in at.error])
-        assert race_spec(at)["data"][0]["type"] == "contour", expression
+        assert race_spec(at)["layout"]["images"][0]["source"].startswith("data:image/png"), expression
     at.text_input(key="custom_expr").set_value("x**2 + 3*y**2").run()
     keys = ("custom_x0", "custom_x1", "custom_y0", "custom_y1")
     cases = {(-500.0, 500.0, -500.0, 500.0): True, (-1000.0, -999.0, 999.0, 1000.0): True,

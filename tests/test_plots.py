@@ -7,6 +7,7 @@ import plotly.io as pio
 import pytest
 
 from optviz import make_optimizer, simulate
+from optviz.contour_image import LEVELS, contour_field
 from optviz.plots import (FRAME_POINT_BUDGET, PICK_TRACE, frame_steps, height_transform, loss_figure,
                           race_figure, side_by_side_figure, surface_3d_figure, typed)
 from surfaces import get_surface
@@ -43,7 +44,8 @@ def test_typed_array_round_trip():
 def test_race_traces_and_frames(race):
     spec = race_figure(race, max_frames=10).to_dict()
     data = spec["data"]
-    assert data[0]["type"] == "contour"
+    assert spec["layout"]["images"][0]["source"].startswith("data:image/png;base64,")  # the contour map
+    assert data[0]["marker"]["showscale"] is True  # the colour bar's holder
     assert data[PICK_TRACE]["marker"]["opacity"] == 0  # invisible, but clickable
     paths = [i for i, trace in enumerate(data) if str(trace.get("name", "")).startswith(("slow", "wild", "adam"))]
     assert len(paths) == 3
@@ -53,7 +55,9 @@ def test_race_traces_and_frames(race):
     frames = spec["frames"]
     assert [f["name"] for f in frames] == [str(s) for s in frame_steps(40, 10)]
     touched = set(frames[0]["traces"])
-    assert PICK_TRACE not in touched and 0 not in touched  # the contour is never resent
+    assert PICK_TRACE not in touched and 0 not in touched  # neither the map nor its colour bar is resent
+    menus = spec["layout"]["updatemenus"][0]["buttons"] + spec["layout"]["sliders"][0]["steps"]
+    assert all(b["args"][1]["frame"]["redraw"] is False for b in menus)  # frames only restyle the paths
     assert touched == set(range(paths[0], paths[0] + 6))
     # frame for step 12: the slow path has its 13 points, the head sits at 0.8^12
     f12 = frames[[f["name"] for f in frames].index("12")]
@@ -81,10 +85,10 @@ def test_race_payload_stays_within_budget():
 
 def test_side_by_side_has_one_panel_per_run(race):
     spec = side_by_side_figure(race, max_frames=10).to_dict()
-    contours = [trace for trace in spec["data"] if trace["type"] == "contour"]
-    assert len(contours) == 3
-    axes = {trace.get("xaxis", "x") for trace in contours}
-    assert axes == {"x", "x2", "x3"}
+    images = spec["layout"]["images"]
+    assert len(images) == 3
+    assert {image["xref"] for image in images} == {"x", "x2", "x3"}
+    assert len({image["source"] for image in images}) == 1  # the same map, same scale, in every panel
     layout = spec["layout"]
     assert len(layout["updatemenus"]) == 1 and len(layout["sliders"]) == 1  # one Play, one scrubber
     assert len(spec["frames"][0]["traces"]) == 6
@@ -121,3 +125,18 @@ def test_chinese_labels(race):
     text = json.dumps(spec["layout"], ensure_ascii=False)
     assert "播放" in text and "暂停" in text
     assert any("第 8 步发散" in str(tr.get("name", "")) for tr in spec["data"])
+
+
+def test_contour_image_bands_darken_away_from_the_minimum():
+    # On x² + y² the height log10(r² + δ) grows with the radius, so along a ray from the centre
+    # the band colours (band edges excluded) can only get darker, and many bands are crossed.
+    from optviz.contour_image import colormap
+
+    field = contour_field(QUAD, 101, 101)
+    palette = {tuple(c) for c in colormap(np.arange(LEVELS + 1) / LEVELS)}
+    ray = [tuple(int(v) for v in c) for c in field.rgb[50, 50:]]  # centre row, centre to the right edge
+    bands = [c for c in ray if c in palette]
+    brightness = [sum(c) for c in bands]
+    assert all(b2 <= b1 for b1, b2 in zip(brightness, brightness[1:]))
+    assert len(set(bands)) >= LEVELS // 3  # near the minimum bands are thinner than a pixel: only edges show
+    assert field.rgb.shape == (101, 101, 3)
