@@ -271,7 +271,7 @@ def duplicate(slot: str) -> None:
 def surface_controls() -> None:
     L = lang()
     st.selectbox(t("app.surface", L), [*SURFACES, CUSTOM], key="surface", on_change=on_surface_change,
-                 format_func=lambda name: t("app.custom_surface", L) if name == CUSTOM else name)
+                 format_func=lambda name: t("app.custom_surface" if name == CUSTOM else f"surface.{name}", L))
     if ss.surface == CUSTOM:
         custom_controls()
     surface = current_surface()
@@ -280,11 +280,11 @@ def surface_controls() -> None:
     for p in PARAMETERS.get(ss.surface, ()):
         key = f"sp.{ss.surface}.{p.name}"
         ss.setdefault(key, p.default)
+        label, help_text = t(f"sparam.{p.name}", L), t(f"sparam.{p.name}.help", L)
         if p.log:
-            ladder = sorted({float(f"{v:.2g}") for v in np.geomspace(p.low, p.high, 31)} | {p.default})
-            st.select_slider(p.name, ladder, key=key, help=p.help or None, format_func=controls.format_number)
+            st.select_slider(label, controls.surface_ladder(p), key=key, help=help_text, format_func=controls.format_number)
         else:
-            st.slider(p.name, float(p.low), float(p.high), key=key, help=p.help or None)
+            st.slider(label, float(p.low), float(p.high), key=key, help=help_text)
 
 
 def custom_controls() -> None:

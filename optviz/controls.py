@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from optviz.optimizers import HYPERPARAMETERS, OPTIMIZERS
+from surfaces import Parameter
 
 
 def _round(values) -> list[float]:
@@ -31,6 +32,11 @@ DEFAULT_SLOTS = ("sgd", "momentum", "rmsprop", "adam")
 LADDERS = {"lr": LR_CHOICES, "eps": EPS_CHOICES, "beta": BETA_CHOICES, "beta1": BETA_CHOICES,
            "beta2": BETA_CHOICES, "weight_decay": WEIGHT_DECAY_CHOICES, "damping": DAMPING_CHOICES}
 LOG_LADDERS = {"lr", "eps", "weight_decay", "damping"}
+
+
+def surface_ladder(spec: Parameter) -> list[float]:
+    """The notches of a log-scaled surface parameter's slider: 31 log-spaced, 2 digits, and the default."""
+    return sorted({float(f"{v:.2g}") for v in np.geomspace(spec.low, spec.high, 31)} | {spec.default})
 
 
 def snap(name: str, value: float) -> float:

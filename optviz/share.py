@@ -625,11 +625,6 @@ def parse_optimizer(spec: str) -> OptimizerConfig:
 # ------------------------------------------------------------------------------------------ to the app
 
 
-def surface_ladder(spec: Parameter) -> list[float]:
-    """The notches of a log-scaled surface parameter's slider in app.py (31 log-spaced, 2 digits)."""
-    return sorted({float(f"{v:.2g}") for v in np.geomspace(spec.low, spec.high, 31)} | {spec.default})
-
-
 def _nearest(ladder, value: float) -> float:
     return float(min(ladder, key=lambda notch: (abs(notch - value), notch)))
 
@@ -655,7 +650,7 @@ def session_values(state: AppState) -> dict[str, Any]:
         (x0, x1), (y0, y1) = c.bounds or DEFAULT_BOUNDS
         out |= {"custom_expr": c.expression, "custom_x0": x0, "custom_x1": x1, "custom_y0": y0, "custom_y1": y1}
     for spec, (name, value) in zip(PARAMETERS.get(c.surface, ()), c.surface_params):
-        out[f"sp.{c.surface}.{name}"] = _nearest(surface_ladder(spec), value) if spec.log else float(value)
+        out[f"sp.{c.surface}.{name}"] = _nearest(controls.surface_ladder(spec), value) if spec.log else float(value)
     x, y = c.start_point(surface)
     out["start_x"], out["start_y"] = round(float(x), 4), round(float(y), 4)
     slots = slot_ids(c)

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from optviz.i18n import CATALOG, LANGUAGES, t
-from surfaces import SURFACES, get_surface
+from surfaces import PARAMETERS, SURFACES, get_surface
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -38,6 +38,8 @@ def test_dynamic_keys_exist():
     keys |= {f"opt.{p.name}" for specs in HYPERPARAMETERS.values() for p in specs}
     keys |= {f"view.{v}" for v in ("race", "side", "3d", "loss", "table")}
     keys |= {f"status.{s}" for s in ("running", "converged", "diverged")}
+    keys |= {f"surface.{name}" for name in SURFACES}
+    keys |= {f"sparam.{p.name}{suffix}" for specs in PARAMETERS.values() for p in specs for suffix in ("", ".help")}
     assert keys - set(CATALOG) == set()
 
 

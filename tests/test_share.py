@@ -15,8 +15,9 @@ from optviz.lessons import VIEWS as LESSON_VIEWS
 from optviz.lessons import get_lesson
 from optviz.optimizers import CONVENTIONS, HAS_BIAS_CORRECTION, HYPERPARAMETERS, OPTIMIZERS
 from optviz.race import OptimizerConfig, RaceConfig, validate
+from optviz.controls import surface_ladder
 from optviz.share import (MAX_OPTIMIZERS, VIEWS, AppState, Notice, canonical, decode, encode, from_link,
-                          natural_label, number, parse_optimizer, session_values, slot_ids, surface_ladder)
+                          natural_label, number, parse_optimizer, session_values, slot_ids)
 from surfaces import CUSTOM, PARAMETERS, SURFACES, custom_surface, get_surface
 
 LESSONS = ("momentum-intro", "adam_bias")
