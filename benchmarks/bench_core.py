@@ -38,20 +38,24 @@ def bare_numpy_adam(starts: np.ndarray, steps: int, lr=0.01, b1=0.9, b2=0.999, e
     return positions, loss
 
 
-def best_of(repeats: int, fn) -> tuple[float, object]:
-    best, out = float("inf"), None
+def interleaved_best(repeats: int, **contenders) -> dict[str, tuple[float, object]]:
+    """Best wall time of each contender, taking turns round by round so both see the same machine."""
+    best = {name: (float("inf"), None) for name in contenders}
     for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
+        for name, fn in contenders.items():
+            t0 = time.perf_counter()
+            out = fn()
+            elapsed = time.perf_counter() - t0
+            if elapsed < best[name][0]:
+                best[name] = (elapsed, out)
+    return best
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10_000)
     parser.add_argument("--steps", type=int, default=1_000)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
 
     surface = get_surface("rosenbrock")
@@ -63,13 +67,13 @@ def main() -> None:
     def core():
         return simulate(surface, adam, starts, args.steps, record_internals=False, tol=0)
 
-    t_loop, (pos_loop, _) = best_of(args.repeats, lambda: bare_numpy_adam(starts, args.steps))
-    t_core, traj = best_of(args.repeats, core)
-    t_full, _ = best_of(1, lambda: simulate(surface, adam, starts, args.steps))
+    best = interleaved_best(args.repeats, loop=lambda: bare_numpy_adam(starts, args.steps), core=core)
+    (t_loop, (pos_loop, _)), (t_core, traj) = best["loop"], best["core"]
+    t_full = interleaved_best(1, full=lambda: simulate(surface, adam, starts, args.steps))["full"][0]
     moved = traj.status == "running"
     same = np.allclose(traj.positions[:, moved], pos_loop[:, moved], rtol=1e-12, atol=1e-12)
     run_steps = args.runs * args.steps
-    print(f"Adam on Rosenbrock, {args.runs} runs x {args.steps} steps (best of {args.repeats})")
+    print(f"Adam on Rosenbrock, {args.runs} runs x {args.steps} steps (best of {args.repeats}, interleaved)")
     print(f"  bare NumPy loop        {t_loop:8.3f} s  {1e9 * t_loop / run_steps:7.1f} ns/run-step")
     print(f"  simulate (internals off){t_core:7.3f} s  {1e9 * t_core / run_steps:7.1f} ns/run-step")
     print(f"  simulate (internals on) {t_full:7.3f} s")

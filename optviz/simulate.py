@@ -32,6 +32,8 @@ def simulate(surface: Surface, optimizers: Optimizer | Sequence[Optimizer], star
     ``starts`` is one point ``(2,)``, a batch ``(runs, 2)`` that broadcasts with the optimizer's
     array hyperparameters, or, with several optimizers, a list holding one of those per optimizer.
     Runs are ordered optimizer by optimizer. ``tol=0`` never declares convergence.
+    ``record_internals=False`` keeps positions and loss only: no gradient history (``grad`` is
+    None) and no optimizer state, which is what sweeps and benchmarks want.
     """
     if isinstance(optimizers, Optimizer):
         optimizers = [optimizers]
@@ -92,7 +94,8 @@ def _run(surface: Surface, optimizers: list[Optimizer], params: Array, sizes: li
     needs_hessian = any(opt.needs_hessian for opt in optimizers)
     positions = np.empty((steps + 1, runs, 2))  # (steps+1, runs, 2)
     loss = np.empty((steps + 1, runs))
-    grads = np.empty((steps + 1, runs, 2))
+    # The gradient history is an internal too: without it a big sweep writes a third less memory.
+    grads = np.empty((steps + 1, runs, 2)) if record_internals else None
     status = np.zeros(runs, dtype=np.int8)
     stop_step = np.full(runs, -1)
     tol2 = tol * tol
@@ -107,7 +110,9 @@ def _run(surface: Surface, optimizers: list[Optimizer], params: Array, sizes: li
             value = np.where(bad, 0.0, value)
             grad = np.where(bad[:, None], 0.0, grad)
         states = [opt.init(params[block]) for opt, block in zip(optimizers, blocks)]
-        positions[0], loss[0], grads[0] = params, value, grad
+        positions[0], loss[0] = params, value
+        if grads is not None:
+            grads[0] = grad
         recorded = _internal_arrays(optimizers, states, blocks, steps, runs) if record_internals else {}
         frozen = status != _RUNNING  # (runs,)
         any_frozen = bool(frozen.any())
@@ -142,7 +147,9 @@ def _run(surface: Surface, optimizers: list[Optimizer], params: Array, sizes: li
                 new_grad = np.where(stay[:, None], grad, new_grad)
             any_frozen = bool(frozen.any())
             params, value, grad = new_params, new_value, new_grad
-            positions[t], loss[t], grads[t] = params, value, grad
+            positions[t], loss[t] = params, value
+            if grads is not None:
+                grads[t] = grad
             for opt, block, state in zip(optimizers, blocks, states) if recorded else ():
                 for key, array in opt.internals(state).items():
                     recorded[key][t, block] = np.where(stay[block, None], recorded[key][t - 1, block], array)
@@ -151,7 +158,7 @@ def _run(surface: Surface, optimizers: list[Optimizer], params: Array, sizes: li
                 break
 
     if last < steps:  # every run has stopped: the rest of the record is the final state
-        for array in (positions, loss, grads, *recorded.values()):
+        for array in (positions, loss, *([] if grads is None else [grads]), *recorded.values()):
             array[last + 1:] = array[last]
     return {"positions": positions, "loss": loss, "grad": grads, "status": status, "stop_step": stop_step,
             "internals": recorded}

@@ -25,7 +25,7 @@ class Trajectory:
     optimizers: tuple[str, ...]  # (runs,) registry names
     positions: Array  # (steps+1, runs, 2)
     loss: Array  # (steps+1, runs)
-    grad: Array  # (steps+1, runs, 2)
+    grad: Array | None  # (steps+1, runs, 2); None when simulated with record_internals=False
     status: Array  # (runs,) RUNNING | CONVERGED | DIVERGED
     stop_step: Array  # (runs,) step at which the run stopped, -1 while running
     internals: dict[str, Array] = field(default_factory=dict)  # name -> (steps+1, runs, 2); NaN where absent
@@ -84,8 +84,8 @@ class Trajectory:
         })
 
     def to_frame(self, internals: bool = True) -> pd.DataFrame:
-        """Long form: one row per (run, step) with ``run, label, optimizer, step, x, y, loss, grad_x, grad_y``,
-        then ``<internal>_x, <internal>_y`` columns."""
+        """Long form: one row per (run, step) with ``run, label, optimizer, step, x, y, loss``, then
+        ``grad_x, grad_y`` and ``<internal>_x, <internal>_y`` columns where they were recorded."""
         steps1, runs = self.loss.shape
         columns = {
             "run": np.tile(np.arange(runs), steps1),
@@ -95,9 +95,10 @@ class Trajectory:
             "x": self.positions[..., 0].ravel(),
             "y": self.positions[..., 1].ravel(),
             "loss": self.loss.ravel(),
-            "grad_x": self.grad[..., 0].ravel(),
-            "grad_y": self.grad[..., 1].ravel(),
         }
+        if self.grad is not None:
+            columns["grad_x"] = self.grad[..., 0].ravel()
+            columns["grad_y"] = self.grad[..., 1].ravel()
         if internals:
             for name, values in self.internals.items():
                 columns[f"{name}_x"] = values[..., 0].ravel()

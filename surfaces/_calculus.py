@@ -19,7 +19,9 @@ def split(p) -> tuple[Array, Array]:
 
 def pack_grad(fx, fy) -> Array:
     """``[f_x, f_y]`` stacked on a new last axis: ``(..., 2)``."""
-    return np.stack(np.broadcast_arrays(fx, fy), axis=-1)
+    if np.shape(fx) != np.shape(fy):  # a constant partial (e.g. 200.0) broadcasts against the other
+        fx, fy = np.broadcast_arrays(fx, fy)
+    return np.stack((fx, fy), axis=-1)
 
 
 def pack_hessian(fxx, fxy, fyy) -> Array:

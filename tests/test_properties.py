@@ -155,9 +155,11 @@ def quietly(function, *args, **kwargs):
 def check_trajectory(traj, steps: int) -> None:
     runs = traj.positions.shape[1]
     assert traj.positions.shape == (steps + 1, runs, 2)
-    assert traj.loss.shape == (steps + 1, runs) and traj.grad.shape == (steps + 1, runs, 2)
+    assert traj.loss.shape == (steps + 1, runs)
+    assert traj.grad is None or traj.grad.shape == (steps + 1, runs, 2)  # None: simulated without internals
     assert traj.status.shape == (runs,) and traj.stop_step.shape == (runs,)
-    for what, array in (("positions", traj.positions), ("loss", traj.loss), ("grad", traj.grad)):
+    recorded = [("positions", traj.positions), ("loss", traj.loss)] + ([("grad", traj.grad)] if traj.grad is not None else [])
+    for what, array in recorded:
         assert np.isfinite(array).all(), f"non-finite {what} in runs {np.nonzero(~np.isfinite(array).reshape(steps + 1, runs, -1).all(axis=(0, 2)))[0]}"
     for run in range(runs):
         status, stop = traj.status[run], int(traj.stop_step[run])
@@ -168,7 +170,7 @@ def check_trajectory(traj, steps: int) -> None:
         assert 0 <= stop <= steps, (status, stop, steps)
         if status == CONVERGED:
             assert stop >= 1, "a run cannot converge before its first step"
-        for what, array in (("position", traj.positions), ("loss", traj.loss), ("grad", traj.grad)):
+        for what, array in recorded:
             after = array[stop:, run]
             assert (after == after[0]).all(), f"run {run} ({status} at {stop}): its {what} moved afterwards"
 

@@ -155,3 +155,13 @@ def test_zero_eps_takes_the_limit_where_no_gradient_was_seen(name, convention):
     assert traj.status[0] != "diverged"
     np.testing.assert_array_equal(traj.positions[:, 0, 1], 0.0)
     assert np.all(np.isfinite(traj.positions))
+
+
+def test_without_internals_only_positions_and_loss_are_kept():
+    opts = make_optimizer("adam", lr=0.1)
+    full = simulate(QUADRATIC, opts, [1.0, 2.0], 30)
+    lean = simulate(QUADRATIC, opts, [1.0, 2.0], 30, record_internals=False)
+    assert lean.grad is None and lean.internals == {}
+    np.testing.assert_array_equal(lean.positions, full.positions)
+    np.testing.assert_array_equal(lean.loss, full.loss)
+    assert "grad_x" not in lean.to_frame().columns and "grad_x" in full.to_frame().columns
