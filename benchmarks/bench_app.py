@@ -34,7 +34,7 @@ from conftest import CHROMIUM, CHROMIUM_ARGS, free_port, start_streamlit, stop, 
 
 LABEL = "learning rate η"
 CHART = '[data-testid="stPlotlyChart"] .js-plotly-plot'
-CONTOUR = f"{CHART} .imagelayer image"
+MAP_DRAWN = f"{CHART} .imagelayer image, {CHART} .contourlayer path"  # the app's map picture; the floor's contour
 
 FLOOR_PAGE = '''
 import numpy as np
@@ -89,7 +89,7 @@ def open_page(browser, url: str):
     page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: received.append(len(payload))))
     t0 = time.perf_counter()
     page.goto(url)
-    page.wait_for_selector(CONTOUR)
+    page.wait_for_selector(MAP_DRAWN)
     return page, time.perf_counter() - t0, received
 
 

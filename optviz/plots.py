@@ -24,7 +24,8 @@ COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#7F
 CONTOUR_SCALE = [list(stop) for stop in SCALE]
 FRAME_POINT_BUDGET = 200_000  # coordinates carried by all frames of one figure together
 PICK_TRACE = 1  # index of the race map's invisible grid of clickable start points
-SPEEDS = (("×0.5", 80), ("×1", 40), ("×2", 20), ("×4", 10))  # button label, ms per frame
+SPEEDS = (("×0.5", 100), ("×1", 50), ("×2", 25), ("×4", 12))  # button label, ms per frame
+MAX_FRAMES = 60  # every frame is a scrubber notch, and plotly.js draws each notch: more costs redraw time
 
 
 def frame_steps(steps: int, max_frames: int = 100) -> np.ndarray:
@@ -125,7 +126,7 @@ def _animation_controls(names: list[str], steps: list[int], lang: str, y: float 
                 dict(frame=dict(duration=duration, redraw=False), fromcurrent=from_current,
                      transition=dict(duration=0), mode="immediate")]
 
-    buttons = [dict(label="▶ " + t("plot.play", lang), method="animate", args=play(40, False)),
+    buttons = [dict(label="▶ " + t("plot.play", lang), method="animate", args=play(SPEEDS[1][1], False)),
                dict(label="❚❚ " + t("plot.pause", lang), method="animate",
                     args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate",
                                        transition=dict(duration=0))])]
@@ -190,8 +191,8 @@ def _arrow_traces(traj: Trajectory, run: int, step: int, length: float, lang: st
             for kind in ARROW_KINDS]
 
 
-def race_figure(traj: Trajectory, *, lang: str = "en", max_frames: int = 80, pixels: int = 480,
-                pick_grid: int = 33, arrows: bool = False) -> "ReadyFigure":
+def race_figure(traj: Trajectory, *, lang: str = "en", max_frames: int = MAX_FRAMES, pixels: int = 480,
+                pick_grid: int = 21, arrows: bool = False) -> "ReadyFigure":
     """One contour map with every path, animated together; the last frame is shown first.
 
     The contour map is a layout image (see ``_background``). Trace order: the colour bar's holder,
@@ -258,7 +259,7 @@ def _grid_shape(n: int) -> tuple[int, int]:
     return math.ceil(n / cols), cols
 
 
-def side_by_side_figure(traj: Trajectory, *, lang: str = "en", max_frames: int = 80,
+def side_by_side_figure(traj: Trajectory, *, lang: str = "en", max_frames: int = MAX_FRAMES,
                         pixels: int = 240) -> "ReadyFigure":
     """One small map per run, same surface and scale, all driven by one Play button and scrubber."""
     surface = traj.surface
@@ -305,7 +306,7 @@ def side_by_side_figure(traj: Trajectory, *, lang: str = "en", max_frames: int =
 LOG_FLOOR = 1e-16  # a gap of exactly zero is drawn here on the log axis (hover shows the true value)
 
 
-def loss_figure(traj: Trajectory, *, lang: str = "en", max_frames: int = 80) -> "ReadyFigure":
+def loss_figure(traj: Trajectory, *, lang: str = "en", max_frames: int = MAX_FRAMES) -> "ReadyFigure":
     """Loss (as the gap to the minimum, log scale) and distance to the nearest minimum per step.
 
     The current-step markers move with their own Play button and scrubber.

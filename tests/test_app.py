@@ -19,6 +19,7 @@ from streamlit.testing.v1 import AppTest
 from optviz import controls
 from optviz.i18n import t
 from optviz.optimizers import CONVENTIONS, DISPLAY_NAMES, HAS_BIAS_CORRECTION, OPTIMIZERS
+from optviz.plots import MAX_FRAMES
 from surfaces import PARAMETERS, SURFACES, get_surface
 
 from conftest import APP
@@ -143,8 +144,8 @@ def test_default_page():
     assert spec["layout"]["images"][0]["source"].startswith("data:image/png;base64,")  # the contour map
     assert spec["data"][1]["name"] == "pick"
     assert list(path_traces(spec)) == ["SGD", "Momentum", "RMSprop", "Adam"]
-    assert len(spec["frames"]) == 81
-    assert spec["layout"]["sliders"][0]["active"] == 80  # the finished race is shown first
+    assert len(spec["frames"]) == MAX_FRAMES + 1
+    assert spec["layout"]["sliders"][0]["active"] == MAX_FRAMES  # the finished race is shown first
     assert [b["label"] for b in spec["layout"]["updatemenus"][0]["buttons"]][:2] == ["▶ Play", "❚❚ Pause"]
 
 
@@ -212,7 +213,7 @@ def test_steps():
         assert_clean(at)
         spec = race_spec(at)
         assert int(spec["frames"][-1]["name"]) == value
-        assert len(spec["frames"]) == min(value, 80) + 1
+        assert len(spec["frames"]) == min(value, MAX_FRAMES) + 1
 
 
 @pytest.mark.parametrize("name", list(OPTIMIZERS))

@@ -16,7 +16,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+
 from optviz.i18n import t
+from optviz.plots import MAX_FRAMES
 
 pytestmark = pytest.mark.browser
 
@@ -138,7 +140,7 @@ def test_race_chart_renders_with_contour(page, app_server, console, shot):
     assert s["contourPaths"] > 0
     names = [tr["name"] for tr in s["traces"] if tr["mode"] == "lines+markers"]
     assert names == ["SGD", "Momentum", "RMSprop", "Adam"]
-    assert s["frames"] == 81 and s["active"] == 80
+    assert s["frames"] == MAX_FRAMES + 1 and s["active"] == MAX_FRAMES  # 500 steps: every ~8th, start and end
     assert page.get_by_text("SGD: running").is_visible()
     assert_contour_painted(page, "after loading")
     assert_quiet(console, log)
@@ -164,7 +166,7 @@ def test_play_advances_frames_and_keeps_the_contour(page, app_server, console, s
                 mid_problem = None
             except AssertionError as error:  # keep watching the animation, report at the end
                 mid_problem = str(error)
-        if now["active"] == 80 and len(samples) > 4:
+        if now["active"] == MAX_FRAMES and len(samples) > 4:
             break
         time.sleep(0.3)
     wait_until_played(page, 80)
