@@ -169,7 +169,7 @@ def test_play_advances_frames_and_keeps_the_contour(page, app_server, console, s
         if now["active"] == MAX_FRAMES and len(samples) > 4:
             break
         time.sleep(0.3)
-    wait_until_played(page, 80)
+    wait_until_played(page, MAX_FRAMES)
     time.sleep(0.5)
     shot("after")
     actives = [a for a, *_ in samples]
@@ -232,7 +232,7 @@ def test_side_by_side_has_a_panel_per_optimizer_and_one_play(page, app_server, c
         assert_contour_painted(page, "side by side, mid-animation", dom=False)
     except AssertionError as error:
         mid_problem = str(error)
-    wait_until_played(page, 80)
+    wait_until_played(page, MAX_FRAMES)
     time.sleep(0.5)
     shot("after")
     end = state(page)

@@ -1,43 +1,54 @@
-"""Load: 20 real Chromium sessions change sliders for about a minute; each always sees its own race.
+"""Load: 20 real Chromium sessions change sliders together for about a minute; each sees only its own race.
 
 Design
 ------
 One server (``streamlit run app.py`` on a free 127.0.0.1 port, started here, so its PID is ours
-to measure) and one Debian Chromium with one browser *context* per session: a context is a
-separate user (own cookies, storage and Streamlit session) and gets its own renderer process,
-while the browser process, GPU process and launch cost are shared. On 2 cores that is what
-fits: 20 separate browsers would add 20 browser and GPU processes and their start-up for no
-extra realism, and a renderer costs about 0.2 GB, so 20 of them stay well inside 24 GB. The
-sessions run concurrently through Playwright's async API (one event loop drives all of them).
+to measure) and one Debian Chromium with one browser *context* per session. A context is a
+separate user (own cookies, storage, renderer process and Streamlit session) while the browser
+and GPU processes are shared: 20 separate browsers would add 20 of those and their start-up for
+no extra realism. Memory is not what limits this on 24 GB (a renderer holds a few hundred MB);
+the 2 cores are. Measured here: opening one session costs about 8 CPU-seconds (6 of them in its
+renderer: Streamlit's and Plotly's JavaScript), and one slider change about 1.5 CPU-seconds
+(1.1 in the renderer, 0.2 in the server). So the sessions open ``RAMP`` = 3 at a time (20 at
+once only thrash), about 90 s for all 20, and only then does the minute of changes start, with
+every session open and active; Playwright's async API drives all of them from one event loop.
+The whole test therefore takes about 3 minutes here, not 2: the opening alone needs ~90 s of
+both cores, and a shorter change phase would no longer be a minute of 20 concurrent sessions.
 
 Every session opens its own link (``?s=quadratic&x0=…&y0=…&n=150&o=sgd~adam&o2.lr=…``): a
-start point and an Adam learning rate that no other session has. Then, until the time budget
-or its change budget runs out, it cycles through changes of Adam's learning-rate
+start point and an Adam learning rate that no other session has. Then, for ``DURATION`` s after
+the last session is up (and at least ``MIN_CHANGES`` times each, at most ``MAX_CHANGES``; no
+change starts after ``HARD_LIMIT``), it cycles through changes of Adam's learning-rate
 select_slider and of the Steps slider, by keyboard as a person would. Each session's learning
-rate stays within three notches of the LR ladder that belong to it alone. After each change
-it waits for its race chart to change and reads the Adam path from the live figure
-(``_fullData``); that path must equal, bit for bit in float32, the path simulated here with
-``optviz`` for *this* session's start, steps and learning rate — an independent check that no
-session ever sees another's chart or state. A mismatch is diagnosed against every other
-session's current setting, to tell a leak from a plain wrong answer.
+rate stays within three notches of the LR ladder that belong to it alone. After each change it
+waits for its race chart to change and reads the Adam path from the live figure (``_fullData``);
+that path must equal, bit for bit in float32, the path simulated here through ``optviz`` alone
+for *this* session's start, steps and learning rate (Adam by itself: tests/test_properties.py
+shows a run in a batch equals the run alone), and the slider must show the value it moved to —
+an independent check that no session ever sees another's chart or state. A mismatch is
+diagnosed against every other session's current setting, to tell a leak from a wrong answer.
+With ~20 s per change round, each session makes 3–5 changes: 70-odd changes in all, most of
+them while the server is rerunning other sessions' scripts.
 
 Measured: the server's resident memory (VmRSS of the server and any child, sampled every
-0.2 s, and the kernel's VmHWM high-water mark), and the latency from key press to the
-changed chart, median and slowest.
+0.2 s, and the kernel's VmHWM high-water mark), and the latency from key press to the changed
+chart (median, p90, slowest), and how long opening a session took.
 
 Asserted: every check of every session passed, no page raised a JavaScript error, the server
-log has no ``Traceback``/``Error`` line, and memory stayed bounded. "Bounded" is defined as
-both (a) RSS after the run < 2 x RSS after warm-up (all sessions loaded once), and (b) the
-peak below a fixed 2 GiB ceiling. The app's caches are bounded by ``max_entries`` (a race
-figure is ~0.4 MB, at most 64 cached figures and 16 races), so what a minute of changes may
-add to warm-up is cache fill of some tens of MB; a per-change leak of even one figure, over
-the several hundred changes of a run, would cross (a). (b) catches a server that grows
-steadily from the very start (which (a) compares against itself): the whole app with 20
-sessions lives in a few hundred MB. No wall-clock assertion: on 2 shared cores the latencies
-measure the machine as much as the app, so they are printed, not judged.
+log has no ``Traceback``/``Error`` line, and memory stayed bounded, defined as both
+(a) RSS after the run < 2 x RSS with every session up, and (b) the peak (sampled or VmHWM)
+below a fixed 2 GiB. The app's caches are bounded by ``max_entries`` (a race figure is ~0.2 MB;
+at most 64 figures and 16 races are cached), so what the change phase may add is cache fill of
+some tens of MB; (a) fails if the server keeps more than the ~200 MB that 20 open sessions
+cost, i.e. ≳ 3 MB retained per change at ~70 changes (say every rerun's trajectories and figure
+kept per session) — a slower leak needs a longer run to show (``benchmarks/bench_load.py
+--duration``). The peak is not compared with warm-up: 20 reruns building figures at once
+briefly take ~300 MB more, which is load, not a leak; (b) bounds it, and a server that grows
+from the very start, which (a) would compare with itself. No wall-clock assertion: on 2 shared
+cores the latencies measure the machine as much as the app, so they are printed, not judged.
 
 The figures are printed (run with ``-s`` to see them); the server log and a screenshot of
-one session land in tests/artifacts/.
+session 0 land in tests/artifacts/.
 """
 from __future__ import annotations
 
@@ -59,9 +70,12 @@ from surfaces import get_surface
 
 from conftest import APP, ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, ROOT, free_port, start_streamlit, stop, wait_healthy
 
+
 SESSIONS = 20
-DURATION = 60.0  # seconds of changes, after every session has loaded
-MAX_CHANGES = 60  # per session: the loop is bounded in count as well as in time
+DURATION = 60.0  # seconds of changes once every session is up
+MIN_CHANGES = 2  # every session makes at least this many, however late it arrived
+MAX_CHANGES = 40  # per session: the loop is bounded in count as well as in time
+HARD_LIMIT = 300.0  # seconds from the first page opened: no change starts after this, however slow the machine
 LOAD_TIMEOUT = 120.0  # page open to first chart, per session, under the load of the others
 RAMP = 3  # pages loading at once during ramp-up: 20 at once only thrash 2 cores
 VIEWPORT = {"width": 900, "height": 700}
@@ -217,6 +231,34 @@ class SessionLog:
     page_errors: list[str] = field(default_factory=list)
 
 
+@dataclass
+class Clock:
+    """The phases: every session opens (``RAMP`` at a time), then all change sliders together
+    for ``duration`` seconds, each at least ``MIN_CHANGES`` times; nothing starts after ``hard_stop``."""
+
+    duration: float
+    sessions: int
+    started: float = field(default_factory=time.perf_counter)
+    all_up: float | None = None
+    up: int = 0
+    everyone_up: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def arrived(self) -> None:
+        """A session is up, or gave up: when the last one arrives, the change phase starts."""
+        self.up += 1
+        if self.up == self.sessions:
+            self.all_up = time.perf_counter()
+            self.everyone_up.set()
+
+    @property
+    def deadline(self) -> float:
+        return float("inf") if self.all_up is None else self.all_up + self.duration
+
+    @property
+    def hard_stop(self) -> float:
+        return self.started + HARD_LIMIT
+
+
 def _leak_suspects(path: dict | None, session: int, current: dict[int, Setting]) -> list[int]:
     return [other for other, setting in current.items() if other != session and matches(path, setting)]
 
@@ -231,12 +273,8 @@ async def _check(page, log: SessionLog, current: dict[int, Setting], what: str) 
                             + (f" — it is session(s) {suspects}'s path: a state leak" if suspects else ""))
 
 
-async def _slider_text(slider) -> str | None:
-    return await slider.get_attribute("aria-valuetext")
-
-
 async def _open(page, url: str) -> float:
-    """Open ``url`` and wait for the race chart's contour and Adam path; return the seconds it took."""
+    """Open ``url`` and wait for the race chart (its contour picture and Adam path); return the seconds it took."""
     t0 = time.perf_counter()
     await page.goto(url, timeout=LOAD_TIMEOUT * 1000)
     await page.wait_for_selector(CHART + " .imagelayer image", timeout=LOAD_TIMEOUT * 1000)
@@ -244,77 +282,83 @@ async def _open(page, url: str) -> float:
     return time.perf_counter() - t0
 
 
-async def run_session(browser, base_url: str, log: SessionLog, current: dict[int, Setting], loaded: asyncio.Event,
-                      all_loaded: asyncio.Event, deadline: list[float], artifacts: Path | None,
-                      ramp: asyncio.Semaphore) -> None:
-    context = await browser.new_context(viewport=VIEWPORT)
-    page = await context.new_page()
-    page.on("pageerror", lambda error: log.page_errors.append(str(error)))
+CHANGED_JS = f"(before) => {{ const s = ({SIGNATURE_JS})(); return s !== null && s !== before; }}"
+
+
+async def _start(page, base_url: str, log: SessionLog, current: dict[int, Setting], ramp: asyncio.Semaphore):
+    """Open this session's link, check its first chart, open Adam's controls; the two sliders, or None."""
     try:
-        async with ramp:  # a few pages load at a time; the clock starts when this one's turn comes
+        async with ramp:  # a few pages open at a time; this one's clock starts when its turn comes
             log.load_seconds = await asyncio.wait_for(_open(page, base_url + link(log.setting)), LOAD_TIMEOUT)
-        await _check(page, log, current, "loading its link")
+        await _check(page, log, current, "opening its link")
         adam = page.locator('[data-testid="stExpander"]', has_text="Adam")
         await adam.locator("summary").click()
-        lr_slider = adam.get_by_role("slider", name=LR_SLIDER)
-        steps_slider = page.get_by_role("slider", name=STEPS_SLIDER)
-        await lr_slider.wait_for(timeout=LOAD_TIMEOUT * 1000)
-        if await _slider_text(lr_slider) != controls.format_number(log.setting.lr):
-            log.failures.append(f"session {log.session}: lr slider shows {await _slider_text(lr_slider)!r} "
-                                f"after loading, expected {controls.format_number(log.setting.lr)!r}")
+        sliders = {"lr": adam.get_by_role("slider", name=LR_SLIDER),
+                   "steps": page.get_by_role("slider", name=STEPS_SLIDER)}
+        await sliders["lr"].wait_for(timeout=LOAD_TIMEOUT * 1000)
+        shown = await sliders["lr"].get_attribute("aria-valuetext")
+        if shown != controls.format_number(log.setting.lr):
+            log.failures.append(f"session {log.session}: its lr slider shows {shown!r} after opening, "
+                                f"expected {controls.format_number(log.setting.lr)!r}")
+        return sliders
     except Exception as error:  # a session that cannot even start is a failure, not a hang
-        log.failures.append(f"session {log.session} did not load: {type(error).__name__}: {error}")
-        loaded.set()
-        await context.close()
-        return
-    loaded.set()
-    await all_loaded.wait()
+        log.failures.append(f"session {log.session} did not open: {type(error).__name__}: {error}")
+        return None
 
+
+async def run_session(page, base_url: str, log: SessionLog, current: dict[int, Setting], clock: Clock,
+                      ramp: asyncio.Semaphore) -> None:
+    """Open, wait for everyone, then change sliders until the clock says stop, checking every chart."""
+    page.on("pageerror", lambda error: log.page_errors.append(str(error)))
+    sliders = await _start(page, base_url, log, current, ramp)
+    clock.arrived()
+    if sliders is None:
+        return
+    await clock.everyone_up.wait()
     changes = 0
-    while time.perf_counter() < deadline[0] and changes < MAX_CHANGES and not log.failures:
+    while changes < MAX_CHANGES and not log.failures:
+        now = time.perf_counter()
+        if (changes >= MIN_CHANGES and now >= clock.deadline) or now >= clock.hard_stop:
+            break
         kind, delta = PLAN[changes % len(PLAN)]
-        before = await page.evaluate(SIGNATURE_JS)
         s = log.setting
-        if kind == "lr":
-            log.setting = Setting(s.start, s.steps, s.lr_index + delta)
-            slider = lr_slider
-        else:
-            log.setting = Setting(s.start, s.steps + 10 * delta, s.lr_index)
-            slider = steps_slider
+        log.setting = (Setting(s.start, s.steps, s.lr_index + delta) if kind == "lr"
+                       else Setting(s.start, s.steps + 10 * delta, s.lr_index))
         current[log.session] = log.setting
-        expected_adam_path(log.setting)  # simulate before the clock starts
+        expected_adam_path(log.setting)  # simulated before the clock starts
+        before = await page.evaluate(SIGNATURE_JS)
         t0 = time.perf_counter()
-        await slider.press("ArrowRight" if delta > 0 else "ArrowLeft")
+        await sliders[kind].press("ArrowRight" if delta > 0 else "ArrowLeft")
         try:
-            await page.wait_for_function(f"(before) => {{ const s = ({SIGNATURE_JS})(); return s !== null && s !== before; }}",
-                                         arg=before, polling=50, timeout=CHANGE_TIMEOUT * 1000)
+            await page.wait_for_function(CHANGED_JS, arg=before, polling=100, timeout=CHANGE_TIMEOUT * 1000)
         except Exception as error:
-            alert = await page.locator('[data-testid="stException"], [data-testid="stAlert"]').all_inner_texts()
+            alerts = await page.locator('[data-testid="stException"], [data-testid="stAlert"]').all_inner_texts()
             log.failures.append(f"session {log.session}: no new chart {CHANGE_TIMEOUT:.0f} s after {kind} "
-                                f"{delta:+d} (now {log.setting}): {type(error).__name__}; alerts: {alert}")
+                                f"{delta:+d} (now {log.setting}): {type(error).__name__}; alerts: {alerts}")
             break
         log.latencies.append(time.perf_counter() - t0)
         changes += 1
         await _check(page, log, current, f"change {changes} ({kind} {delta:+d})")
-        text = await _slider_text(slider)
+        shown = await sliders[kind].get_attribute("aria-valuetext")
         want = controls.format_number(log.setting.lr) if kind == "lr" else str(log.setting.steps)
-        if text != want:
-            log.failures.append(f"session {log.session}: {kind} slider shows {text!r}, expected {want!r}")
-    if artifacts is not None and log.session == 0:
-        await page.screenshot(path=str(artifacts / "load-session-0.png"))
-    await context.close()
+        if shown != want:
+            log.failures.append(f"session {log.session}: its {kind} slider shows {shown!r}, expected {want!r}")
+    if changes < MIN_CHANGES and not log.failures:
+        log.failures.append(f"session {log.session} made only {changes} change(s) before the hard time limit")
 
 
 @dataclass
 class LoadReport:
     sessions: int
-    duration: float  # seconds of the change phase
-    total_seconds: float
+    ramp_seconds: float  # first page opened -> every session up
+    change_seconds: float  # every session up -> last change checked
+    total_seconds: float  # first page opened -> every session done
     logs: list[SessionLog]
-    rss_warm: int
-    rss_after: int
-    rss_peak: int
-    hwm: int
+    rss_idle: int  # server alone, before any session
+    rss_warm: int  # every session up (each has rendered its first race)
+    rss_after: int  # after the last change, all sessions still open
+    rss_peak: int  # sampled every 0.2 s
+    hwm: int  # VmHWM
     server_log: str
 
     @property
@@ -330,75 +374,90 @@ class LoadReport:
         return [f"session {log.session}: {e}" for log in self.logs for e in log.page_errors]
 
     def lines(self) -> list[str]:
-        lat, loads = self.latencies, [log.load_seconds for log in self.logs]
+        lat, loads = self.latencies, [log.load_seconds for log in self.logs if np.isfinite(log.load_seconds)]
+        per = [len(log.latencies) for log in self.logs]
         mib = 1024**2
-        out = [
-            f"load: {self.sessions} concurrent Chromium sessions, {self.duration:.1f} s of changes "
-            f"after a {self.total_seconds - self.duration:.1f} s ramp-up ({RAMP} pages loading at a time)",
-            f"  changes verified: {len(lat)} ({min((len(l.latencies) for l in self.logs), default=0)}"
-            f"–{max((len(l.latencies) for l in self.logs), default=0)} per session), "
-            f"chart checks: {sum(l.checks for l in self.logs)}, failures: {len(self.failures)}",
-            f"  page open to first chart: median {statistics.median(loads):.1f} s, slowest {max(loads):.1f} s",
-        ]
+        out = [f"load: {self.sessions} concurrent Chromium sessions (one browser context each) on one server, "
+               f"{self.total_seconds:.0f} s in all",
+               f"  ramp-up {self.ramp_seconds:.0f} s ({RAMP} pages opening at a time), then all {self.sessions} "
+               f"changing sliders for {self.change_seconds:.0f} s",
+               f"  changes verified: {len(lat)} ({min(per, default=0)}–{max(per, default=0)} per session), "
+               f"chart checks: {sum(log.checks for log in self.logs)}, failures: {len(self.failures)}"]
+        if loads:
+            out.append(f"  page open -> first chart: median {statistics.median(loads):.1f} s, slowest {max(loads):.1f} s")
         if lat:
             out.append(f"  change -> chart latency: median {statistics.median(lat):.2f} s, "
                        f"p90 {np.percentile(lat, 90):.2f} s, slowest {max(lat):.2f} s")
-        out.append(f"  server RSS: after warm-up {self.rss_warm / mib:.0f} MiB, after run {self.rss_after / mib:.0f} MiB, "
-                   f"peak sampled {self.rss_peak / mib:.0f} MiB, VmHWM {self.hwm / mib:.0f} MiB")
+        out.append(f"  server RSS: idle {self.rss_idle / mib:.0f} MiB, all sessions up {self.rss_warm / mib:.0f} MiB, "
+                   f"after the run {self.rss_after / mib:.0f} MiB, peak {max(self.rss_peak, self.hwm) / mib:.0f} MiB "
+                   f"(sampled {self.rss_peak / mib:.0f}, VmHWM {self.hwm / mib:.0f})")
         return out
 
 
-def run_load(sessions: int = SESSIONS, duration: float = DURATION, artifacts: Path | None = None,
-             log_path: Path | None = None) -> LoadReport:
+def run_in_own_thread(coroutine_function):
+    """``asyncio.run`` in a fresh thread: pytest-playwright's sync fixtures keep a loop running here."""
+    result: dict = {}
+
+    def target() -> None:
+        try:
+            result["value"] = asyncio.run(coroutine_function())
+        except BaseException as error:  # re-raised in the test's thread below
+            result["error"] = error
+
+    worker = threading.Thread(target=target, name="load-driver")
+    worker.start()
+    worker.join()
+    if "error" in result:
+        raise result["error"]
+    return result["value"]
+
+
+def run_load(sessions: int = SESSIONS, duration: float = DURATION, artifacts: Path | None = None) -> LoadReport:
     """The whole scenario: own server on a free port, ``sessions`` browser contexts, ``duration`` s of changes."""
     from playwright.async_api import async_playwright
 
     if not CHROMIUM.exists():
         raise RuntimeError(f"{CHROMIUM} is missing (apt-get install -y chromium); never run `playwright install`")
-    log_path = log_path or (artifacts or ARTIFACTS) / "load-server.log"
+    artifacts = artifacts or ARTIFACTS
+    artifacts.mkdir(parents=True, exist_ok=True)
+    log_path = artifacts / "load-server.log"
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
+    logs = [SessionLog(i, initial_setting(i)) for i in range(sessions)]
+    current = {log.session: log.setting for log in logs}
     proc = start_streamlit(APP, port, log_path, cwd=ROOT)
     try:
         wait_healthy(proc, port, log_path)
+        rss_idle = rss_bytes(proc.pid)
         sampler = MemorySampler(proc.pid)
         sampler.start()
-        logs = [SessionLog(i, initial_setting(i)) for i in range(sessions)]
-        current = {log.session: log.setting for log in logs}
-        times: dict[str, float] = {}
 
-        async def drive() -> int:
+        async def drive() -> tuple[Clock, float, int]:
             async with async_playwright() as p:
                 browser = await p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
                 try:
-                    loaded = [asyncio.Event() for _ in logs]
-                    all_loaded = asyncio.Event()
-                    deadline = [float("inf")]
-                    t0 = time.perf_counter()
-                    ramp = asyncio.Semaphore(RAMP)
-                    tasks = [asyncio.create_task(run_session(browser, base_url, log, current, event, all_loaded,
-                                                             deadline, artifacts, ramp))
-                             for log, event in zip(logs, loaded)]
-                    await asyncio.wait_for(asyncio.gather(*(e.wait() for e in loaded)), 2 * LOAD_TIMEOUT + 60)
+                    pages = [await (await browser.new_context(viewport=VIEWPORT)).new_page() for _ in logs]
+                    clock, ramp = Clock(duration, sessions), asyncio.Semaphore(RAMP)
+                    tasks = [asyncio.create_task(run_session(page, base_url, log, current, clock, ramp))
+                             for page, log in zip(pages, logs)]
+                    await clock.everyone_up.wait()
                     warm = rss_bytes(proc.pid)
-                    times["start"] = time.perf_counter()
-                    deadline[0] = times["start"] + duration
-                    all_loaded.set()
-                    await asyncio.wait_for(asyncio.gather(*tasks), duration + CHANGE_TIMEOUT + 60)
-                    times["end"] = time.perf_counter()
-                    times["total"] = times["end"] - t0
-                    return warm
+                    await asyncio.gather(*tasks)
+                    end = time.perf_counter()
+                    await pages[0].locator(CHART).scroll_into_view_if_needed()
+                    await pages[0].screenshot(path=str(artifacts / "load-session-0.png"))
+                    return clock, end, warm
                 finally:
-                    await browser.close()
+                    await browser.close()  # every session stays open until all are done
 
-        warm = asyncio.run(drive())
+        clock, end, warm = run_in_own_thread(drive)
         after = rss_bytes(proc.pid)
         peak, hwm = sampler.stop(), hwm_bytes(proc.pid)
         server_log = log_path.read_text(errors="replace")
     finally:
         stop(proc)
-    return LoadReport(sessions, times["end"] - times["start"], times["total"], logs, warm, after, peak, hwm,
-                      server_log)
+    return LoadReport(sessions, clock.all_up - clock.started, end - clock.all_up, end - clock.started, logs,
+                      rss_idle, warm, after, peak, hwm, server_log)
 
 
 # ---------------------------------------------------------------------------------------- test
@@ -409,7 +468,6 @@ def test_twenty_sessions_for_a_minute_each_see_only_their_own_race(artifacts):
     print()
     print("\n".join(report.lines()))
     assert not report.failures, "\n".join(report.failures[:20])
-    assert all(log.latencies for log in report.logs), "a session made no change"
     assert not report.page_errors, "\n".join(report.page_errors[:20])
     bad = [line for line in report.server_log.splitlines() if "Traceback" in line or "Error" in line]
     assert not bad, "server log:\n" + "\n".join(bad[:20])

@@ -256,20 +256,35 @@ def test_a_hyperparameter_sweep_equals_its_runs_alone(data, surface_name, steps,
         assert_same_run(batch, i, alone)
 
 
-def test_the_extremes_themselves():
-    """The corners the strategies favour, all at once, as one plain example that always runs."""
-    surface = SURFACE_MAP["rosenbrock"]
+def _corners(name: str) -> list[tuple[dict, float]]:
+    """(hyperparameters, noise) at the corners: all at the top, all at the bottom, the top with ε = 0."""
+    top = {p.name: (p.high if not p.high_open else BETA_TOP) for p in HYPERPARAMETERS[name]}
+    bottom = {p.name: (p.low if not p.low_open else TINY) for p in HYPERPARAMETERS[name]}
+    return [(top, 100.0), (bottom, 0.0), (top | ({"eps": 0.0} if "eps" in top else {}), 0.0)]
+
+
+CORNER_STEPS = 150  # the schedule's warm-up (50) and cosine floor (from 70) both reached
+
+
+@pytest.mark.parametrize("surface_name", sorted(SURFACE_MAP))
+def test_every_optimizer_and_convention_at_the_corners(surface_name):
+    """The full cross product the strategies only sample: every surface × optimizer × convention,
+    at the corners of the hyperparameter box, with a warm-up schedule, from the far starts."""
+    surface = SURFACE_MAP[surface_name]
     radius = default_divergence_radius(surface)
     starts = np.array([surface.start, [1e6, -1e6], [radius, -radius], [math.nextafter(radius, math.inf), 0.0],
                        [np.nan, 0.0], [np.inf, -np.inf], [1e300, 1e300]])
     everything = schedules.warmup(50, schedules.cosine(20))
-    for name in OPTIMIZERS:
-        for convention in CONVENTIONS:
-            top = {p.name: (p.high if not p.high_open else BETA_TOP) for p in HYPERPARAMETERS[name]}
-            bottom = {p.name: (p.low if not p.low_open else TINY) for p in HYPERPARAMETERS[name]}
-            for values, noise in ((top, 100.0), (bottom, 0.0), (top | {"eps": 0.0} if "eps" in top else top, 0.0)):
-                opt = make_optimizer(name, convention=convention, schedule=everything, noise=noise, seed=7, **values)
-                check_trajectory(quietly(simulate, surface, opt, starts, MAX_STEPS), MAX_STEPS)
+    for convention in CONVENTIONS:
+        for corner in range(3):
+            optimizers = []
+            for name in OPTIMIZERS:
+                values, noise = _corners(name)[corner]
+                optimizers.append(make_optimizer(name, convention=convention, schedule=everything, noise=noise,
+                                                 seed=7, **values))
+            traj = quietly(simulate, surface, optimizers, starts, CORNER_STEPS, record_internals=False)
+            check_trajectory(traj, CORNER_STEPS)
+            assert list(traj.status[4::len(starts)]) == [DIVERGED] * len(OPTIMIZERS)  # the NaN start
 
 
 # ------------------------------------------------------------------------------ links to races
