@@ -257,3 +257,51 @@ def test_chinese(page, app_server, console, shot):
     assert page.get_by_text("SGD: " + t("status.running", "zh")).is_visible()
     assert page.get_by_role("radio", name=t("view.side", "zh"), exact=True).is_visible()
     assert_quiet(console, log)
+
+
+def test_a_shared_link_round_trips_into_a_fresh_browser(page, browser, app_server, artifacts, console, shot):
+    """Open a link, let the app rewrite the address bar, open that address in a new browser
+    context (nothing shared: a new Streamlit session) and see the same race and the same words."""
+    url, log = app_server
+    link = (f"{url}/?s=ravine&s.condition=100&s.angle=30&x0=-2.5&y0=0.5&n=300&v=race&l=zh"
+            f"&o=adam~sgd&o1.lr=0.01&o2.lr=0.02&o2.c=textbook")
+    open_app(page, link)
+    page.wait_for_function("() => window.location.search.includes('o=adam')")
+    shot("from-link")
+    assert page.get_by_text(t("app.title", "zh")).is_visible()
+    first = {label: page.evaluate(PATH_SIGNATURE, label) for label in ("Adam", "SGD")}
+    assert all(first.values()), first
+    # the path the link describes, simulated here independently of the server
+    from optviz import make_optimizer, simulate
+    from surfaces import get_surface
+
+    ravine = get_surface("ravine", condition=100, angle=30)
+    expected = simulate(ravine, make_optimizer("adam", lr=0.01), [-2.5, 0.5], 300).positions[:, 0]
+    drawn_x = [float(v) for v in first["Adam"].split(":")[1].split(";")[0].split(",")]
+    np.testing.assert_allclose(drawn_x, expected[: len(drawn_x), 0], rtol=1e-6, atol=1e-6)  # float32 on the wire
+
+    address = page.url
+    context = browser.new_context(viewport={"width": 1440, "height": 1100})
+    try:
+        other = context.new_page()
+        open_app(other, address)
+        other.screenshot(path=str(artifacts / "test_a_shared_link_round_trips_into_a_fresh_browser-fresh-context.png"))
+        assert other.get_by_text(t("app.title", "zh")).is_visible()
+        second = {label: other.evaluate(PATH_SIGNATURE, label) for label in ("Adam", "SGD")}
+        assert second == first
+        assert other.url.split("?", 1)[1] == address.split("?", 1)[1]
+    finally:
+        context.close()
+    assert_quiet(console, log)
+
+
+def test_a_hostile_link_falls_back_value_by_value(page, app_server, console, shot):
+    url, log = app_server
+    open_app(page, f"{url}/?s=ravine&n=abc&o=adam&o1.lr=-3&o1.b1=0.9&x0=%3Cscript%3E&l=en")
+    shot("hostile-link")
+    notice = page.get_by_text(t("app.link_ignored", "en"))
+    assert notice.is_visible()
+    body = page.locator('[data-testid="stAlert"]').inner_text()
+    assert "lr=-3" in body and "n=abc" in body and "x0=" in body, body  # one notice per ignored value
+    assert page.evaluate(PATH_SIGNATURE, "Adam")  # the rest of the link was kept and drawn
+    assert_quiet(console, log)
