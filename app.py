@@ -7,6 +7,8 @@ Widgets and layout only. The numbers come from ``optviz``/``surfaces``, the figu
 from __future__ import annotations
 
 import functools
+import html
+import zlib
 
 import numpy as np
 import pandas as pd
@@ -36,9 +38,42 @@ DEFAULT_SURFACE = "rosenbrock"
 DEFAULT_STEPS = 500
 DEFAULT_EXPRESSION = "x**2 + 3*sin(y) - 0.5*x*y"
 BADGE_COLORS = {"running": "blue", "converged": "green", "diverged": "red"}
+BADGE_STYLES = {"blue": "background:#e0ecff;color:#0b3d91", "green": "background:#dcf5e3;color:#0d5124",
+                "red": "background:#fde2e2;color:#8a1010"}  # text at 7:1 or more against its ground
+TONES = {"note": "font-size:0.875rem;color:#31333f", "warning": "padding:0.75rem 1rem;background:#fff4d6;color:#4d3800",
+         "error": "padding:0.75rem 1rem;background:#fde2e2;color:#7a0b0b"}
 PLOT_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 
 ss = st.session_state
+
+
+def choice(widget, label: str, options, key: str, format_func, on_change=None, default=None, **kwargs):
+    """A selectbox or radio whose shown labels can change (language, contestants' names).
+
+    Streamlit sends a choice back as its shown label, so after a language switch the browser would
+    answer with a label of the old language, which no option has: Streamlit then hands back the bare
+    label as the value. So the widget is keyed by its labels and the chosen option (an id, never a
+    label) lives under ``key``: new labels make a new widget that starts from the stored choice.
+    """
+    options = list(options)
+    labels = [str(format_func(option)) for option in options]
+    widget_key = f"{key}#{zlib.crc32(chr(31).join(labels).encode())}"
+    value = ss.get(key, default)
+    if value not in options:
+        value = default if default in options else options[0]
+    ss[key] = value
+    if ss.get(widget_key) != value:
+        ss[widget_key] = value
+
+    def store() -> None:
+        # The browser may still answer for the widget of the labels before (its key is gone by then).
+        if widget_key in ss and ss[widget_key] != ss.get(key):
+            ss[key] = ss[widget_key]
+            if on_change is not None:
+                on_change()
+
+    widget(label, options, key=widget_key, format_func=format_func, on_change=store, **kwargs)
+    return value
 
 
 # ---------------------------------------------------------------------------------------- cached work
@@ -270,8 +305,8 @@ def duplicate(slot: str) -> None:
 
 def surface_controls() -> None:
     L = lang()
-    st.selectbox(t("app.surface", L), [*SURFACES, CUSTOM], key="surface", on_change=on_surface_change,
-                 format_func=lambda name: t("app.custom_surface" if name == CUSTOM else f"surface.{name}", L))
+    choice(st.selectbox, t("app.surface", L), [*SURFACES, CUSTOM], key="surface", on_change=on_surface_change,
+           format_func=lambda name: t("app.custom_surface" if name == CUSTOM else f"surface.{name}", L))
     if ss.surface == CUSTOM:
         custom_controls()
     surface = current_surface()
@@ -299,11 +334,10 @@ def custom_controls() -> None:
     surface_choice()
     problem = ss.get("custom_problem")
     if problem is not None:
-        message = t("app.expression_error", L, message=problem)
+        plain_text(t("app.expression_error", L, message=problem), tone="error")
         position = getattr(problem, "position", None)
         if isinstance(position, int) and isinstance(ss.custom_expr, str):
-            message += f"\n\n```\n{ss.custom_expr}\n{' ' * position}^\n```"
-        st.error(message)
+            st.code(f"{ss.custom_expr}\n{' ' * position}^", language=None)
 
 
 def start_controls() -> None:
@@ -337,12 +371,12 @@ def optimizer_controls(slot: str, label: str) -> st.delta_generator.DeltaGenerat
         for p in controls.hyperparameter_names(slot):
             st.select_slider(t(f"opt.{p}", L), controls.LADDERS[p], key=f"{slot}.{p}",
                              format_func=controls.format_number)
-        st.selectbox(t("opt.convention", L), CONVENTIONS, key=f"{slot}.convention",
-                     format_func=lambda c: t(f"opt.conv.{c}", L))
+        choice(st.selectbox, t("opt.convention", L), CONVENTIONS, key=f"{slot}.convention",
+               format_func=lambda c: t(f"opt.conv.{c}", L))
         if name in HAS_BIAS_CORRECTION:
             st.checkbox(t("opt.bias_correction", L), key=f"{slot}.bias_correction")
-        st.selectbox(t("opt.schedule", L), controls.SCHEDULE_KINDS, key=f"{slot}.schedule",
-                     format_func=lambda k: t(f"opt.schedule.{k}", L))
+        choice(st.selectbox, t("opt.schedule", L), controls.SCHEDULE_KINDS, key=f"{slot}.schedule",
+               format_func=lambda k: t(f"opt.schedule.{k}", L))
         kind = ss[f"{slot}.schedule"]
         if kind == "step":
             st.number_input(t("opt.every", L), 1, 5000, key=f"{slot}.every")
@@ -383,9 +417,8 @@ def sidebar() -> tuple[RaceConfig, list]:
         st.radio(t("app.language", L), list(LANGUAGES), key="lang", horizontal=True,
                  format_func=LANGUAGES.__getitem__)
         L = lang()
-        st.selectbox(t("app.lesson", L), [""] + [lesson.id for lesson in LESSONS], key="lesson",
-                     on_change=load_lesson,
-                     format_func=lambda i: get_lesson(i).title[L] if i else t("app.lesson_none", L))
+        choice(st.selectbox, t("app.lesson", L), ["", *LESSON_IDS], key="lesson", on_change=load_lesson,
+               format_func=lambda i: get_lesson(i).title[L] if i else t("app.lesson_none", L))
         surface_controls()
         start_controls()
         st.multiselect(t("app.optimizers", L), ss.slot_ids, key="slots", format_func=slot_label,
@@ -422,9 +455,13 @@ def apply_link() -> None:
     if not params:
         return
     state, notices = share.decode(params, current_state(), lessons=LESSON_IDS, views=VIEWS)
+    if state.lesson:  # what the link leaves out comes from its lesson's setting, not from the default race
+        lesson = get_lesson(state.lesson)
+        setting = share.AppState(lesson.race_config(state.lang), lesson.view, state.lang, state.lesson)
+        state, notices = share.decode(params, setting, lessons=LESSON_IDS, views=VIEWS)
     for key, value in share.session_values(state).items():
         ss[key] = value
-    ss.link_notices = [notice.markdown() for notice in notices]
+    ss.link_notices = [str(notice) for notice in notices]
 
 
 def write_link(config: RaceConfig) -> None:
@@ -451,6 +488,23 @@ def export_buttons(config: RaceConfig, traj) -> None:
 
 # ---------------------------------------------------------------------------------------- main area
 
+def plain_text(text: str, tone: str = "note") -> None:
+    """Text shown exactly as written: labels, formulas and values from a link never become links or markup.
+
+    Markdown (``st.caption``, ``st.badge``, ``st.error``) auto-links ``www.`` and ``http://`` text
+    even when its punctuation is escaped, so such text goes out as escaped HTML instead.
+    """
+    st.html(f'<div class="optviz-plain" data-tone="{tone}" style="white-space:pre-wrap;border-radius:0.5rem;'
+            f'{TONES[tone]}">'
+            f"{html.escape(text)}</div>")
+
+
+def plain_badge(text: str, color: str) -> None:
+    """``st.badge``'s look, with the text as plain text (see :func:`plain_text`)."""
+    st.html(f'<span class="optviz-badge" data-color="{color}" style="display:inline-block;padding:0.1rem 0.5rem;border-radius:0.5rem;'
+            f'font-size:0.875rem;font-weight:600;{BADGE_STYLES[color]}">{html.escape(text)}</span>')
+
+
 def status_badges(traj, badge_spots) -> None:
     L = lang()
     columns = st.columns(max(traj.runs, 1))
@@ -458,9 +512,9 @@ def status_badges(traj, badge_spots) -> None:
         text = f"{traj.labels[run]}: {status_text(traj, run, L)}"
         color = BADGE_COLORS[str(traj.status[run])]
         with column:
-            st.badge(text, color=color)
+            plain_badge(text, color)
         with badge_spots[run].container():
-            st.badge(status_text(traj, run, L), color=color)
+            plain_badge(status_text(traj, run, L), color)
 
 
 def results_table(traj) -> None:
@@ -504,16 +558,17 @@ def explain_panel(config: RaceConfig, traj, data=None, batch: int | None = None,
     """Pick a contestant and a step; show its update rule with that step's numbers in it."""
     L = lang()
     left, right = st.columns([1, 2])
-    run = left.selectbox(t("explain.pick_run", L), range(traj.runs), format_func=lambda r: traj.labels[r],
-                         key="explain_run")
+    with left:
+        run = choice(st.selectbox, t("explain.pick_run", L), range(traj.runs), key="explain_run",
+                     format_func=lambda r: traj.labels[r])
     step = right.slider(t("explain.pick_step", L), 1, traj.steps, min(traj.steps, 1), key="explain_step")
-    run, step = min(run, traj.runs - 1), min(step, traj.steps)
+    step = min(step, traj.steps)
     gradient = None
     if data is not None and batch is not None and batch < data.x.size:
         gradient = batch_gradient(data, traj.positions[step - 1, run], batch, batch_seed, step)
     explanation = explain_step(config.optimizers[run], traj, run, step, lang=L, gradient=gradient)
     st.markdown(f"**{t('explain.title', L, step=step)}**")
-    st.caption(t("explain.rule", L, optimizer=traj.labels[run], convention=explanation.convention))
+    plain_text(t("explain.rule", L, optimizer=traj.labels[run], convention=explanation.convention))
     st.latex(explanation.formula_latex)
     st.caption(t("explain.numbers", L, step=step))
     for line in explanation.substituted_latex:
@@ -543,18 +598,21 @@ def sweep_view(config: RaceConfig) -> None:
     cols = st.columns([2, 1, 1, 1, 1])
     with_beta = [i for i, opt in enumerate(config.optimizers)
                  if {"beta", "beta1"} & set(controls.hyperparameter_names(opt.name))]
-    index = cols[0].selectbox(t("sweep.contestant", L), range(len(config.optimizers)), key="sweep_run",
-                              index=with_beta[0] if with_beta else 0,
-                              format_func=lambda i: unique_labels(config.optimizers)[i])
-    index = min(index, len(config.optimizers) - 1)
+    labels = unique_labels(config.optimizers)
+    with cols[0]:
+        index = choice(st.selectbox, t("sweep.contestant", L), range(len(config.optimizers)), key="sweep_run",
+                       default=with_beta[0] if with_beta else 0, format_func=labels.__getitem__)
     contestant, slot = config.optimizers[index], ss.slots[index]
     names = [n for n in controls.hyperparameter_names(slot) if n in controls.SWEEP_RANGES]
-    x_name = cols[1].selectbox(t("sweep.x", L), names, key="sweep_x", format_func=lambda n: t(f"opt.{n}", L))
+    with cols[1]:
+        x_name = choice(st.selectbox, t("sweep.x", L), names, key="sweep_x", format_func=lambda n: t(f"opt.{n}", L))
     y_names = [n for n in names if n != x_name]
     if not y_names:
         st.info(t("sweep.one_parameter", L))
         return
-    y_name = cols[2].selectbox(t("sweep.y", L), y_names, key="sweep_y", format_func=lambda n: t(f"opt.{n}", L))
+    with cols[2]:
+        y_name = choice(st.selectbox, t("sweep.y", L), y_names, key="sweep_y",
+                        format_func=lambda n: t(f"opt.{n}", L))
     n = cols[3].slider(t("sweep.resolution", L), 10, 200, 100, step=10, key="sweep_n")
     steps = cols[4].slider(t("sweep.budget", L), 50, 2000, min(int(config.steps), 500), step=50, key="sweep_steps")
     x_text, y_text = controls.sweep_axis_text(x_name, n), controls.sweep_axis_text(y_name, n)
@@ -633,14 +691,14 @@ def main() -> None:
     st.title(t("app.title", L))
     notices = ss.pop("link_notices", [])
     if notices:
-        st.warning(t("app.link_ignored", L) + "\n" + "\n".join(f"- {text}" for text in notices))
+        plain_text("\n".join([t("app.link_ignored", L), *(f"• {text}" for text in notices)]), tone="warning")
     if not config.optimizers:
         st.info(t("app.no_optimizer", L))
         return
     try:
         validate(config)
     except ValueError as error:
-        st.error(t("app.error", L, message=error))
+        plain_text(t("app.error", L, message=error), tone="error")
         return
     traj = cached_race(config)
     export_buttons(config, traj)
@@ -663,8 +721,8 @@ def main() -> None:
     elif view == "regression":
         regression_view(config)
     elif view == "3d":
-        height = st.radio(t("view.height", L), ["log", "value"], key="height", horizontal=True,
-                          format_func=lambda h: t(f"view.height.{h}", L))
+        height = choice(st.radio, t("view.height", L), ["log", "value"], key="height", horizontal=True,
+                        format_func=lambda h: t(f"view.height.{h}", L))
         st.plotly_chart(ReadyFigure(figure_spec(config, "3d", L, height)), key="chart_3d", config=PLOT_CONFIG,
                         width="stretch")
     else:

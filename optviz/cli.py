@@ -9,10 +9,11 @@
 
 Stdout carries only the data (CSV with ``step,x,y,loss,grad_x,grad_y,<internals>`` columns for
 ``run``, ``<x>,<y>,final_loss,steps_to_tol,status`` for ``sweep``, or JSON); the status goes to
-stderr as one ``# surface · optimizer · status`` line (a count per status for a grid). The
-hyperparameter flags are built from ``HYPERPARAMETERS`` and the surface parameters come from
-``surfaces.PARAMETERS``, so a new optimizer or surface needs no change here. A bad command line
-ends with status 2 and one stderr line naming the flag and what it allows::
+stderr as one ``# surface · optimizer · status`` line (a count per status for a grid). A number
+that does not exist (NaN: an effective rate undefined at ε = 0) is an empty CSV field and a JSON
+null. The hyperparameter flags are built from ``HYPERPARAMETERS`` and the surface parameters come
+from ``surfaces.PARAMETERS``, so a new optimizer or surface needs no change here. A bad command
+line ends with status 2 and one stderr line naming the flag and what it allows::
 
     optviz: error: --lr must be in (0, 100] (got -1)
 """
@@ -552,8 +553,20 @@ def _spec_text(spec: dict[str, Any]) -> str:
 
 
 def _json(data: dict[str, Any], indent: int | None = None) -> str:
-    # allow_nan=False: JSON has no NaN, and the trajectory promises every number is finite.
-    return json.dumps(data, ensure_ascii=False, allow_nan=False, indent=indent) + "\n"
+    # JSON has no NaN or ±inf. NaN in the data means "no value" (an effective rate undefined at ε = 0),
+    # so it is written as null, as the CSV leaves the field empty.
+    return json.dumps(_finite(data), ensure_ascii=False, allow_nan=False, indent=indent) + "\n"
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with every non-finite float, at any depth of dicts and lists, replaced by None."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value
 
 
 def _emit(text: str) -> int:

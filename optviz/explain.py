@@ -7,7 +7,9 @@ replays that one update by hand, coordinate by coordinate, and writes every line
 ``symbol = expression with numbers = result``.
 
 Every line is arithmetic a reader can redo: the expression uses only the numbers shown
-(``+ - \cdot``, ``\frac``, ``\sqrt``, powers), and its result is the next lines' input. With
+(``+ - \cdot``, ``\frac``, ``\sqrt``, powers), and its result is the next lines' input. Where
+ε = 0 meets a coordinate with no gradient yet, the quotient would be 0/0: it is written as
+``\lim_{\epsilon \to 0^{+}}`` of the quotient with ε kept, whose value 0 the optimizers take. With
 ``digits=None`` the numbers are printed exactly (shortest round-trip form), and redoing the
 last line gives ``positions[t]`` to about 1e-15; with ``digits=6`` it gives it to about the
 sixth digit. The new position itself is always computed at full precision, mirroring the
@@ -27,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from optviz.optimizers import HAS_BIAS_CORRECTION, standard_normal
+from optviz.optimizers.base import divide, effective_rate
 from optviz.race import OptimizerConfig
 from optviz.schedules import Constant, parse as parse_schedule
 from optviz.i18n import t
@@ -129,6 +132,18 @@ class _Step:
 
     def pos(self, i: int, t: int | None = None) -> str:
         return f"{COORDS[i]}_{{{self.t if t is None else t}}}"
+
+    @property
+    def zero_eps(self) -> bool:
+        return self.hyper.get("eps") == 0.0
+
+    def limit(self, denominator: Array, i: int) -> tuple[str, str]:
+        r"""``(prefix, ε)`` for writing coordinate i's quotient: ``("", ε)`` normally, but where ε = 0
+        left its denominator 0, ``(\lim_{\epsilon \to 0^{+}} , \epsilon)``: the 0/0 is not shown as a
+        division by zero but as the limit the optimizers take (see ``optimizers.base.divide``)."""
+        if self.zero_eps and denominator[i] == 0:
+            return r"\lim_{\epsilon \to 0^{+}} ", r"\epsilon"
+        return "", self.w.o(self.hyper["eps"])
 
     def decayed_gradient(self) -> tuple[Array, str]:
         r"""$\tilde g = g + \lambda\theta$ for L2 decay (written out only when λ ≠ 0); returns it and its symbol."""
@@ -238,17 +253,26 @@ def _scaled(s: _Step) -> Array:
     for i in range(2):
         w.eq(s.sym("s", i), exprs[i], acc[i])
     s.values.update(second_moment_prev=prev, second_moment=acc)
+    # the optimizers' order of operations; where ε = 0 left a denominator 0, the quotient is its limit, 0
     if keras:
-        scale = s.eta / np.sqrt(acc + e)
-        step = -scale * g - s.eta * s.wd * s.theta
+        den = np.sqrt(acc + e)
+        step = -divide(s.eta * g, den, s.zero_eps) - s.eta * s.wd * s.theta
         s.rows.append(rf"\theta_t &= \theta_{{t-1}} - \frac{{\eta_t}}{{\sqrt{{s_t + \epsilon}}}}\,{G}_t" + s.decay_row())
-        terms = [rf" - \frac{{{w.n(s.eta)}}}{{\sqrt{{{w.n(acc[i])} + {w.o(e)}}}}} \cdot {w.o(g[i])}" for i in range(2)]
+        terms = []
+        for i in range(2):
+            lim, eps = s.limit(den, i)
+            terms.append(rf" - {lim}\frac{{{w.n(s.eta)} \cdot {w.o(g[i])}}}{{\sqrt{{{w.n(acc[i])} + {eps}}}}}" if lim else
+                         rf" - \frac{{{w.n(s.eta)}}}{{\sqrt{{{w.n(acc[i])} + {eps}}}}} \cdot {w.o(g[i])}")
     else:
-        scale = s.eta / (np.sqrt(acc) + e)
-        step = -scale * g
+        den = np.sqrt(acc) + e
+        step = -s.eta * divide(g, den, s.zero_eps)
         s.rows.append(rf"\theta_t &= \theta_{{t-1}} - \frac{{\eta_t}}{{\sqrt{{s_t}} + \epsilon}}\,{G}_t")
-        terms = [rf" - \frac{{{w.n(s.eta)}}}{{\sqrt{{{w.n(acc[i])}}} + {w.o(e)}}} \cdot {w.o(g[i])}" for i in range(2)]
-    s.values["effective_lr"] = scale
+        terms = []
+        for i in range(2):
+            lim, eps = s.limit(den, i)
+            terms.append(rf" - {w.o(s.eta)} \cdot {lim}\frac{{{w.n(g[i])}}}{{\sqrt{{{w.n(acc[i])}}} + {eps}}}" if lim else
+                         rf" - \frac{{{w.n(s.eta)}}}{{\sqrt{{{w.n(acc[i])}}} + {eps}}} \cdot {w.o(g[i])}")
+    s.values["effective_lr"] = effective_rate(s.eta, den, s.zero_eps)  # NaN where undefined, as recorded
     return s.finish(step, terms)
 
 
@@ -258,7 +282,8 @@ def _adadelta(s: _Step) -> Array:
     g, G = (s.g, "g") if keras else s.decayed_gradient()
     s_prev, u_prev = s.state["second_moment"], s.state["delta_accumulator"]
     acc = b * s_prev + (1.0 - b) * (g * g)
-    ratio = np.sqrt(u_prev + e) / np.sqrt(acc + e)
+    rms_u, rms_s = np.sqrt(u_prev + e), np.sqrt(acc + e)
+    ratio = divide(rms_u, rms_s, s.zero_eps)  # 0/0 (ε = 0, no gradient yet) taken as 0, as the optimizer does
     delta = ratio * g
     u = b * u_prev + (1.0 - b) * (delta * delta)
     s.rows += [rf"s_t &= \beta\,s_{{t-1}} + (1-\beta)\,{G}_t^2",
@@ -268,13 +293,14 @@ def _adadelta(s: _Step) -> Array:
     for i in range(2):
         w.eq(s.sym("s", i), rf"{w.o(b)} \cdot {w.o(s_prev[i])} + \left(1 - {w.n(b)}\right) \cdot {w.sq(g[i])}", acc[i])
     for i in range(2):
-        w.eq(s.sym(r"\Delta", i), rf"\frac{{\sqrt{{{w.n(u_prev[i])} + {w.o(e)}}}}}{{\sqrt{{{w.n(acc[i])} + {w.o(e)}}}}}"
+        lim, eps = s.limit(rms_s, i)
+        w.eq(s.sym(r"\Delta", i), rf"{lim}\frac{{\sqrt{{{w.n(u_prev[i])} + {eps}}}}}{{\sqrt{{{w.n(acc[i])} + {eps}}}}}"
                                   rf" \cdot {w.o(g[i])}", delta[i])
     for i in range(2):
         w.eq(s.sym("u", i), rf"{w.o(b)} \cdot {w.o(u_prev[i])} + \left(1 - {w.n(b)}\right) \cdot {w.sq(delta[i])}",
              u[i])
     s.values.update(second_moment_prev=s_prev, second_moment=acc, delta_accumulator_prev=u_prev,
-                    delta_accumulator=u, delta=delta, effective_lr=s.eta * ratio)
+                    delta_accumulator=u, delta=delta, effective_lr=s.eta * effective_rate(rms_u, rms_s, s.zero_eps))
     step = -s.eta * delta
     if keras:
         step = step - s.eta * s.wd * s.theta
@@ -294,22 +320,26 @@ def _adam(s: _Step) -> Array:
         w.eq(s.sym("v", i), rf"{w.o(b2)} \cdot {w.o(v_prev[i])} + \left(1 - {w.n(b2)}\right) \cdot {w.sq(g[i])}", v[i])
     s.values.update(first_moment_prev=m_prev, first_moment=m, second_moment_prev=v_prev, second_moment=v)
     bc1, bc2 = 1.0 - b1**t, 1.0 - b2**t
+    # where ε = 0 left a denominator 0 (m = v = 0: no gradient yet), the quotient is its limit, 0
+    limits = [s.limit(np.sqrt(v), i) for i in range(2)]  # every form's denominator is 0 exactly where v is
     if not s.bias_correction:
-        step = -s.eta * (m / (np.sqrt(v) + e))
+        step = -s.eta * divide(m, np.sqrt(v) + e, s.zero_eps)
         s.rows.append(r"\theta_t &= \theta_{t-1} - \eta_t\,\frac{m_t}{\sqrt{v_t} + \epsilon}" + s.decay_row())
-        terms = [rf" - {w.o(s.eta)} \cdot \frac{{{w.n(m[i])}}}{{\sqrt{{{w.n(v[i])}}} + {w.o(e)}}}" for i in range(2)]
+        terms = [rf" - {w.o(s.eta)} \cdot {lim}\frac{{{w.n(m[i])}}}{{\sqrt{{{w.n(v[i])}}} + {eps}}}"
+                 for i, (lim, eps) in enumerate(limits)]
     elif s.convention == "keras":
         alpha = s.eta * np.sqrt(bc2) / bc1
-        step = -(s.eta * np.sqrt(bc2) / bc1) * (m / (np.sqrt(v) + e))
+        step = -(s.eta * np.sqrt(bc2) / bc1) * divide(m, np.sqrt(v) + e, s.zero_eps)
         s.rows += [r"\alpha_t &= \eta_t\,\frac{\sqrt{1-\beta_2^t}}{1-\beta_1^t}",
                    r"\theta_t &= \theta_{t-1} - \alpha_t\,\frac{m_t}{\sqrt{v_t} + \hat\epsilon}" + s.decay_row()]
         w.eq(rf"\alpha_{{{t}}}", rf"{w.o(s.eta)} \cdot \frac{{\sqrt{{1 - {w.o(b2)}^{{{t}}}}}}}{{1 - {w.o(b1)}^{{{t}}}}}",
              alpha)
         s.values["alpha"] = alpha
-        terms = [rf" - {w.o(alpha)} \cdot \frac{{{w.n(m[i])}}}{{\sqrt{{{w.n(v[i])}}} + {w.o(e)}}}" for i in range(2)]
+        terms = [rf" - {w.o(alpha)} \cdot {lim}\frac{{{w.n(m[i])}}}{{\sqrt{{{w.n(v[i])}}} + {eps}}}"
+                 for i, (lim, eps) in enumerate(limits)]
     else:
         m_hat, v_hat = m / bc1, v / bc2
-        step = -(s.eta / bc1) * (m / (np.sqrt(v) / np.sqrt(bc2) + e))  # torch's order of operations
+        step = -(s.eta / bc1) * divide(m, np.sqrt(v) / np.sqrt(bc2) + e, s.zero_eps)  # torch's order of operations
         s.rows += [r"\hat m_t &= \frac{m_t}{1-\beta_1^t}", r"\hat v_t &= \frac{v_t}{1-\beta_2^t}",
                    r"\theta_t &= \theta_{t-1} - \eta_t\,\frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}" + s.decay_row()]
         for i in range(2):
@@ -317,8 +347,8 @@ def _adam(s: _Step) -> Array:
         for i in range(2):
             w.eq(s.sym(r"\hat v", i), rf"\frac{{{w.n(v[i])}}}{{1 - {w.o(b2)}^{{{t}}}}}", v_hat[i])
         s.values.update(first_moment_corrected=m_hat, second_moment_corrected=v_hat)
-        terms = [rf" - {w.o(s.eta)} \cdot \frac{{{w.n(m_hat[i])}}}{{\sqrt{{{w.n(v_hat[i])}}} + {w.o(e)}}}"
-                 for i in range(2)]
+        terms = [rf" - {w.o(s.eta)} \cdot {lim}\frac{{{w.n(m_hat[i])}}}{{\sqrt{{{w.n(v_hat[i])}}} + {eps}}}"
+                 for i, (lim, eps) in enumerate(limits)]
     if s.decoupled and s.wd != 0.0:
         step = step - s.eta * s.wd * s.theta
     return s.finish(step, terms)

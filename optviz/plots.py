@@ -420,10 +420,12 @@ def effective_lr_figure(traj: Trajectory, *, lang: str = "en") -> go.Figure | No
     """Each adaptive run's per-coordinate effective learning rate against the step (log scale).
 
     The factor that multiplies the (bias-corrected) gradient or first moment in the step:
-    AdaGrad's falls for ever, RMSprop's levels off. None when no run has one.
+    AdaGrad's falls for ever, RMSprop's levels off. None when no run has one. Where a rate is
+    undefined (NaN: ε = 0 on a coordinate with no gradient yet) its line has a gap.
     """
     values = traj.internals.get("effective_lr")
-    runs = [r for r in range(traj.runs) if values is not None and np.isfinite(values[1:, r]).all()]
+    # a run has one if it records any value: other optimizers' runs are NaN throughout
+    runs = [r for r in range(traj.runs) if values is not None and np.isfinite(values[:, r]).any()]
     if not runs:
         return None
     fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04,

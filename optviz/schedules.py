@@ -1,8 +1,22 @@
 """Learning-rate schedules: the multiplier applied to the base lr after k completed updates.
 
 A schedule is a small frozen dataclass, called as ``schedule(k) -> float`` with k = 0 for the
-first update, the same counting as ``torch.optim.lr_scheduler`` stepped once per update.
-Warm-up wraps any schedule.
+first update, the same counting as ``torch.optim.lr_scheduler`` stepped once per update:
+with ``scheduler.step()`` after each ``optimizer.step()``, update k + 1 uses the lr left by k
+``scheduler.step()`` calls, and OptViz uses ``lr · schedule(k)`` for it. Warm-up wraps any schedule.
+
+Each class names the torch scheduler (chain) it equals, in float64 to rounding (1e-15
+relative); ``tests/reference/make_torch_reference.py`` runs those chains for
+``tests/test_optimizers.py`` and ``tests/test_schedules.py``. In short:
+
+- ``constant``: no scheduler.
+- ``step:N:F``: ``StepLR(step_size=N, gamma=F)``.
+- ``exp:G``: ``ExponentialLR(gamma=G)``.
+- ``cosine:T[:FLOOR]``: ``CosineAnnealingLR(T_max=T, eta_min=FLOOR·lr)`` for k ≤ T only; then it
+  holds FLOOR, where torch's climbs back (to lr at k = 2T). For all k it is ``SequentialLR([that,
+  ConstantLR(factor=FLOOR, total_iters=n)], milestones=[T])`` for runs of at most T + n updates.
+- ``X+warmup:W``: ``ChainedScheduler([LinearLR(start_factor=1/W, end_factor=1, total_iters=W-1),
+  X's scheduler])``; W = 1 is X alone. Over a cosine with FLOOR > 0 this holds only for W ≤ 2.
 """
 from __future__ import annotations
 
@@ -12,7 +26,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Constant:
-    r"""$m_k = 1$."""
+    r"""$m_k = 1$: no scheduler at all in torch (or any that never changes the lr)."""
 
     def __call__(self, k: int) -> float:
         return 1.0
@@ -20,7 +34,10 @@ class Constant:
 
 @dataclass(frozen=True)
 class StepDecay:
-    r"""$m_k = \gamma^{\lfloor k / N \rfloor}$: every N updates multiply the rate by γ (torch's StepLR)."""
+    r"""$m_k = \gamma^{\lfloor k / N \rfloor}$: every N updates multiply the rate by γ.
+
+    Exactly torch's ``StepLR(step_size=N, gamma=γ)``.
+    """
 
     every: int
     factor: float
@@ -31,7 +48,7 @@ class StepDecay:
 
 @dataclass(frozen=True)
 class Exponential:
-    r"""$m_k = \gamma^k$ (torch's ExponentialLR)."""
+    r"""$m_k = \gamma^k$: exactly torch's ``ExponentialLR(gamma=γ)``."""
 
     gamma: float
 
@@ -41,7 +58,15 @@ class Exponential:
 
 @dataclass(frozen=True)
 class Cosine:
-    r"""$m_k = m_{min} + (1 - m_{min})\,\frac{1 + \cos(\pi \min(k, T) / T)}{2}$ (torch's CosineAnnealingLR, one half-period)."""
+    r"""$m_k = m_{min} + (1 - m_{min})\,\frac{1 + \cos(\pi \min(k, T) / T)}{2}$: one half-period, then the floor.
+
+    For k ≤ T this is torch's ``CosineAnnealingLR(T_max=T, eta_min=m_min·lr)``. After T it
+    differs: CosineAnnealingLR is periodic (period 2T) and climbs back to lr at k = 2T, while
+    this stays at m_min. The torch chain equal to it for every k is
+    ``SequentialLR([CosineAnnealingLR(T_max=T, eta_min=m_min·lr), ConstantLR(factor=m_min,
+    total_iters=n)], milestones=[T])`` for a run of at most T + n updates (ConstantLR gives the
+    lr back at update T + n, counting from 0).
+    """
 
     period: int
     floor: float = 0.0
@@ -53,7 +78,24 @@ class Cosine:
 
 @dataclass(frozen=True)
 class Warmup:
-    r"""$m_k = \frac{k+1}{W}\, s(k)$ for $k < W$, then $s(k)$: linear warm-up over W updates."""
+    r"""$m_k = \frac{\min(k+1, W)}{W}\, s(k)$: linear warm-up over W updates, times the wrapped s.
+
+    s keeps counting from k = 0 (it is not delayed by the warm-up). In torch this is
+    ``ChainedScheduler([LinearLR(start_factor=1/W, end_factor=1, total_iters=W-1), S])`` with S
+    the scheduler of s (none for Constant: LinearLR alone). W = 1 is s itself (LinearLR(1, 1, 0)
+    never changes the lr).
+
+    Exact for s constant, step and exponential, and for a cosine with floor 0 (any W and T, and
+    past T). With the cosine's SequentialLR (see Cosine) build S before the LinearLR, since a
+    SequentialLR resets the lr to the initial one when built, and step the LinearLR first.
+    For a cosine with floor m_min > 0 the chain is exact only for W ≤ 2: CosineAnnealingLR steps
+    lr ↦ η + (lr − η)·c_k/c_{k−1} (η = m_min·lr), adding back an un-ramped floor, so torch's lr
+    is higher during the warm-up and, decaying as 1 + cos(πk/T), until T (about 0.3 % at most
+    for cosine:20:0.1+warmup:5, 12 % for cosine:20:0.5+warmup:10; the exact excess is
+    ``warmup_cosine_excess`` in tests/test_schedules.py); if T < W − 1 it also stays W/(T+1)
+    times higher after T. No chain of torch's fixed-formula schedulers (LambdaLR aside) equals
+    it there.
+    """
 
     steps: int
     then: Constant | StepDecay | Exponential | Cosine

@@ -144,11 +144,6 @@ class Notice(NamedTuple):
         where = f" for {self.subject}" if self.subject else ""
         return f"ignored {name}={self.value}{where}: {self.reason}"
 
-    def markdown(self) -> str:
-        """``str(self)`` with every ASCII punctuation mark backslash-escaped, so that text from the
-        link cannot turn into a link, an image or markup where Streamlit renders Markdown."""
-        return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", str(self))
-
 
 # ------------------------------------------------------------------------------------------ encode
 

@@ -4,7 +4,10 @@ The loop is over steps only. Each step, every optimizer updates its own block of
 the surface is evaluated once for all runs, so ten thousand runs cost little more than one.
 A run stops when it converges (gradient and step both at most ``tol``) or diverges (a
 non-finite value or gradient, or a coordinate beyond ``±divergence_radius``, by default 100
-times the plot's largest bound); from then on it is frozen at its last valid point. Overflow
+times the plot's largest bound); from then on it is frozen at its last valid point. A start that
+is already invalid diverges at step 0 and keeps its true loss and gradient where they are finite;
+a non-finite loss is stored as ``NO_LOSS`` (the largest double) and a non-finite gradient
+coordinate as 0, so that every stored number stays finite without passing for a minimum. Overflow
 inside a step is expected there and never warns. Once every run has stopped, the remaining
 rows repeat the final state without further arithmetic.
 """
@@ -21,6 +24,7 @@ from surfaces.base import Surface
 Array = np.ndarray
 
 DIVERGENCE_FACTOR = 100.0  # default |coordinate| limit, in units of the plot's largest |bound|
+NO_LOSS = float(np.finfo(float).max)  # stored for a start whose loss is not finite (NaN, ±inf)
 _RUNNING, _CONVERGED, _DIVERGED = 0, 1, 2
 
 
@@ -104,11 +108,13 @@ def _run(surface: Surface, optimizers: list[Optimizer], params: Array, sizes: li
     with np.errstate(all="ignore"):
         value, grad = surface.value(params), surface.grad(params)
         bad = ~_valid(params, value, grad, radius)
-        if bad.any():  # an invalid start: stopped before the first step
+        if bad.any():  # an invalid start: diverged at step 0, before the first step
             status[bad], stop_step[bad] = _DIVERGED, 0
             params = np.where(bad[:, None], np.clip(np.nan_to_num(params), -1e300, 1e300), params)
-            value = np.where(bad, 0.0, value)
-            grad = np.where(bad[:, None], 0.0, grad)
+            # Its loss and gradient are the true ones where finite. Where not, the record stays finite (plots
+            # draw it) with a stand-in that is no minimum: the worst loss there is, and no direction.
+            value = np.where(np.isfinite(value), value, NO_LOSS)
+            grad = np.where(np.isfinite(grad), grad, 0.0)
         states = [opt.init(params[block]) for opt, block in zip(optimizers, blocks)]
         positions[0], loss[0] = params, value
         if grads is not None:

@@ -2,7 +2,11 @@
 
 Arrays are indexed ``[step, run]``: positions ``(steps+1, runs, 2)``, step 0 being the start.
 A run that stopped (converged or diverged at step k) keeps its last valid point from k on,
-so every stored number is finite and plots never meet a NaN.
+so every stored position, loss and gradient is finite and plots never meet a NaN. A run that
+diverged at step 0 has no valid point: it keeps its start's true loss and gradient where they are
+finite (see ``simulate`` for the stand-ins where not), and the summary reports no result for it.
+Internals are NaN where an optimizer has none, or where one is undefined (an effective learning
+rate at ε = 0, see ``optimizers.base.effective_rate``).
 """
 from __future__ import annotations
 
@@ -52,12 +56,19 @@ class Trajectory:
     def final_position(self) -> Array:
         return self.positions[-1]
 
+    @property
+    def diverged_at_start(self) -> Array:
+        """(runs,) bool: the start itself was invalid (non-finite, or beyond the divergence radius)."""
+        return (self.status == DIVERGED) & (self.stop_step == 0)
+
     def steps_to_reach(self, tolerance: float) -> Array:
-        """(runs,) first step with ``loss - f_min <= tolerance``, or -1 if never (or no known minimum)."""
+        """(runs,) first step with ``loss - f_min <= tolerance``, or -1 if never (or no known minimum).
+
+        A run that diverged at step 0 never reaches it, whatever the loss at its invalid start."""
         f_min = self.surface.min_value
         if f_min is None:
             return np.full(self.runs, -1)
-        reached = (self.loss - f_min) <= tolerance  # (steps+1, runs)
+        reached = ((self.loss - f_min) <= tolerance) & ~self.diverged_at_start  # (steps+1, runs)
         return np.where(reached.any(axis=0), reached.argmax(axis=0), -1)
 
     def distance_to_nearest_minimum(self) -> Array:
@@ -69,15 +80,18 @@ class Trajectory:
         return np.sqrt((diff**2).sum(axis=-1)).min(axis=-1)
 
     def summary(self, tolerance: float = 1e-6) -> pd.DataFrame:
-        """One row per run: status in words, final and best loss, steps to reach the tolerance."""
+        """One row per run: status in words, final and best loss, steps to reach the tolerance.
+
+        A run that diverged at step 0 has no result: its final and best loss are NaN (its loss is
+        that of an invalid start) and it never reaches the tolerance."""
         reach = self.steps_to_reach(tolerance)
         final = self.final_position()
         return pd.DataFrame({
             "label": list(self.labels),
             "optimizer": list(self.optimizers),
             "status": [self.status_text(i) for i in range(self.runs)],
-            "final_loss": self.loss[-1],
-            "best_loss": self.loss.min(axis=0),
+            "final_loss": np.where(self.diverged_at_start, np.nan, self.loss[-1]),
+            "best_loss": np.where(self.diverged_at_start, np.nan, self.loss.min(axis=0)),
             f"steps_to_{tolerance:g}": pd.array([int(r) if r >= 0 else None for r in reach], dtype="Int64"),
             "final_x": final[:, 0],
             "final_y": final[:, 1],

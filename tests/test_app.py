@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import base64
+import html
 import json
 import re
 
@@ -18,6 +19,7 @@ from streamlit.testing.v1 import AppTest
 
 from optviz import controls
 from optviz.i18n import t
+from optviz.lessons import get_lesson
 from optviz.optimizers import CONVENTIONS, DISPLAY_NAMES, HAS_BIAS_CORRECTION, OPTIMIZERS
 from optviz.plots import MAX_FRAMES
 from surfaces import PARAMETERS, SURFACES, get_surface
@@ -36,7 +38,8 @@ def app_constant(name: str):
 
 
 VIEWS = app_constant("VIEWS")
-BADGE = re.compile(r"^:(\w+)-badge\[(.*)\]$", re.S)
+BADGE = re.compile(r'^<span class="optviz-badge" data-color="(\w+)"[^>]*>(.*)</span>$', re.S)
+PLAIN = re.compile(r'^<div class="optviz-plain" data-tone="(\w+)"[^>]*>(.*)</div>$', re.S)
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -60,7 +63,21 @@ def fresh() -> AppTest:
 
 def problems(at: AppTest) -> list[str]:
     return [f"exception: {e.message}\n{''.join(e.stack_trace)}" for e in at.exception] + [
-        f"st.error: {e.value}" for e in at.error]
+        f"error box: {text}" for text in plain_boxes(at, "error")]
+
+
+def plain_boxes(at: AppTest, tone: str, where=None) -> list[str]:
+    """The texts of the app's plain-text boxes of one tone ("error", "warning", "note"), HTML-unescaped."""
+    area = at if where is None else where
+    found = (PLAIN.match(h.proto.body) for h in area.get("html"))
+    return [html.unescape(m.group(2)) for m in found if m and m.group(1) == tone]
+
+
+def choice(at: AppTest, kind: str, key: str):
+    """The selectbox or radio whose chosen option the app keeps under ``key`` (app.choice keys the
+    widget itself by its labels, as ``key#…``)."""
+    (widget,) = [w for w in at.get(kind) if str(w.key).startswith(key + "#") or w.key == key]
+    return widget
 
 
 def assert_clean(at: AppTest) -> None:
@@ -110,9 +127,10 @@ def path_of(spec: dict, label: str) -> np.ndarray:
 
 
 def badges(at: AppTest, where=None) -> list[tuple[str, str]]:
-    """(colour, text) of every st.badge in ``where`` (the main area by default)."""
+    """(colour, text) of every status badge in ``where`` (the main area by default)."""
     area = at.main if where is None else where
-    return [(m.group(1), m.group(2)) for m in (BADGE.match(md.value) for md in area.markdown) if m]
+    found = (BADGE.match(h.proto.body) for h in area.get("html"))
+    return [(m.group(1), html.unescape(m.group(2))) for m in found if m]
 
 
 def end_of(options, end: str):
@@ -134,7 +152,7 @@ def test_default_page():
     at = fresh()
     assert_clean(at)
     assert at.title[0].value == t("app.title", "en")
-    assert at.selectbox(key="surface").value == "rosenbrock"
+    assert choice(at, "selectbox", "surface").value == "rosenbrock"
     assert at.slider(key="steps").value == 500
     assert start_of(at) == get_surface("rosenbrock").start
     assert at.multiselect(key="slots").value == list(controls.DEFAULT_SLOTS)
@@ -166,7 +184,7 @@ def test_surface_change_resets_start():
         at.number_input(key="start_x").set_value(0.123)
         at.number_input(key="start_y").set_value(-0.321).run()
         assert start_of(at) == (0.123, -0.321)
-        at.selectbox(key="surface").set_value(surface).run()
+        choice(at, "selectbox", "surface").set_value(surface).run()
         assert_clean(at)
         expected = tuple(round(v, 4) for v in get_surface(surface).start)
         assert start_of(at) == pytest.approx(expected, abs=1e-9), surface
@@ -177,7 +195,7 @@ def test_surface_change_resets_start():
 def test_surface_parameters(surface):
     """All parameters of the surface at once: lowest, default (a middle notch), highest."""
     at = fresh()
-    at.selectbox(key="surface").set_value(surface).run()
+    choice(at, "selectbox", "surface").set_value(surface).run()
     for end in ENDS:
         for p in PARAMETERS[surface]:
             (w,) = [w for w in at.sidebar.get("select_slider" if p.log else "slider")
@@ -230,7 +248,7 @@ def test_optimizer_controls(name):
         for w in sliders:
             ladder = controls.NOISE_CHOICES if w.key.endswith(".noise") else controls.LADDERS[w.key.split(".")[1]]
             w.set_value(end_of(ladder, end))
-        at.selectbox(key=f"{name}.convention").set_value(end_of(CONVENTIONS, end))
+        choice(at, "selectbox", f"{name}.convention").set_value(end_of(CONVENTIONS, end))
         if name in HAS_BIAS_CORRECTION:
             at.checkbox(key=f"{name}.bias_correction").set_value(end != "low")
         at.run()
@@ -251,7 +269,7 @@ def test_schedule_controls(kind):
     """A schedule reveals its own inputs; each, with the warm-up, is set to each end and the middle."""
     at = fresh()
     at.multiselect(key="slots").set_value(["sgd", "adam"]).run()
-    at.selectbox(key="adam.schedule").set_value(kind).run()
+    choice(at, "selectbox", "adam.schedule").set_value(kind).run()
     assert_clean(at)
     shown = {w.key for w in [*at.sidebar.number_input, *at.sidebar.select_slider] if w.key.startswith("adam.")}
     revealed = {"step": {"adam.every", "adam.factor"}, "exp": {"adam.gamma"}, "cosine": {"adam.period"}}[kind]
@@ -273,9 +291,9 @@ def test_schedule_controls(kind):
 
 def test_constant_schedule_keeps_a_set_warmup_visible():
     at = fresh()
-    at.selectbox(key="adam.schedule").set_value("cosine").run()
+    choice(at, "selectbox", "adam.schedule").set_value("cosine").run()
     at.number_input(key="adam.warmup").set_value(50).run()
-    at.selectbox(key="adam.schedule").set_value("constant").run()
+    choice(at, "selectbox", "adam.schedule").set_value("constant").run()
     assert_clean(at)
     assert at.number_input(key="adam.warmup").value == 50
 
@@ -296,7 +314,7 @@ def test_every_view():
         assert not problems(at), (view, problems(at))
         assert_clean(at)
         if view == "3d":
-            at.radio(key="height").set_value("value").run()
+            choice(at, "radio", "height").set_value("value").run()
             assert not problems(at), (view, problems(at))
         assert at.get("plotly_chart") or at.dataframe, f"{view}: neither a chart nor a table"
 
@@ -317,10 +335,10 @@ def test_arrows_toggle_on_the_race_map():
 def test_every_lesson_loads():
     """Walk through the lesson menu in one session: each lesson sets the controls and draws."""
     at = fresh()
-    lessons = at.selectbox(key="lesson").options
+    lessons = choice(at, "selectbox", "lesson").options
     assert len(lessons) > 1
     for index in [*range(1, len(lessons)), 0]:  # every lesson, then back to free play
-        at.selectbox(key="lesson").select_index(index).run()
+        choice(at, "selectbox", "lesson").select_index(index).run()
         assert not problems(at), (lessons[index], problems(at))
         assert_clean(at)
         assert at.get("plotly_chart") or at.dataframe, lessons[index]
@@ -334,12 +352,13 @@ CUSTOM_EXPRESSIONS = {  # expression -> is it usable (else: one st.error, the la
 
 def test_custom_surface_expressions_and_bounds():
     at = fresh()
-    at.selectbox(key="surface").set_value("custom").run()
+    choice(at, "selectbox", "surface").set_value("custom").run()
     assert_clean(at)
     for expression, usable in CUSTOM_EXPRESSIONS.items():
         at.text_input(key="custom_expr").set_value(expression).run()
         assert not at.exception, (expression, problems(at))
-        assert len(at.error) == (0 if usable else 1), (expression, [e.value for e in at.error])
+        errors = plain_boxes(at, "error")
+        assert len(errors) == (0 if usable else 1), (expression, errors)
         assert race_spec(at)["layout"]["images"][0]["source"].startswith("data:image/png"), expression
     at.text_input(key="custom_expr").set_value("x**2 + 3*y**2").run()
     keys = ("custom_x0", "custom_x1", "custom_y0", "custom_y1")
@@ -350,7 +369,8 @@ def test_custom_surface_expressions_and_bounds():
             at.number_input(key=key).set_value(value)
         at.run()
         assert not at.exception, (bounds, problems(at))
-        assert len(at.error) == (0 if usable else 1), (bounds, [e.value for e in at.error])
+        errors = plain_boxes(at, "error")
+        assert len(errors) == (0 if usable else 1), (bounds, errors)
         spec = race_spec(at)
         if usable:
             assert spec["layout"]["xaxis"]["range"] == [bounds[0], bounds[1]], bounds
@@ -372,11 +392,11 @@ def test_buttons_random_default_tune_and_reset():
     assert_clean(at)
     assert at.select_slider(key="adam.lr").value == default_lr
     at.select_slider(key="adam.beta1").set_value(0.5)
-    at.selectbox(key="adam.schedule").set_value("exp").run()
+    choice(at, "selectbox", "adam.schedule").set_value("exp").run()
     at.button(key="adam.reset_button").click().run()
     assert_clean(at)
     assert at.select_slider(key="adam.beta1").value == 0.9
-    assert at.selectbox(key="adam.schedule").value == "constant"
+    assert choice(at, "selectbox", "adam.schedule").value == "constant"
     assert at.select_slider(key="adam.lr").value == default_lr
 
 
@@ -446,7 +466,7 @@ def test_chinese():
     at.radio(key="lang").set_value("zh").run()
     assert_clean(at)
     assert at.title[0].value == t("app.title", "zh")
-    assert at.selectbox(key="surface").label == t("app.surface", "zh")
+    assert choice(at, "selectbox", "surface").label == t("app.surface", "zh")
     assert at.select_slider(key="adam.lr").label == t("opt.lr", "zh")
     assert [text for _, text in badges(at)][0] == "SGD: " + t("status.running", "zh")
     spec = race_spec(at)
@@ -481,3 +501,53 @@ def test_map_click_on_a_path_is_ignored():
     at.run()
     assert_clean(at)
     assert start_of(at) == get_surface("rosenbrock").start
+
+
+def linked(query: dict[str, str]) -> AppTest:
+    """A new session opened on a link with ``query`` in the address bar."""
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    for key, value in query.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_link_naming_only_a_lesson_loads_its_setting(lang):
+    """``?ls=saddle-point`` opens the lesson's race (surface, start, steps, contestants, view), not
+    the default Rosenbrock race under the lesson's text."""
+    lesson = get_lesson("saddle-point")
+    at = linked({"ls": lesson.id, "l": lang})
+    assert_clean(at)
+    setting = lesson.race_config(lang)
+    assert choice(at, "selectbox", "lesson").value == lesson.id
+    assert choice(at, "selectbox", "surface").value == setting.surface
+    assert start_of(at) == setting.start and at.slider(key="steps").value == setting.steps
+    assert [opt.name for opt in setting.optimizers] == [controls.optimizer_of(s) for s in at.multiselect(key="slots").value]
+    assert [text.split(": ")[0] for _, text in badges(at)] == [opt.label for opt in setting.optimizers]
+    for opt in path_traces(race_spec(at)):
+        assert opt.split(" · ")[0] in {o.label for o in setting.optimizers}
+
+
+def test_a_link_that_carries_a_race_keeps_it_beside_its_lesson():
+    """What a link says wins over its lesson's setting; only what it leaves out comes from the lesson."""
+    at = linked({"ls": "saddle-point", "s": "ravine", "n": "120"})
+    assert_clean(at)
+    assert choice(at, "selectbox", "surface").value == "ravine" and at.slider(key="steps").value == 120
+    lesson = get_lesson("saddle-point").config
+    assert [controls.optimizer_of(s) for s in at.multiselect(key="slots").value] == [o.name for o in lesson.optimizers]
+
+
+HOSTILE_TEXT = "Update at http://evil.example/pay"
+
+
+def test_text_from_a_link_is_shown_as_plain_text():
+    """A label and an ignored value from a link reach the page only as escaped text, never as Markdown
+    (which would make ``http://…`` and ``www.…`` clickable links)."""
+    at = linked({"o": "adam~sgd", "o1.lb": HOSTILE_TEXT, "o2.lr": "www.evil.example", "v": "inside"})
+    assert not at.exception
+    assert ("blue", f"{HOSTILE_TEXT}: {t('status.running', 'en')}") in badges(at)
+    (notice,) = plain_boxes(at, "warning")
+    assert "www.evil.example" in notice
+    assert any(HOSTILE_TEXT in text for text in plain_boxes(at, "note"))  # the explain caption
+    markdown = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    assert not [text for text in markdown if "evil.example" in text], markdown

@@ -17,7 +17,8 @@ import pytest
 from PIL import Image
 
 
-from optviz.i18n import t
+from optviz.i18n import LANGUAGES, t
+from optviz.lessons import get_lesson
 from optviz.plots import MAX_FRAMES
 
 pytestmark = pytest.mark.browser
@@ -301,7 +302,65 @@ def test_a_hostile_link_falls_back_value_by_value(page, app_server, console, sho
     shot("hostile-link")
     notice = page.get_by_text(t("app.link_ignored", "en"))
     assert notice.is_visible()
-    body = page.locator('[data-testid="stAlert"]').inner_text()
+    body = page.locator('.optviz-plain[data-tone="warning"]').inner_text()
     assert "lr=-3" in body and "n=abc" in body and "x0=" in body, body  # one notice per ignored value
     assert page.evaluate(PATH_SIGNATURE, "Adam")  # the rest of the link was kept and drawn
+    assert_quiet(console, log)
+
+
+def wait_idle(page) -> None:
+    """Until the script has rerun: give a rerun a moment to start, then wait for the app's script state
+    to be idle (the status widget never shows: the toolbar is minimal)."""
+    page.wait_for_timeout(300)
+    page.wait_for_function("() => document.querySelector('[data-testid=\"stApp\"]')"
+                           "?.dataset.testScriptState === 'notRunning'", timeout=60_000)
+
+
+def assert_no_error_box(page, after: str) -> None:
+    assert page.get_by_test_id("stException").count() == 0, f"exception box after {after}"
+    assert page.get_by_text("encountered an error").count() == 0, f"error page after {after}"
+
+
+def test_switching_language_then_clicking_keeps_every_choice(page, app_server, console, shot):
+    """Choices shown in words of the language (lesson, surface, view, convention) keep their value
+    across a switch, and the next click works: the browser must never send back an old-language label."""
+    url, log = app_server
+    open_app(page, url)
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_test_id("stSelectbox").first.click()  # the lesson picker
+    page.get_by_role("option", name=get_lesson("saddle-point").title["en"]).click()
+    wait_idle(page)
+    for lang, other in (("zh", "en"), ("en", "zh")):
+        sidebar.get_by_text(LANGUAGES[lang], exact=True).click()
+        wait_idle(page)
+        assert_no_error_box(page, f"switching to {lang}")
+        page.get_by_role("radio", name=t("view.loss", lang), exact=True).click()  # a click after the switch
+        wait_idle(page)
+        assert_no_error_box(page, f"switching to {lang}, then choosing a view")
+        slider = page.get_by_role("slider", name=t("app.steps", lang))
+        slider.focus()
+        slider.press("ArrowRight")
+        wait_idle(page)
+        assert_no_error_box(page, f"switching to {lang}, then moving a slider")
+        shown = sidebar.get_by_role("combobox", name=t("app.lesson", lang)).input_value()
+        assert get_lesson("saddle-point").title[lang] in shown, shown  # the lesson kept, in the new words
+        page.get_by_role("radio", name=t("view.race", lang), exact=True).click()
+        wait_idle(page)
+    shot("after-switches")
+    assert_no_error_box(page, "the switches")
+    assert_quiet(console, log)
+
+
+def test_text_from_a_link_never_becomes_a_link(page, app_server, console, shot):
+    """A label and a refused value carrying web addresses are shown as text: no <a> element anywhere
+    on the page comes from them (Markdown would auto-link ``http://…`` and ``www.…``)."""
+    url, log = app_server
+    open_app(page, f"{url}/?o=adam~sgd&o1.lb=Update%20at%20http%3A%2F%2Fevil.example%2Fpay&o2.lr=www.evil.example")
+    assert page.get_by_text("Update at http://evil.example/pay: running", exact=True).is_visible()  # badge
+    assert page.get_by_text("www.evil.example", exact=False).first.is_visible()  # the notice
+    page.get_by_role("radio", name=t("view.inside", "en"), exact=True).click()  # explain names the label
+    page.get_by_text("Update rule (Update at http://evil.example/pay", exact=False).first.wait_for()
+    shot("hostile-text")
+    links = page.locator("a").evaluate_all("links => links.map(a => [a.href, a.textContent])")
+    assert not [(href, text) for href, text in links if not href.startswith(url) or "evil" in text], links
     assert_quiet(console, log)

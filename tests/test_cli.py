@@ -142,6 +142,47 @@ def test_divergence_is_in_the_status_and_rows_stay_finite(capsys):
     assert all((r["x"], r["y"]) == (-19.0, -19.0) for r in rows[1:])
 
 
+def test_start_beyond_the_radius_is_diverged_at_step_0_with_its_true_loss(capsys):
+    # (201, 0) is past the radius 100 · 2 = 200 of x² + y²: the run stops before its first step, at its
+    # start, with the loss 201² = 40401 and gradient 2θ = (402, 0) there; a 0 would read as the minimum.
+    args = ("run", "--surface", "quadratic", "--optimizer", "adam", "--start", "201", "0", "--steps", "2")
+    code, out, err = run_cli(capsys, *args)
+    assert code == 0 and err == "# quadratic · adam · diverged at step 0\n"
+    rows = csv_rows(out)
+    seen = [(r["x"], r["y"], r["loss"], r["grad_x"], r["grad_y"]) for r in rows]
+    assert seen == [(201.0, 0.0, 40401.0, 402.0, 0.0)] * 3
+    code, out, _ = run_cli(capsys, *args, "--format", "json")
+    assert code == 0 and json.loads(out)["rows"] == rows
+
+
+def test_start_without_a_loss_is_stored_with_the_worst_loss_not_zero(capsys):
+    # log(x) + y² at (−1, 0): the loss is NaN, so the run diverges at step 0 with the largest double as
+    # its stand-in loss, not 0 (the minimum's look); the gradient (1/x, 2y) = (−1, 0) is a number and is kept.
+    args = ("run", "--surface", "custom", "--expression", "log(x) + y^2", "--optimizer", "sgd",
+            "--start", "-1", "0", "--steps", "1")
+    code, out, err = run_cli(capsys, *args, "--format", "json")
+    assert code == 0 and err.endswith("diverged at step 0\n")
+    rows = json.loads(out)["rows"]
+    assert [(r["loss"], r["grad_x"], r["grad_y"]) for r in rows] == [(sys.float_info.max, -1.0, 0.0)] * 2
+    code, out, _ = run_cli(capsys, *args)
+    assert csv_rows(out) == rows
+
+
+def test_undefined_effective_rate_is_null_in_json_and_empty_in_csv(capsys):
+    # Saddle from (1, 0): ∂f/∂y = y³ − y = 0, so with ε = 0 Adam's y rate η/(√v̂ + ε) = η/0 is undefined
+    # from the first update on (its y step is 0/0, taken as 0); x's rate is a number.
+    args = ("run", "--surface", "saddle", "--optimizer", "adam", "--eps", "0", "--start", "1", "0", "--steps", "3")
+    code, out, err = run_cli(capsys, *args, "--format", "json")
+    assert code == 0, err
+    rows = json.loads(out, parse_constant=lambda name: pytest.fail(f"{name} is not JSON"))["rows"]
+    assert all(r["effective_lr_x"] > 0 and r["effective_lr_y"] is None for r in rows[1:])
+    code, out, _ = run_cli(capsys, *args)
+    table = list(csv.DictReader(io.StringIO(out)))
+    assert "inf" not in out and [row["effective_lr_y"] for row in table[1:]] == ["", "", ""]
+    # the same numbers either way: an empty CSV field is a JSON null
+    assert [{k: None if v == "" else float(v) for k, v in row.items()} for row in table] == rows
+
+
 def test_convergence_is_in_the_status(capsys):
     # Newton with η = 1 on x² + y²: θ1 = θ0 − (2I)⁻¹ 2θ0 = 0. Step 1 is still large (|θ0|), step 2
     # is zero with a zero gradient, so the run converges at step 2.

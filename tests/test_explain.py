@@ -60,7 +60,8 @@ CASES = [(name, conv, variant) for conv in CONVENTIONS for variant in ("plain", 
 
 
 # ---------------------------------------------------------------------------------------------
-# LaTeX arithmetic back to Python: numbers, + - \cdot, \frac{}{}, \sqrt{}, ^{}, \left( \right).
+# LaTeX arithmetic back to Python: numbers, + - \cdot, \frac{}{}, \sqrt{}, ^{}, \left( \right), and a limit
+# as ε → 0⁺ of a quotient, evaluated at a tiny ε.
 
 def _group(tex: str, i: int) -> tuple[str, int]:
     assert tex[i] == "{", f"expected a brace group at {i} in {tex!r}"
@@ -72,7 +73,11 @@ def _group(tex: str, i: int) -> tuple[str, int]:
     raise AssertionError(f"unbalanced braces in {tex!r}")
 
 
+TINY_EPS = "(1e-300)"  # a limit as ε → 0⁺ is evaluated at this ε: 0/(0 + ε) = 0, √ε/√ε = 1
+
+
 def to_python(tex: str) -> str:
+    tex = tex.replace(r"\lim_{\epsilon \to 0^{+}} ", "").replace(r"\epsilon", TINY_EPS)
     tex = re.sub(r"(\d+(?:\.\d+)?)\\times 10\^\{(-?\d+)\}", r"\1e\2", tex)
     tex = tex.replace(r"\left(", "(").replace(r"\right)", ")").replace(r"\cdot", "*")
     out, i = [], 0
@@ -279,6 +284,35 @@ def test_converged_step_and_after():
     e = explain_step(cfg, traj, 0, 2)
     assert e.status == "converged" and e.reproduces and any("converged at this step" in n for n in e.notes)
     assert explain_step(cfg, traj, 0, 3).status == "stopped"
+
+
+@pytest.mark.parametrize("convention", ["pytorch", "keras"])
+@pytest.mark.parametrize("name", ["adagrad", "rmsprop", "adam", "adamw", "adadelta"])
+def test_zero_eps_on_a_zero_gradient_is_explained_as_the_limit(name, convention):
+    # Saddle x²/2 + y⁴/4 − y²/2 from (1, 0): ∂f/∂y = y³ − y = 0 at every step, so with ε = 0 every y
+    # quotient is 0/0. The optimizers take it as 0, its limit as ε → 0⁺, and y stays 0; the explanation
+    # must do the same, write that limit instead of a NaN, and reproduce the step. (Keras's AdaGrad starts
+    # its accumulator at 0.1: no 0/0 there.)
+    cfg = OptimizerConfig(name, convention=convention).with_values(eps=0.0)
+    traj = run_race(RaceConfig("saddle", start=(1.0, 0.0), steps=3, optimizers=(cfg,)))
+    assert traj.status[0] == "running"
+    for step in (1, 2, 3):
+        e = explain_step(cfg, traj, 0, step, digits=None)
+        assert e.status == "moved" and e.reproduces is True, e.notes
+        np.testing.assert_array_equal(e.new_position, traj.positions[step, 0])
+        assert not any(r"\mathrm{NaN}" in line or r"\infty" in line for line in e.substituted_latex)
+        limits = [line for line in e.substituted_latex if r"\lim" in line]
+        if name == "adagrad" and convention == "keras":
+            assert limits == []
+        else:  # one line per step, for y: Δ_y for AdaDelta, y_t for the others
+            assert len(limits) == 1 and limits[0].startswith((f"y_{{{step}}} = ", rf"\Delta_{{y,{step}}} = "))
+            assert limits[0].endswith(" = 0")
+        for line in e.substituted_latex:  # every line, the limit included, redoes its arithmetic
+            _, expression, result, biggest = parse(line)
+            if expression is not None:
+                assert expression == pytest.approx(result, rel=1e-12, abs=1e-12 * biggest), line
+        if "effective_lr" in e.values:  # the rate of a 0/0 coordinate is undefined (NaN), as recorded
+            np.testing.assert_array_equal(e.values["effective_lr"], traj.internals["effective_lr"][step, 0])
 
 
 def test_chinese_notes():

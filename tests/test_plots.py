@@ -8,8 +8,8 @@ import pytest
 
 from optviz import make_optimizer, simulate
 from optviz.contour_image import LEVELS, contour_field
-from optviz.plots import (FRAME_POINT_BUDGET, PICK_TRACE, frame_steps, height_transform, loss_figure,
-                          race_figure, side_by_side_figure, surface_3d_figure, typed)
+from optviz.plots import (FRAME_POINT_BUDGET, PICK_TRACE, effective_lr_figure, frame_steps, height_transform,
+                          loss_figure, race_figure, side_by_side_figure, surface_3d_figure, typed)
 from surfaces import get_surface
 
 QUAD = get_surface("quadratic")
@@ -111,6 +111,35 @@ def test_3d_paths_lie_on_the_surface(race):
     x, y, z = decode(path["x"]), decode(path["y"]), decode(path["z"])
     lift = z - (x**2 + y**2)
     assert np.ptp(lift) < 1e-9 and lift[0] > 0  # a constant small lift above f(x, y)
+
+
+def test_effective_lr_figure_draws_undefined_rates_as_gaps():
+    # Saddle from (1, 0) with ε = 0: ∂f/∂y = 0, so y's rate η/0 is undefined (NaN) at every step while
+    # x's is a number. Both adaptive runs are still drawn, x in full and y as a gap; SGD has no rate.
+    saddle = get_surface("saddle")
+    opts = [make_optimizer("adagrad", eps=0.0), make_optimizer("adam", eps=0.0), make_optimizer("sgd")]
+    traj = simulate(saddle, opts, [1.0, 0.0], 5, labels=["ada", "adam", "sgd"])
+    fig = effective_lr_figure(traj)
+    assert fig is not None
+    spec = fig.to_dict()
+    assert sorted({tr["legendgroup"] for tr in spec["data"]}) == ["0", "1"]
+    for trace in spec["data"]:
+        y = decode(trace["y"])
+        assert len(y) == 5 and (np.all(y > 0) if trace["xaxis"] == "x" else np.isnan(y).all())
+    assert "NaN" not in pio.to_json(fig) and "Infinity" not in pio.to_json(fig)
+
+
+def test_every_figure_copes_with_runs_that_diverged_at_step_0():
+    # (201, 0) is past the radius 200 (its true loss 40401 kept); (NaN, 1) has no loss (the largest double
+    # stands in). Neither made a step: every figure draws them without an exception or a RuntimeWarning
+    # (an error under pytest).
+    opts = [make_optimizer("adam"), make_optimizer("adagrad", eps=0.0), make_optimizer("sgd", lr=0.1)]
+    starts = [np.array([201.0, 0.0]), np.array([np.nan, 1.0]), np.array([1.0, 0.5])]
+    traj = simulate(QUAD, opts, starts, 6)
+    assert [traj.status_text(i) for i in range(3)] == ["diverged at step 0"] * 2 + ["running"]
+    for figure in (race_figure(traj, arrows=True), side_by_side_figure(traj), loss_figure(traj),
+                   surface_3d_figure(traj), surface_3d_figure(traj, height="value"), effective_lr_figure(traj)):
+        assert "NaN" not in pio.to_json(figure)
 
 
 def test_height_transform_is_monotone_and_log_spaced():

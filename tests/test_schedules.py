@@ -1,5 +1,7 @@
 """Learning-rate schedules: multipliers by hand, the builders' and ``parse``'s checks, and the
-rate sequences torch's and Keras's schedulers produced (stored by ``tests/reference/``).
+rate sequences torch's and Keras's schedulers produced (stored by ``tests/reference/``),
+including which torch scheduler chain each schedule is exactly (``torch_chain``) and how the
+near misses differ (the ``not_equal`` rates).
 
 ``schedule(k)`` is the multiplier of the (k+1)-th update: k = 0 is the first one.
 """
@@ -180,7 +182,11 @@ def test_parse_tolerates_spaces_around_parts():
 # The rates torch's and Keras's schedulers used, step by step (recorded by tests/reference/).
 
 def schedule_from_spec(spec):
+    if spec is None:  # a warm-up's "then": null is over the constant schedule
+        return schedules.constant()
     kind = spec["kind"]
+    if kind == "constant":
+        return schedules.constant()
     if kind == "step_decay":
         return schedules.step_decay(spec["every"], spec["factor"])
     if kind == "exponential":
@@ -194,6 +200,41 @@ def schedule_from_spec(spec):
 
 TORCH_SCHEDULED = [c for c in TORCH["cases"] if c["torch_scheduler"]]
 KERAS_SCHEDULED = [c for c in KERAS["cases"] if c["keras_schedule"]]
+# The cases that pin down each schedule's torch chain carry the schedule as parse() reads it.
+TORCH_CHAINS = [c for c in TORCH_SCHEDULED if "schedule_text" in c]
+TORCH_NOT_EQUAL = TORCH["not_equal"]
+
+
+def torch_chain(schedule, lr, steps):
+    """The torch scheduler, in make_torch_reference.py's spelling, that ``schedule`` equals.
+
+    This is the claim optviz/schedules.py's docstrings make; the trajectory tests check it. The
+    one exception: a warm-up of W ≥ 3 over a cosine with a floor above 0, which this chain misses
+    by ``warmup_cosine_excess``.
+    """
+    def part(s):
+        if isinstance(s, StepDecay):
+            return ["StepLR", {"step_size": s.every, "gamma": s.factor}]
+        if isinstance(s, Exponential):
+            return ["ExponentialLR", {"gamma": s.gamma}]
+        if isinstance(s, Cosine):  # CosineAnnealingLR, then held at the floor (torch's would climb back)
+            return ["SequentialLR", {"schedulers": [["CosineAnnealingLR", {"T_max": s.period, "eta_min": s.floor * lr}],
+                                                    ["ConstantLR", {"factor": s.floor, "total_iters": steps}]],
+                                     "milestones": [s.period]}]
+        assert isinstance(s, Constant)
+        return None
+
+    if not isinstance(schedule, Warmup):
+        return {"class": "ChainedScheduler", "kwargs": {"schedulers": [part(schedule)]}}
+    w = schedule.steps
+    parts = [["LinearLR", {"start_factor": 1 / w, "end_factor": 1.0, "total_iters": w - 1}]]
+    then = part(schedule.then)
+    if then is None:
+        return {"class": "ChainedScheduler", "kwargs": {"schedulers": parts}}
+    chain = {"class": "ChainedScheduler", "kwargs": {"schedulers": parts + [then]}}
+    if then[0] == "SequentialLR":  # SequentialLR resets the lr when built: build it before the LinearLR
+        chain["build_order"] = [1, 0]
+    return chain
 
 
 def test_torch_schedulers_recorded():
@@ -201,8 +242,32 @@ def test_torch_schedulers_recorded():
     assert classes == {"StepLR", "ExponentialLR", "CosineAnnealingLR", "ChainedScheduler"}
     for case in TORCH_SCHEDULED:
         if case["torch_scheduler"]["class"] == "CosineAnnealingLR":
-            # torch's cosine turns back up after T_max; the references never go past it
+            # torch's cosine turns back up after T_max: alone it is only compared up to T_max
             assert case["torch_scheduler"]["kwargs"]["T_max"] >= case["steps"]
+
+
+def test_torch_chain_cases_cover_every_schedule():
+    """Past the cosine period, and a warm-up over every base schedule with W = 1, 2 and more."""
+    built = [schedule_from_spec(c["schedule"]) for c in TORCH_CHAINS]
+    cosines = [s.then if isinstance(s, Warmup) else s for s in built]
+    cosines = [s for s in cosines if isinstance(s, Cosine)]
+    # a period and a half past T, with a floor of 0 and above, bare and under a warm-up
+    assert {(s.floor > 0) for s in cosines} == {False, True}
+    assert all(2 * s.period < TORCH_CHAINS[0]["steps"] for s in cosines)
+    warm = [s for s in built if isinstance(s, Warmup)]
+    assert {type(s.then) for s in warm} == {Constant, StepDecay, Exponential, Cosine}
+    assert {1, 2} < {s.steps for s in warm} and any(s.steps > s.then.period for s in warm if isinstance(s.then, Cosine))
+    assert any(isinstance(s.then, StepDecay) and s.steps > s.then.every for s in warm)  # decay inside the ramp
+    assert {c["optimizer"] for c in TORCH_CHAINS} == {"sgd", "momentum", "adam", "rmsprop", "adagrad"}
+    assert {c["surface"] for c in TORCH_CHAINS} == {"quadratic", "rosenbrock"}
+
+
+@pytest.mark.parametrize("case", TORCH_CHAINS, ids=[c["id"] for c in TORCH_CHAINS])
+def test_torch_chain_is_the_documented_one(case):
+    # parse reads the text as the spec, and torch ran exactly the chain the docstrings name
+    schedule = parse(case["schedule_text"])
+    assert schedule == schedule_from_spec(case["schedule"])
+    assert case["torch_scheduler"] == torch_chain(schedule, case["torch_kwargs"]["lr"], case["steps"])
 
 
 @pytest.mark.parametrize("case", TORCH_SCHEDULED, ids=[c["id"] for c in TORCH_SCHEDULED])
@@ -216,10 +281,85 @@ def test_torch_scheduler_rates(case):
 
 def test_torch_chained_warmup_by_hand():
     # LinearLR(start 1/5, total_iters 4) chained with ExponentialLR(0.95): lr·(k+1)/5·0.95^k, then lr·0.95^k
-    case = next(c for c in TORCH_SCHEDULED if c["torch_scheduler"]["class"] == "ChainedScheduler")
+    case = next(c for c in TORCH_SCHEDULED if c["torch_scheduler"]["class"] == "ChainedScheduler"
+                and c["schedule"] == {"kind": "warmup", "steps": 5, "then": {"kind": "exponential", "gamma": 0.95}})
     lr = case["torch_kwargs"]["lr"]
     expected = [lr * min(k + 1, 5) / 5 * 0.95**k for k in range(case["steps"])]
     np.testing.assert_allclose(case["lrs"], expected, rtol=1e-12)
+
+
+def test_torch_cosine_held_at_the_floor_by_hand():
+    # SequentialLR([CosineAnnealingLR, ConstantLR(FLOOR)], milestones=[T]): from update T on, lr·FLOOR exactly
+    checked = 0
+    for case in TORCH_CHAINS:
+        s = schedule_from_spec(case["schedule"])
+        cos = s.then if isinstance(s, Warmup) else s
+        # (under a warm-up longer than T + 1 only a floor of 0 is the same flat line)
+        if isinstance(cos, Cosine) and (cos.floor == 0 or not isinstance(s, Warmup) or s.steps <= cos.period + 1):
+            lr = case["torch_kwargs"]["lr"]
+            assert case["lrs"][cos.period:] == [lr * cos.floor] * (case["steps"] - cos.period), case["id"]
+            checked += 1
+    assert checked == 11
+
+
+def test_torch_warmup_of_one_is_no_warmup():
+    # LinearLR(1, 1, total_iters=0) never changes the lr: exp:0.95+warmup:1 is ExponentialLR(0.95) alone
+    case = next(c for c in TORCH_CHAINS if c["schedule_text"] == "exp:0.95+warmup:1")
+    lr = case["torch_kwargs"]["lr"]
+    np.testing.assert_allclose(case["lrs"], [lr * 0.95**k for k in range(case["steps"])], rtol=1e-12)
+    assert parse("exp:0.95+warmup:1")(0) == 1.0
+
+
+# ---------------------------------------------------------------------------------------------
+# Torch chains that are NOT an OptViz schedule (make_torch_reference.py's NOT_EQUAL): how they differ.
+
+def _not_equal(text, torch_class):
+    case = next(c for c in TORCH_NOT_EQUAL
+                if c["schedule_text"] == text and c["torch_scheduler"]["class"] == torch_class)
+    schedule = parse(text)
+    assert schedule == schedule_from_spec(case["schedule"])
+    return case, schedule, np.array(case["lrs"]), np.array(values(schedule, case["steps"])) * case["lr"]
+
+
+def test_torch_cosine_annealing_alone_climbs_back_after_t_max():
+    # CosineAnnealingLR is periodic: floor + (1 - floor)(1 + cos(πk/T))/2 for every k, back at lr when k = 2T.
+    # cosine:T:FLOOR is the same up to k = T and then stays at the floor.
+    case, schedule, torch_lrs, optviz = _not_equal("cosine:20:0.1", "CosineAnnealingLR")
+    lr, t, floor = case["lr"], schedule.period, schedule.floor
+    periodic = [lr * (floor + (1 - floor) * (1 + math.cos(math.pi * k / t)) / 2) for k in range(case["steps"])]
+    np.testing.assert_allclose(torch_lrs, periodic, rtol=1e-12)
+    np.testing.assert_allclose(torch_lrs[:t + 1], optviz[:t + 1], rtol=1e-12)
+    np.testing.assert_allclose(torch_lrs[2 * t], lr, rtol=1e-12)
+    assert np.all(optviz[t:] == optviz[t]) and np.all(torch_lrs[t + 1:] > optviz[t + 1:])
+
+
+def warmup_cosine_excess(lr, period, floor, w, k):
+    """torch's rate minus OptViz's for cosine:T:FLOOR+warmup:W run as ChainedScheduler([LinearLR(1/W, 1, W-1),
+    SequentialLR([CosineAnnealingLR(T, FLOOR·lr), ConstantLR(FLOOR)], [T])]), LinearLR stepped first, T ≥ W - 1.
+
+    CosineAnnealingLR steps lr ↦ η + (lr - η)·c_k/c_{k-1} (η = FLOOR·lr, c_k = 1 + cos(πk/T)), so the floor
+    it adds back is never ramped: with a_k = min(k+1, W)/W and m = min(k, W-1), for k ≤ T,
+        excess_k = FLOOR·lr·[(1 - a_k)(1 - c_k/2) + a_k·c_k·Σ_{j=1..m} W/(j(j+1))·(1/c_{j-1} - 1/2)]
+    ≥ 0, zero for W ≤ 2, FLOOR = 0 or k ≥ T (where ConstantLR sets lr·FLOOR).
+    """
+    if k >= period:
+        return 0.0
+    c = lambda j: 1 + math.cos(math.pi * j / period)  # noqa: E731
+    a = min(k + 1, w) / w
+    tail = sum(w / (j * (j + 1)) * (1 / c(j - 1) - 0.5) for j in range(1, min(k, w - 1) + 1))
+    return floor * lr * ((1 - a) * (1 - c(k) / 2) + a * c(k) * tail)
+
+
+@pytest.mark.parametrize("text", ["cosine:20:0.1+warmup:5", "cosine:20:0.5+warmup:10"])
+def test_torch_warmup_over_a_floored_cosine_differs_exactly_so(text):
+    case, schedule, torch_lrs, optviz = _not_equal(text, "ChainedScheduler")
+    assert case["torch_scheduler"] == torch_chain(schedule, case["lr"], case["steps"])  # the W = 2 chain
+    lr, w, cos = case["lr"], schedule.steps, schedule.then
+    excess = [warmup_cosine_excess(lr, cos.period, cos.floor, w, k) for k in range(case["steps"])]
+    np.testing.assert_allclose(torch_lrs - optviz, excess, rtol=0, atol=1e-12 * lr)
+    assert max(excess) > 1e-3 * lr and min(excess) >= 0  # really different, and torch's lr never the lower
+    # the same formula says W = 2 is exact, as the trajectory cases cosine:20:0.1+warmup:2 show
+    assert max(abs(warmup_cosine_excess(lr, cos.period, cos.floor, 2, k)) for k in range(50)) < 1e-16
 
 
 @pytest.mark.parametrize("case", KERAS_SCHEDULED, ids=[c["id"] for c in KERAS_SCHEDULED])

@@ -396,12 +396,6 @@ def test_a_typed_surface_round_trips_through_the_address_bar():
     assert from_link(urlencode(query), DEFAULTS) == (canonical(CUSTOM_BASE), [])
 
 
-def test_notices_render_as_plain_text_in_markdown():
-    notice = Notice("o1.lb", "[click](https://evil.example) <b>", "a label may hold ...", "adam (optimizer 1)")
-    text = notice.markdown()
-    assert "](" not in text and "<b>" not in text and "\\[click\\]" in text
-
-
 @pytest.mark.parametrize("spec, expected", [
     ("adam", OptimizerConfig("adam", "Adam", tuple((p.name, p.default) for p in HYPERPARAMETERS["adam"]))),
     ("sgd:lr=0.003,sch=step:100:0.5,c=textbook,noise=0.1,seed=3",

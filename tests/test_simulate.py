@@ -6,6 +6,7 @@ every step and stop below is derived from that closed form.
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from optviz import make_optimizer, simulate
@@ -114,6 +115,35 @@ def test_invalid_start_is_stopped_at_step_zero():
     assert np.all(np.isfinite(traj.positions))
 
 
+def test_start_beyond_the_radius_keeps_its_true_loss_and_reaches_nothing():
+    # (201, 0) is past the radius 100 · 2 = 200: diverged at step 0, frozen there with its true loss
+    # 201² = 40401 and gradient 2θ = (402, 0), not a made-up 0 that would pass for the minimum.
+    traj = simulate(QUADRATIC, make_optimizer("adam"), [201.0, 0.0], 2)
+    assert traj.status_text(0) == "diverged at step 0"
+    np.testing.assert_array_equal(traj.loss[:, 0], 40401.0)
+    np.testing.assert_array_equal(traj.grad[:, 0], [[402.0, 0.0]] * 3)
+    # It made no valid step: no final or best loss, and it never reaches the tolerance.
+    row = traj.summary(1e-6).iloc[0]
+    assert np.isnan(row["final_loss"]) and np.isnan(row["best_loss"]) and pd.isna(row["steps_to_1e-06"])
+    assert traj.steps_to_reach(1e6)[0] == -1  # not even a tolerance its start's loss is within
+
+
+def test_non_finite_start_loss_is_the_worst_not_a_minimum_and_the_other_runs_are_untouched():
+    # NaN start: the loss and ∂f/∂x are NaN, ∂f/∂y = 2·1 = 2. Start (1e200, 0): the loss 1e400 overflows,
+    # the gradient (2e200, 0) is finite. A non-finite loss is stored as the largest double and a non-finite
+    # gradient coordinate as 0, so the record stays finite. The third run, from (1, 1), is SGD's 0.8^t θ0.
+    starts = np.array([[np.nan, 1.0], [1e200, 0.0], [1.0, 1.0]])
+    traj = simulate(QUADRATIC, make_optimizer("sgd", lr=0.1), starts, 3, tol=0)
+    assert [traj.status_text(i) for i in range(3)] == ["diverged at step 0"] * 2 + ["running"]
+    np.testing.assert_array_equal(traj.loss[:, :2], np.finfo(float).max)
+    np.testing.assert_array_equal(traj.grad[:, 0], [[0.0, 2.0]] * 4)
+    np.testing.assert_array_equal(traj.grad[:, 1], [[2e200, 0.0]] * 4)
+    np.testing.assert_allclose(traj.loss[:, 2], 2 * 0.64 ** np.arange(4), rtol=1e-12)
+    summary = traj.summary(1e-6)
+    assert summary[["final_loss", "best_loss", "steps_to_1e-06"]][:2].isna().all(axis=None)
+    assert summary["best_loss"][2] == summary["final_loss"][2] == traj.loss[3, 2]
+
+
 def test_long_form_frame():
     traj = simulate(QUADRATIC, [make_optimizer("sgd", lr=0.1), make_optimizer("adam", lr=0.1)], [1.0, 2.0], 4)
     frame = traj.to_frame()
@@ -155,6 +185,21 @@ def test_zero_eps_takes_the_limit_where_no_gradient_was_seen(name, convention):
     assert traj.status[0] != "diverged"
     np.testing.assert_array_equal(traj.positions[:, 0, 1], 0.0)
     assert np.all(np.isfinite(traj.positions))
+
+
+@pytest.mark.parametrize("name", ["adam", "adamw", "adagrad", "rmsprop", "adadelta"])
+@pytest.mark.parametrize("convention", ["pytorch", "keras"])
+def test_zero_eps_effective_lr_is_undefined_where_no_gradient_was_seen(name, convention):
+    # The same runs: y's effective rate is η/0 (AdaDelta's √(0 + 0)/√(0 + 0) is 0/0), undefined, so NaN
+    # rather than inf; x's, with a gradient 2x ≠ 0, is a finite number. Keras's AdaGrad starts its
+    # accumulator at 0.1, so its y rate η/√0.1 is defined there.
+    traj = simulate(QUADRATIC, make_optimizer(name, lr=0.1, eps=0.0, convention=convention), [1.0, 0.0], 20)
+    rate = traj.internals["effective_lr"][1:, 0]  # (steps, 2), from the first update on
+    assert np.isfinite(rate[:, 0]).all()
+    if name == "adagrad" and convention == "keras":
+        np.testing.assert_allclose(rate[:, 1], 0.1 / np.sqrt(0.1), rtol=1e-15)
+    else:
+        assert np.isnan(rate[:, 1]).all()
 
 
 def test_without_internals_only_positions_and_loss_are_kept():

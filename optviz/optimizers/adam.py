@@ -10,8 +10,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from optviz.optimizers.base import (Array, Optimizer, check_convention, divide, has_zero, learning_rate,
-                                    per_run, runs_of, zeros_like_runs)
+from optviz.optimizers.base import (Array, Optimizer, check_convention, divide, effective_rate, has_zero,
+                                    learning_rate, per_run, runs_of, zeros_like_runs)
 from optviz.schedules import Schedule
 
 
@@ -55,9 +55,11 @@ def _adam(name, lr, beta1, beta2, eps, weight_decay, decoupled, bias_correction,
             step = step - eta * wd * params
         return step, AdamState(count, m, v, denominator)
 
-    return Optimizer(name, init, update,
-                     lambda s: {"first_moment": s.first_moment, "second_moment": s.second_moment,
-                                "effective_lr": rate.at(max(s.count, 1)) / s.denominator},
+    def internals(s: AdamState) -> dict[str, Array]:
+        return {"first_moment": s.first_moment, "second_moment": s.second_moment,
+                "effective_lr": effective_rate(rate.at(max(s.count, 1)), s.denominator, zero_eps)}
+
+    return Optimizer(name, init, update, internals,
                      dict(lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay,
                           bias_correction=bias_correction, convention=convention, schedule=schedule),
                      runs_of(lr, beta1, beta2, eps, weight_decay))
@@ -82,6 +84,8 @@ def adam(lr: float | Array = 0.001, beta1: float | Array = 0.9, beta2: float | A
     bias_correction=False drops both corrections: $\theta_t = \theta_{t-1} - \eta_t m_t/(\sqrt{v_t} + \epsilon)$.
 
     Records ``first_moment`` m, ``second_moment`` v and ``effective_lr`` $\eta_t/(\sqrt{\hat v_t}+\epsilon)$.
+    With ε = 0, where a coordinate's gradient has been exactly 0 so far ($m_t = v_t = 0$), the step
+    takes 0/0 as 0 (its limit as ε → 0⁺) and the effective lr η/0 is undefined: recorded as NaN.
     """
     return _adam("adam", lr, beta1, beta2, eps, weight_decay, False, bias_correction, convention, schedule)
 

@@ -8,6 +8,10 @@ multiplies $\tilde g_t$ in the step). Where ε sits differs between frameworks:
   weight decay is L2, $\tilde g_t = g_t + \lambda\theta_{t-1}$.
 - keras: ε is added *inside* the root, $\sqrt{s_t + \epsilon}$; Adagrad's accumulator starts
   at 0.1 instead of 0; weight decay is decoupled, $\theta \leftarrow \theta - \eta_t\lambda\theta$.
+
+With ε = 0 a coordinate whose gradient has been exactly 0 so far has a zero denominator. Its
+step is 0/0, taken as 0 (the limit as ε → 0⁺); its effective learning rate (η/0, or AdaDelta's
+0/0) is undefined and recorded as NaN: a gap in the plots, null in the command line's JSON.
 """
 from __future__ import annotations
 
@@ -15,8 +19,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from optviz.optimizers.base import (Array, Optimizer, check_convention, divide, has_zero, learning_rate,
-                                    per_run, runs_of, zeros_like_runs)
+from optviz.optimizers.base import (Array, Optimizer, check_convention, divide, effective_rate, has_zero,
+                                    learning_rate, per_run, runs_of, zeros_like_runs)
 from optviz.schedules import Schedule
 
 KERAS_ADAGRAD_INITIAL_ACCUMULATOR = 0.1
@@ -25,7 +29,7 @@ KERAS_ADAGRAD_INITIAL_ACCUMULATOR = 0.1
 class AccumulatorState(NamedTuple):
     count: int
     second_moment: Array  # (runs, 2): Adagrad's running sum, RMSprop's EMA of g²
-    effective_lr: Array  # (runs, 2): what multiplied the gradient in the last step (inf where ε = 0 met g = 0)
+    effective_lr: Array  # (runs, 2): what multiplied the gradient in the last step (NaN where ε = 0 met g = 0)
 
 
 class AdadeltaState(NamedTuple):
@@ -52,11 +56,12 @@ def _scaled_step(name, lr, eps, weight_decay, convention, schedule, accumulate, 
             s = accumulate(state.second_moment, grad)
             root = np.sqrt(s + e)
             step = -divide(eta * grad, root, zero_eps) - eta * wd * params
-            return step, AccumulatorState(count, s, eta / root)
+            return step, AccumulatorState(count, s, effective_rate(eta, root, zero_eps))
         g = grad + wd * params
         s = accumulate(state.second_moment, g)
         std = np.sqrt(s) + e
-        return -eta * divide(g, std, zero_eps), AccumulatorState(count, s, eta / std)  # torch's order
+        step = -eta * divide(g, std, zero_eps)  # torch's order
+        return step, AccumulatorState(count, s, effective_rate(eta, std, zero_eps))
 
     hyper = dict(lr=lr, **extra, eps=eps, weight_decay=weight_decay, convention=convention, schedule=schedule)
     return Optimizer(name, init, update,
@@ -126,13 +131,14 @@ def adadelta(lr: float | Array = 1.0, beta: float | Array = 0.9, eps: float | Ar
         eta = rate.at(count)
         g = grad if convention == "keras" else grad + wd * params
         s = b * state.second_moment + (1.0 - b) * (g * g)
-        ratio = divide(np.sqrt(state.delta_accumulator + e), np.sqrt(s + e), zero_eps)
+        rms_u, rms_s = np.sqrt(state.delta_accumulator + e), np.sqrt(s + e)
+        ratio = divide(rms_u, rms_s, zero_eps)
         delta = ratio * g
         u = b * state.delta_accumulator + (1.0 - b) * (delta * delta)
         step = -eta * delta
         if convention == "keras":
             step = step - eta * wd * params
-        return step, AdadeltaState(count, s, u, eta * ratio)
+        return step, AdadeltaState(count, s, u, eta * effective_rate(rms_u, rms_s, zero_eps))
 
     return Optimizer("adadelta", init, update,
                      lambda state: {"second_moment": state.second_moment,

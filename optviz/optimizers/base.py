@@ -81,5 +81,19 @@ def divide(numerator, denominator, zero_eps: bool):
     return np.divide(numerator, denominator, out=out, where=np.asarray(denominator) != 0)
 
 
+def effective_rate(numerator, denominator, zero_eps: bool):
+    """``numerator / denominator`` as a recorded effective learning rate: NaN where it is undefined.
+
+    With ε = 0, a coordinate that has seen no gradient yet has a zero denominator: η/0 for
+    AdaGrad, RMSprop and Adam (it grows without bound as ε → 0⁺), 0/0 for AdaDelta. No number
+    is honest there, so the rate is NaN ("undefined"); the step itself is 0, as the gradient
+    there is 0 and ``divide`` takes 0/0 as 0.
+    """
+    if not zero_eps:
+        return numerator / denominator
+    out = np.full(np.broadcast_shapes(np.shape(numerator), np.shape(denominator)), np.nan)
+    return np.divide(numerator, denominator, out=out, where=np.asarray(denominator) != 0)
+
+
 def has_zero(value) -> bool:
     return bool(np.any(np.asarray(value) == 0))

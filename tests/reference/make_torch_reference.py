@@ -12,6 +12,19 @@ used is recorded next to the position it produced.
 Each case stores the torch class, the torch keyword arguments, the matching OptViz
 optimizer name and keyword arguments (``convention="pytorch"``), the schedule in both
 spellings, and ``positions``: (steps+1, 2), the start first.
+
+A torch scheduler is stored as ``{"class", "kwargs"}``; a ChainedScheduler's or SequentialLR's
+``kwargs["schedulers"]`` lists ``[class, kwargs]`` pairs (nested the same way) in the order
+they are stepped. ``build_order``, where present, is the order they are constructed in (a
+SequentialLR resets the lr to the initial lr when it is built, so it must be built before a
+LinearLR that shares its optimizer). Learning-rate kwargs are absolute (``eta_min = FLOOR·lr``).
+
+The cases after the first scheduled ones (CHAINS) run past the cosine period and chain
+warm-ups with every base schedule: together they pin down which torch scheduler chain each
+OptViz schedule is (see optviz/schedules.py). ``not_equal`` holds only the lrs of torch
+chains that do NOT equal the OptViz schedule they resemble (CosineAnnealingLR past T_max;
+LinearLR chained with a cosine whose floor is above 0), which tests/test_schedules.py
+compares with the exact difference it derives.
 """
 from __future__ import annotations
 
@@ -148,11 +161,104 @@ SCHEDULED = [("sgd", "default"), ("momentum", "default"), ("adam", "large_lr"), 
              ("adagrad", "large_lr")]
 
 
-def make_scheduler(opt, name, kwargs):
+# Schedules past the cosine period and warm-up chains, each run on the few (optimizer, set,
+# surface) triples listed: (OptViz text, OptViz spec, torch scheduler as a function of the base
+# lr and the steps, runs). The top level is always a ChainedScheduler (of one, where the chain
+# is a single SequentialLR: it steps exactly like the SequentialLR alone).
+PERIOD = 20  # STEPS = 2.5·PERIOD: the cosine cases run a period and a half past T
+
+
+def linear_warmup(w):
+    """LinearLR from 1/W to 1 over W - 1 steps: the multiplier (k+1)/W for k < W, then 1."""
+    return ["LinearLR", {"start_factor": 1 / w, "end_factor": 1.0, "total_iters": w - 1}]
+
+
+def cosine_then_floor(lr, n, period, floor):
+    """CosineAnnealingLR for ``period`` updates, then held at the floor by ConstantLR.
+
+    At the milestone SequentialLR sets ConstantLR's closed form, lr·floor; ConstantLR would
+    restore lr after ``total_iters`` more steps, so any total_iters ≥ the steps left will do.
+    """
+    return ["SequentialLR", {"schedulers": [["CosineAnnealingLR", {"T_max": period, "eta_min": floor * lr}],
+                                            ["ConstantLR", {"factor": floor, "total_iters": n}]],
+                             "milestones": [period]}]
+
+
+def chained(*parts, build_order=None):
+    spec = {"class": "ChainedScheduler", "kwargs": {"schedulers": list(parts)}}
+    if build_order is not None:
+        spec["build_order"] = build_order
+    return spec
+
+
+def warm(w, then):
+    return {"kind": "warmup", "steps": w, "then": then}  # then None: constant
+
+
+COS_FLOOR = {"kind": "cosine", "period": PERIOD, "floor": 0.1}
+COS_ZERO = {"kind": "cosine", "period": PERIOD, "floor": 0.0}
+CHAINS = [
+    # cosine:T[:FLOOR] holds the floor after T; CosineAnnealingLR alone would climb back to lr by 2T.
+    ("cosine:20:0.1", COS_FLOOR, lambda lr, n: chained(cosine_then_floor(lr, n, PERIOD, 0.1)),
+     [("sgd", "default", "quadratic"), ("momentum", "default", "rosenbrock"), ("adam", "large_lr", "rosenbrock")]),
+    ("cosine:20", COS_ZERO, lambda lr, n: chained(cosine_then_floor(lr, n, PERIOD, 0.0)),
+     [("rmsprop", "default", "quadratic"), ("adagrad", "large_lr", "rosenbrock")]),
+    # +warmup:W is LinearLR(1/W, 1, W - 1) chained with the base schedule.
+    ("constant+warmup:5", warm(5, None), lambda lr, n: chained(linear_warmup(5)),
+     [("adam", "large_lr", "quadratic"), ("sgd", "default", "rosenbrock")]),
+    ("step:10:0.5+warmup:5", warm(5, {"kind": "step_decay", "every": 10, "factor": 0.5}),
+     lambda lr, n: chained(linear_warmup(5), ["StepLR", {"step_size": 10, "gamma": 0.5}]),
+     [("momentum", "default", "quadratic"), ("rmsprop", "default", "rosenbrock")]),
+    # the decay starts while the ramp is still climbing: both multiply
+    ("step:3:0.5+warmup:8", warm(8, {"kind": "step_decay", "every": 3, "factor": 0.5}),
+     lambda lr, n: chained(linear_warmup(8), ["StepLR", {"step_size": 3, "gamma": 0.5}]),
+     [("adagrad", "large_lr", "quadratic"), ("sgd", "default", "rosenbrock")]),
+    ("exp:0.9+warmup:2", warm(2, {"kind": "exponential", "gamma": 0.9}),
+     lambda lr, n: chained(linear_warmup(2), ["ExponentialLR", {"gamma": 0.9}]),
+     [("adam", "large_lr", "quadratic"), ("momentum", "default", "rosenbrock")]),
+    # W = 1: LinearLR(1, 1, 0) never changes the lr, so this is ExponentialLR alone
+    ("exp:0.95+warmup:1", warm(1, {"kind": "exponential", "gamma": 0.95}),
+     lambda lr, n: chained(linear_warmup(1), ["ExponentialLR", {"gamma": 0.95}]),
+     [("sgd", "default", "quadratic"), ("adagrad", "large_lr", "rosenbrock")]),
+    # Cosine under a warm-up, past T. Floor 0: exact for any W and T (here also T < W).
+    ("cosine:20+warmup:5", warm(5, COS_ZERO),
+     lambda lr, n: chained(linear_warmup(5), cosine_then_floor(lr, n, PERIOD, 0.0), build_order=[1, 0]),
+     [("momentum", "default", "quadratic"), ("adam", "large_lr", "rosenbrock")]),
+    ("cosine:6+warmup:10", warm(10, {"kind": "cosine", "period": 6, "floor": 0.0}),
+     lambda lr, n: chained(linear_warmup(10), cosine_then_floor(lr, n, 6, 0.0), build_order=[1, 0]),
+     [("adagrad", "large_lr", "quadratic"), ("adam", "large_lr", "rosenbrock")]),
+    # Floor above 0: exact only for W = 2 (W ≥ 3 is in NOT_EQUAL), with the LinearLR stepped first.
+    ("cosine:20:0.1+warmup:2", warm(2, COS_FLOOR),
+     lambda lr, n: chained(linear_warmup(2), cosine_then_floor(lr, n, PERIOD, 0.1), build_order=[1, 0]),
+     [("rmsprop", "default", "quadratic"), ("sgd", "default", "rosenbrock")]),
+]
+
+# Torch chains that are NOT the OptViz schedule they resemble; only their lrs are stored.
+# CosineAnnealingLR alone climbs back after T_max. A warm-up over a cosine whose floor is above
+# 0 differs for W ≥ 3 (the chain is the one that is exact for W = 2 or floor 0): CosineAnnealingLR
+# steps lr ↦ eta_min + (lr - eta_min)·ratio, which does not commute with LinearLR's scaling.
+NOT_EQUAL_LR = 0.05
+NOT_EQUAL = [
+    ("cosine:20:0.1", COS_FLOOR, lambda lr, n: {"class": "CosineAnnealingLR",
+                                                "kwargs": {"T_max": PERIOD, "eta_min": 0.1 * lr}}),
+    ("cosine:20:0.1+warmup:5", warm(5, COS_FLOOR),
+     lambda lr, n: chained(linear_warmup(5), cosine_then_floor(lr, n, PERIOD, 0.1), build_order=[1, 0])),
+    ("cosine:20:0.5+warmup:10", warm(10, {"kind": "cosine", "period": PERIOD, "floor": 0.5}),
+     lambda lr, n: chained(linear_warmup(10), cosine_then_floor(lr, n, PERIOD, 0.5), build_order=[1, 0])),
+]
+
+
+def make_scheduler(opt, name, kwargs, build_order=None):
+    """A torch scheduler from its stored spelling (see the module docstring)."""
     cls = getattr(torch.optim.lr_scheduler, name)
-    if name == "ChainedScheduler":
-        parts = [getattr(torch.optim.lr_scheduler, n)(opt, **kw) for n, kw in kwargs["schedulers"]]
-        return cls(parts)
+    if name in ("ChainedScheduler", "SequentialLR"):
+        specs = kwargs["schedulers"]
+        parts = [None] * len(specs)
+        for i in build_order or range(len(specs)):
+            parts[i] = make_scheduler(opt, *specs[i])
+        if name == "ChainedScheduler":
+            return cls(parts)
+        return cls(opt, parts, milestones=kwargs["milestones"])
     return cls(opt, **kwargs)
 
 
@@ -222,6 +328,28 @@ def main() -> None:
                               "torch_scheduler": {"class": sched_name, "kwargs": skw},
                               "surface": surface, "start": list(start), "steps": STEPS,
                               "lrs": lrs, "positions": positions})
+    for text, spec, torch_spec, runs in CHAINS:
+        for name, set_name, surface in runs:
+            torch_class, sets = by_name[name]
+            tkw, okw = sets[ROSEN if surface == "rosenbrock" else SMOOTH][set_name]
+            start = STARTS[surface][0]
+            sched = torch_spec(tkw["lr"], STEPS)
+            scheduler = (sched["class"], sched["kwargs"], sched.get("build_order"))
+            positions, lrs = run(LOSSES[surface], torch_class, tkw, start, STEPS, scheduler)
+            check_conditioning(LOSSES[surface], torch_class, tkw, start, STEPS, scheduler, positions)
+            cases.append({"id": f"{name}-{set_name}-{surface}-{text}",
+                          "optimizer": name, "optviz_kwargs": okw, "schedule": spec, "schedule_text": text,
+                          "torch_class": torch_class, "torch_kwargs": tkw, "torch_scheduler": sched,
+                          "surface": surface, "start": list(start), "steps": STEPS,
+                          "lrs": lrs, "positions": positions})
+    not_equal = []
+    for text, spec, torch_spec in NOT_EQUAL:
+        tkw = {"lr": NOT_EQUAL_LR, "weight_decay": 0.0, "foreach": False}
+        sched = torch_spec(NOT_EQUAL_LR, STEPS)
+        _, lrs = run(quadratic, "SGD", tkw, STARTS["quadratic"][0], STEPS,
+                     (sched["class"], sched["kwargs"], sched.get("build_order")))
+        not_equal.append({"id": f"{text}-{sched['class']}", "schedule": spec, "schedule_text": text, "lr": NOT_EQUAL_LR,
+                          "torch_scheduler": sched, "steps": STEPS, "lrs": lrs})
     ids = [c["id"] for c in cases]
     assert len(ids) == len(set(ids)), "case ids must be unique"
     header = {"generator": "tests/reference/make_torch_reference.py", "torch_version": torch.__version__,
@@ -231,8 +359,11 @@ def main() -> None:
               "note": "positions[k] is the point after k optimizer steps; lrs[k] the lr step k+1 used"}
     # One case per line keeps the file small and its diffs readable.
     lines = ",\n".join(json.dumps(c, separators=(",", ":")) for c in cases)
-    OUT.write_text("{\"meta\": " + json.dumps(header) + ",\n\"cases\": [\n" + lines + "\n]}\n")
-    print(f"wrote {len(cases)} trajectories to {OUT} ({OUT.stat().st_size / 1e3:.0f} kB)")
+    other = ",\n".join(json.dumps(c, separators=(",", ":")) for c in not_equal)
+    OUT.write_text("{\"meta\": " + json.dumps(header) + ",\n\"cases\": [\n" + lines
+                   + "\n],\n\"not_equal\": [\n" + other + "\n]}\n")
+    print(f"wrote {len(cases)} trajectories and {len(not_equal)} rate sequences to {OUT} "
+          f"({OUT.stat().st_size / 1e3:.0f} kB)")
 
 
 if __name__ == "__main__":
