@@ -1,21 +1,29 @@
 """The command line: ``optviz run`` prints one trajectory, ``optviz sweep`` a hyperparameter grid,
 ``optviz basins`` where a grid of starts ends, ``optviz list`` what there is to run.
 
-    python -m optviz run --surface rosenbrock --optimizer adam --lr 0.01 --steps 500 > adam.csv
+    python -m optviz run --surface rosenbrock --optimizer adam:lr=0.01,b1=0.8 --steps 500 > adam.csv
     python -m optviz run --surface ravine --surface-param condition=50 --optimizer momentum --format json
     python -m optviz sweep --surface quadratic --optimizer momentum --x lr:1e-3:3:60:log --y beta:0:0.99:50
     python -m optviz basins --surface himmelblau --optimizer sgd --lr 0.002 --n 41 --steps 1000
+    python -m optviz render --optimizer adam:lr=0.05 --optimizer sgd:lr=0.002,sch=step:100:0.5 --out race.gif
     python -m optviz list --format json
+
+Every command names its optimizers in one language, ``--optimizer NAME[:KEY=VALUE,...]`` with a
+link's keys (``optviz.optimizer_spec``); ``render`` races several, the others run one, for which
+``--lr``, ``--beta``, …, ``--convention``, ``--schedule``, ``--noise``, ``--seed`` and
+``--no-bias-correction`` are shorthand.
 
 Stdout carries only the data (CSV with ``step,x,y,loss,grad_x,grad_y,<internals>`` columns for
 ``run``, ``<x>,<y>,final_loss,steps_to_tol,status`` for ``sweep``, or JSON); the status goes to
 stderr as one ``# surface · optimizer · status`` line (a count per status for a grid). A number
 that does not exist (NaN: an effective rate undefined at ε = 0) is an empty CSV field and a JSON
 null. The hyperparameter flags are built from ``HYPERPARAMETERS`` and the surface parameters come
-from ``surfaces.PARAMETERS``, so a new optimizer or surface needs no change here. A bad command
-line ends with status 2 and one stderr line naming the flag and what it allows::
+from ``surfaces.PARAMETERS``, so a new optimizer or surface needs no change here; every limit comes
+from ``optviz.limits``. A bad command line ends with status 2 and one stderr line naming the flag
+(or key) and what it allows::
 
     optviz: error: --lr must be in (0, 100] (got -1)
+    optviz: error: --optimizer b1 must be in [0, 1) (got 2)
 """
 from __future__ import annotations
 
@@ -31,26 +39,26 @@ import pandas as pd
 
 from optviz import export, share
 from optviz.i18n import LANGUAGES
-from optviz.optimizers import (CONVENTIONS, DISPLAY_NAMES, HAS_BIAS_CORRECTION, HYPERPARAMETERS, NOISE, OPTIMIZERS,
-                               Optimizer, make_optimizer)
-from optviz.race import MAX_STEPS, RaceConfig
-from optviz.schedules import parse as parse_schedule
+from optviz.limits import BOUND_RANGE, GRID_POINTS, MAX_EXPRESSION, MAX_OPTIMIZERS, RACE_STEPS, RUN_STEPS
+from optviz.optimizer_spec import CODES, Setting, SpecError, contestant, split
+from optviz.optimizers import CONVENTIONS, DISPLAY_NAMES, HAS_BIAS_CORRECTION, HYPERPARAMETERS, NOISE, OPTIMIZERS
+from optviz.race import OptimizerConfig, RaceConfig
 from optviz.simulate import simulate
-from optviz.sweep import GRID_POINTS, STATUSES, Axis, SweepResult, basin_map, parse_axis, sweep
-from optviz.trajectory import Trajectory
-from surfaces import CUSTOM, PARAMETERS, SURFACES, custom_surface, get_surface
+from optviz.sweep import Axis, SweepResult, basin_map, check_budget, parse_axis, sweep
+from optviz.trajectory import CONVERGED_CODE, DIVERGED_CODE, RUNNING_CODE, STATUSES, Trajectory
+from surfaces import CUSTOM, PARAMETERS, SURFACES, get_surface
 from surfaces.base import Parameter, Surface
 
 PROG = "optviz"
-STEPS = (1, 100_000)  # allowed --steps, inclusive
 DEFAULT_STEPS = 100
-SEEDS = (0, 2**32 - 1)  # allowed --seed, inclusive
 TOL = Parameter("tol", 1e-8, 0.0, 1.0, help="stop once the gradient and the step are both this small; 0 never stops")
 TOLERANCE = Parameter("tolerance", 1e-6, 0.0, 1e6, help="steps_to_tol counts the steps until loss − f_min is this small")
 DEFAULT_SWEEP_STEPS = 200
 DEFAULT_BASIN_STEPS = 500
 DEFAULT_BASIN_N = 41
-RUN_STEPS = 10**9  # most cells × steps (or starts × steps) one grid command may ask for
+SPEC_HELP = (f"an optimizer ({', '.join(OPTIMIZERS)}) and, if you like, its settings, with a link's keys: "
+             f"{', '.join(CODES.values())}, or their long names (beta1, weight_decay, convention, schedule, …); "
+             "e.g. adam:lr=0.01,b1=0.8,bc=0 or sgd:lr=0.1,sch=step:100:0.5,noise=0.1,seed=3")
 
 
 class UsageError(Exception):
@@ -112,11 +120,12 @@ def _add_target(command: argparse.ArgumentParser) -> None:
     command.add_argument("--surface", required=True, choices=[*SURFACES, CUSTOM], metavar="NAME",
                          help=f"one of: {', '.join(SURFACES)}, or {CUSTOM} with --expression")
     command.add_argument("--expression", metavar="TEXT",
-                         help="f(x, y) for --surface custom, e.g. 'x**2 + 3*sin(y) - 0.5*x*y'")
+                         help=f"f(x, y) for --surface custom, at most {MAX_EXPRESSION} characters, "
+                              "e.g. 'x**2 + 3*sin(y) - 0.5*x*y'")
     command.add_argument("--bounds", nargs=4, metavar=("XMIN", "XMAX", "YMIN", "YMAX"),
-                         help="plot box of a custom surface (default -3 3 -3 3)")
-    command.add_argument("--optimizer", required=True, choices=list(OPTIMIZERS), metavar="NAME",
-                         help=f"one of: {', '.join(OPTIMIZERS)}")
+                         help=f"plot box of a custom surface, within ±{BOUND_RANGE:g} (default -3 3 -3 3)")
+    command.add_argument("--optimizer", required=True, action="append", metavar="NAME[:KEY=VALUE,...]",
+                         help=f"{SPEC_HELP}. One optimizer; the flags below are shorthand for its settings")
 
 
 def _add_hyperparameters(command: argparse.ArgumentParser, what: str = "each optimizer takes only its own; "
@@ -124,7 +133,7 @@ def _add_hyperparameters(command: argparse.ArgumentParser, what: str = "each opt
     hyper = command.add_argument_group("hyperparameters", what)
     for name, spec in _hyperparameters().items():
         hyper.add_argument(_flag(name), dest=name, metavar="F", help=f"{spec.help} ({', '.join(_takers(name))})")
-    hyper.add_argument("--convention", choices=CONVENTIONS, default="pytorch",
+    hyper.add_argument("--convention", metavar="|".join(CONVENTIONS),
                        help="whose update formula to follow (default: pytorch)")
     hyper.add_argument("--no-bias-correction", action="store_true",
                        help=f"skip Adam's bias correction ({', '.join(HAS_BIAS_CORRECTION)})")
@@ -132,13 +141,13 @@ def _add_hyperparameters(command: argparse.ArgumentParser, what: str = "each opt
                        help="learning-rate schedule: constant, step:N:F, exp:G or cosine:T[:FLOOR], "
                             "optionally followed by +warmup:W")
     hyper.add_argument("--noise", metavar="F", help=f"{NOISE.help}, in {NOISE.range_text} (default 0)")
-    hyper.add_argument("--seed", metavar="N", default="0", help="seed of the gradient noise (default 0)")
+    hyper.add_argument("--seed", metavar="N", help="seed of the gradient noise (default 0)")
 
 
 def _add_where(command: argparse.ArgumentParser, default_steps: int, start: bool = True) -> argparse._ArgumentGroup:
     where = command.add_argument_group("run")
     where.add_argument("--steps", metavar="N", default=str(default_steps),
-                       help=f"number of updates, in [{STEPS[0]}, {STEPS[1]}] (default {default_steps})")
+                       help=f"number of updates, in [{RUN_STEPS[0]}, {RUN_STEPS[1]}] (default {default_steps})")
     if start:
         where.add_argument("--start", nargs=2, metavar=("X", "Y"), help="start point (default: the surface's)")
     where.add_argument("--surface-param", nargs="+", action="extend", default=[], metavar="KEY=VALUE",
@@ -194,18 +203,17 @@ def _add_render(command: argparse.ArgumentParser) -> None:
                          help="the file to write; its suffix picks the kind: .gif, .png, .html or .csv")
     command.add_argument("--surface", default="rosenbrock", choices=[*SURFACES, CUSTOM], metavar="NAME",
                          help=f"one of: {', '.join(SURFACES)}, or {CUSTOM} with --expression (default rosenbrock)")
-    command.add_argument("--expression", metavar="TEXT", help="f(x, y) for --surface custom")
+    command.add_argument("--expression", metavar="TEXT",
+                         help=f"f(x, y) for --surface custom, at most {MAX_EXPRESSION} characters")
     command.add_argument("--bounds", nargs=4, metavar=("XMIN", "XMAX", "YMIN", "YMAX"),
-                         help="plot box of a custom surface (default -3 3 -3 3)")
+                         help=f"plot box of a custom surface, within ±{BOUND_RANGE:g} (default -3 3 -3 3)")
     command.add_argument("--surface-param", nargs="+", action="extend", default=[], metavar="KEY=VALUE",
                          help="a surface parameter, e.g. condition=50 for ravine")
     command.add_argument("--optimizer", action="append", default=[], metavar="NAME[:KEY=VALUE,...]",
-                         help="a contestant; repeat the flag to race several. Keys as in a shared link: lr, b, b1, "
-                              "b2, eps, wd, damp, c (convention), bc (0/1), sch (schedule), noise, seed, lb (label); "
-                              "e.g. adam:lr=0.01,b1=0.9 or sgd:lr=0.1,sch=step:100:0.5")
+                         help=f"a contestant: {SPEC_HELP}. Repeat the flag to race up to {MAX_OPTIMIZERS}")
     command.add_argument("--start", nargs=2, metavar=("X", "Y"), help="start point (default: the surface's)")
-    command.add_argument("--steps", metavar="N", default="500", help=f"number of updates, in [1, {MAX_STEPS}] "
-                                                                     "(default 500)")
+    command.add_argument("--steps", metavar="N", default="500",
+                         help=f"number of updates, in [{RACE_STEPS[0]}, {RACE_STEPS[1]}] (default 500)")
     command.add_argument("--link", metavar="URL",
                          help="take surface, start, steps and optimizers from a link copied from the app instead")
     command.add_argument("--lang", choices=list(LANGUAGES), default="en", help="language of the words in the picture")
@@ -243,7 +251,7 @@ def _custom(args: argparse.Namespace) -> Surface:
             raise UsageError(f"--bounds must be four numbers (got {' '.join(args.bounds)})") from None
         bounds = ((x0, x1), (y0, y1))
     try:
-        return custom_surface(args.expression, bounds=bounds)
+        return RaceConfig(surface=CUSTOM, expression=args.expression, bounds=bounds).build_surface()
     except ValueError as error:
         flag = "--bounds" if args.bounds and "bound" in str(error) else "--expression"
         raise UsageError(f"{flag}: {error}") from None
@@ -273,34 +281,41 @@ def _surface(name: str, items: list[str]) -> Surface:
     return get_surface(name, **params)
 
 
-def _settings(args: argparse.Namespace, swept: dict[str, str] | None = None) -> dict[str, Any]:
-    """``make_optimizer`` keywords from the flags; omitted hyperparameters are left to the registry's defaults.
-
-    ``swept`` maps hyperparameters that a grid flag sweeps to that flag: fixing one too is an error.
-    """
-    specs = HYPERPARAMETERS[args.optimizer]
-    own = {p.name for p in specs}
-    for name in _hyperparameters():
-        if getattr(args, name) is not None and name not in own:
-            raise UsageError(f"{_flag(name)} does not apply to {args.optimizer}; it takes: "
-                             f"{', '.join(_flag(p.name) for p in specs)}")
-    for name, flag in (swept or {}).items():
-        if getattr(args, name) is not None:
-            raise UsageError(f"{_flag(name)} is swept by {flag}; drop one of them")
-    if args.no_bias_correction and args.optimizer not in HAS_BIAS_CORRECTION:
-        raise UsageError(f"--no-bias-correction applies only to {', '.join(HAS_BIAS_CORRECTION)} "
-                         f"(got {args.optimizer})")
-    given = {p.name: _number(_flag(p.name), p, getattr(args, p.name)) for p in specs
-             if getattr(args, p.name) is not None}
-    noise = 0.0 if args.noise is None else _number("--noise", NOISE, args.noise)
-    seed = _whole("--seed", args.seed, *SEEDS)
-    return dict(convention=args.convention, schedule=_schedule(args.schedule), noise=noise, seed=seed,
-                bias_correction=not args.no_bias_correction, **given)
+def _spec(text: str) -> tuple[str, list[Setting]]:
+    """An ``--optimizer NAME[:KEY=VALUE,...]``: the optimizer's name and its settings, as yet unchecked."""
+    try:
+        return split(text, prefix="--optimizer ")
+    except SpecError as problem:
+        raise UsageError(f"--optimizer: {problem}") from None
 
 
-def _optimizer(args: argparse.Namespace) -> Optimizer:
-    """The chosen optimizer with the flags given; omitted hyperparameters take the registry's defaults."""
-    return make_optimizer(args.optimizer, **_settings(args))
+def _contestant(name: str, settings: list[Setting]) -> OptimizerConfig:
+    try:
+        return contestant(name, settings)
+    except SpecError as problem:
+        raise UsageError(str(problem)) from None
+
+
+def _one_contestant(args: argparse.Namespace) -> tuple[str, list[Setting]]:
+    """The optimizer of run, sweep or basins, and its settings from ``--optimizer`` and the shorthand flags."""
+    if len(args.optimizer) > 1:
+        raise UsageError(f"{args.command} runs one --optimizer (got {len(args.optimizer)}); render races several")
+    name, settings = _spec(args.optimizer[0])
+    return name, [*_shorthand(args), *settings]
+
+
+def _shorthand(args: argparse.Namespace) -> list[Setting]:
+    """The settings the flags give: ``--lr 0.01`` is ``lr=0.01``, ``--no-bias-correction`` is ``bc=0``."""
+    texts = {name: getattr(args, name) for name in [*_hyperparameters(), "convention", "schedule", "noise", "seed"]}
+    settings = [Setting(name, text, _flag(name), _flag) for name, text in texts.items() if text is not None]
+    if args.no_bias_correction:
+        settings.append(Setting("bias_correction", "0", "--no-bias-correction", _flag))
+    return settings
+
+
+def _schedule_given(settings: list[Setting]) -> str | None:
+    """The schedule as typed, for the JSON output; None when none was given."""
+    return next((setting.text for setting in settings if setting.name == "schedule"), None)
 
 
 def _axis(flag: str, text: str, optimizer: str) -> Axis:
@@ -308,15 +323,6 @@ def _axis(flag: str, text: str, optimizer: str) -> Axis:
         return parse_axis(text, optimizer)
     except ValueError as problem:
         raise UsageError(f"{flag}: {problem}") from None
-
-
-def _schedule(text: str | None):
-    if text is None:
-        return None
-    try:
-        return parse_schedule(text)
-    except ValueError as problem:
-        raise UsageError(f"--schedule: {problem}") from None
 
 
 def _start(pair: list[str] | None, surface: Surface) -> tuple[float, float]:
@@ -336,9 +342,10 @@ def _start(pair: list[str] | None, surface: Surface) -> tuple[float, float]:
 
 def run_command(args: argparse.Namespace) -> int:
     surface = _surface_from(args)
-    optimizer = _optimizer(args)
+    name, settings = _one_contestant(args)
+    optimizer = _contestant(name, settings).build()
     start = _start(args.start, surface)
-    steps = _whole("--steps", args.steps, *STEPS)
+    steps = _whole("--steps", args.steps, *RUN_STEPS)
     tol = TOL.default if args.tol is None else _number("--tol", TOL, args.tol)
 
     trajectory = simulate(surface, optimizer, np.array(start), steps, tol=tol)
@@ -351,7 +358,7 @@ def run_command(args: argparse.Namespace) -> int:
             "surface": surface.name,
             "surface_params": surface.params,
             "optimizer": optimizer.name,
-            "hyperparameters": {**optimizer.hyperparams, "schedule": args.schedule},
+            "hyperparameters": {**optimizer.hyperparams, "schedule": _schedule_given(settings)},
             "start": list(start),
             "steps": steps,
             "tol": tol,
@@ -369,18 +376,23 @@ def _rows(trajectory: Trajectory) -> pd.DataFrame:
 
 def sweep_command(args: argparse.Namespace) -> int:
     surface = _surface_from(args)
-    x = _axis("--x", args.x, args.optimizer)
-    y = _axis("--y", args.y, args.optimizer)
+    name, settings = _one_contestant(args)
+    x = _axis("--x", args.x, name)
+    y = _axis("--y", args.y, name)
     if x.name == y.name:
         raise UsageError(f"--y: {y.name} is already swept by --x; choose another hyperparameter")
-    settings = _settings(args, swept={x.name: "--x", y.name: "--y"})
+    fixed = _contestant(name, settings)
+    swept = {x.name: "--x", y.name: "--y"}
+    for setting in settings:
+        if setting.name in swept:
+            raise UsageError(f"{setting.said} is swept by {swept[setting.name]}; drop one of them")
     start = _start(args.start, surface)
-    steps = _whole("--steps", args.steps, *STEPS)
-    _budget("--steps", x.n * y.n, "cells", steps)
+    steps = _whole("--steps", args.steps, *RUN_STEPS)
+    _budget(x.n * y.n, "cells", steps)
     tolerance = TOLERANCE.default if args.tolerance is None else _number("--tolerance", TOLERANCE, args.tolerance)
     tol = TOL.default if args.tol is None else _number("--tol", TOL, args.tol)
 
-    result = sweep(surface, args.optimizer, x, y, start, steps, tolerance, tol=tol, **settings)
+    result = sweep(surface, name, x, y, start, steps, tolerance, tol=tol, **fixed.settings())
     rows = result.to_frame()
     if args.format == "csv":
         text = rows.to_csv(index=False)
@@ -388,10 +400,12 @@ def sweep_command(args: argparse.Namespace) -> int:
         text = _json({
             "surface": surface.name,
             "surface_params": surface.params,
-            "optimizer": args.optimizer,
+            "optimizer": name,
             "x": _axis_entry(x),
             "y": _axis_entry(y),
-            "fixed": {**{k: v for k, v in settings.items() if k != "schedule"}, "schedule": args.schedule},
+            "fixed": {"convention": fixed.convention, "noise": fixed.noise, "seed": fixed.seed,
+                      "bias_correction": fixed.bias_correction, **dict(fixed.hyperparams),
+                      "schedule": _schedule_given(settings)},
             "start": list(start),
             "steps": steps,
             "tolerance": tolerance,
@@ -399,16 +413,17 @@ def sweep_command(args: argparse.Namespace) -> int:
             "best": _best_entry(result),
             "rows": rows.to_dict(orient="records"),
         })
-    print(f"# {surface.name} · {args.optimizer} · {x.n} × {y.n} cells: {_counts(result.status)}", file=sys.stderr)
+    print(f"# {surface.name} · {name} · {x.n} × {y.n} cells: {_counts(result.status)}", file=sys.stderr)
     return _emit(text)
 
 
 def basins_command(args: argparse.Namespace) -> int:
     surface = _surface_from(args)
-    optimizer = _optimizer(args)
+    name, settings = _one_contestant(args)
+    optimizer = _contestant(name, settings).build()
     n = _whole("--n", args.n, *GRID_POINTS)
-    steps = _whole("--steps", args.steps, *STEPS)
-    _budget("--steps", n * n, "starts", steps)
+    steps = _whole("--steps", args.steps, *RUN_STEPS)
+    _budget(n * n, "starts", steps)
     tol = TOL.default if args.tol is None else _number("--tol", TOL, args.tol)
 
     basins = basin_map(surface, optimizer, n, steps, tol=tol)
@@ -420,7 +435,7 @@ def basins_command(args: argparse.Namespace) -> int:
             "surface": surface.name,
             "surface_params": surface.params,
             "optimizer": optimizer.name,
-            "hyperparameters": {**optimizer.hyperparams, "schedule": args.schedule},
+            "hyperparameters": {**optimizer.hyperparams, "schedule": _schedule_given(settings)},
             "n": n,
             "steps": steps,
             "tol": tol,
@@ -436,10 +451,11 @@ def basins_command(args: argparse.Namespace) -> int:
     return _emit(text)
 
 
-def _budget(flag: str, cells: int, what: str, steps: int) -> None:
-    if cells * steps > RUN_STEPS:
-        raise UsageError(f"{flag}: {cells} {what} × {steps} steps is more than {RUN_STEPS:.0e} run-steps; "
-                         f"use fewer steps or a smaller grid")
+def _budget(runs: int, what: str, steps: int) -> None:
+    try:
+        check_budget(runs, steps, what)
+    except ValueError as problem:
+        raise UsageError(f"--steps: {problem}") from None
 
 
 def _axis_entry(axis: Axis) -> dict[str, Any]:
@@ -458,7 +474,7 @@ def _best_entry(result: SweepResult) -> dict[str, Any] | None:
 def _counts(status: np.ndarray) -> str:
     """``"12 converged, 3 running, 5 diverged"`` for a grid of status codes."""
     counts = np.bincount(status.ravel(), minlength=len(STATUSES))
-    return ", ".join(f"{counts[code]} {STATUSES[code]}" for code in (1, 0, 2))
+    return ", ".join(f"{counts[code]} {STATUSES[code]}" for code in (CONVERGED_CODE, RUNNING_CODE, DIVERGED_CODE))
 
 
 def render_command(args: argparse.Namespace) -> int:
@@ -475,15 +491,12 @@ def render_command(args: argparse.Namespace) -> int:
         if not args.optimizer:
             raise UsageError("render needs at least one --optimizer NAME[:KEY=VALUE,...] (or --link)")
         surface = _surface_from(args)
-        try:
-            optimizers = tuple(share.parse_optimizer(spec) for spec in args.optimizer)
-        except ValueError as problem:
-            raise UsageError(f"--optimizer: {problem}") from None
+        optimizers = tuple(_contestant(*_spec(spec)) for spec in args.optimizer)
         custom = args.surface == CUSTOM
         config = RaceConfig(surface=args.surface, surface_params=() if custom else tuple(surface.params.items()),
                             expression=args.expression if custom else None, bounds=surface.bounds if custom else None,
                             start=None if args.start is None else _start(args.start, surface),
-                            steps=_whole("--steps", args.steps, 1, MAX_STEPS), optimizers=optimizers)
+                            steps=_whole("--steps", args.steps, *RACE_STEPS), optimizers=optimizers)
     step = None if args.step is None else _whole("--step", args.step, 0, config.steps)
     if step is not None and not str(args.out).lower().endswith(".png"):
         raise UsageError(f"--step applies to .png only (got {args.out})")

@@ -1,27 +1,17 @@
 """What the app's controls offer, without Streamlit: value ladders, snapping, slot names.
 
-Sliders step through fixed ladders of "round" values (log-spaced for rates, dense near 1 for
-decay rates), so every notch is a value a lecturer would say aloud. Contestants live in
-"slots": ``"adam"`` is the first Adam, ``"adam~2"`` its duplicate.
+Sliders step through fixed ladders of "round" values, so every notch is a value a lecturer
+would say aloud; each optimizer module gives its hyperparameters' ladders (see
+``optviz.optimizers.hyperparameters``). Contestants live in "slots": ``"adam"`` is the first
+Adam, ``"adam~2"`` its duplicate.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from optviz.optimizers import HYPERPARAMETERS, OPTIMIZERS
+from optviz.optimizers import HYPER_BY_NAME, SPECS
 from surfaces import Parameter
 
-
-def _round(values) -> list[float]:
-    return [float(f"{v:.2g}") for v in values]
-
-
-LR_CHOICES = _round(10 ** (np.arange(-50, 11) / 10))  # 1e-05 ... 10, ten notches a decade
-EPS_CHOICES = [0.0] + _round(10 ** (np.arange(-24, 1) / 2))  # 0, 1e-12 ... 1, two notches a decade
-BETA_CHOICES = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.97, 0.98, 0.99, 0.995,
-                0.999, 0.9995, 0.9999]
-WEIGHT_DECAY_CHOICES = [0.0, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0]
-DAMPING_CHOICES = [0.0, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
 NOISE_CHOICES = [0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0]
 FACTOR_CHOICES = [0.1, 0.2, 0.3, 0.5, 0.7, 0.8, 0.9]
 GAMMA_CHOICES = [0.9, 0.95, 0.98, 0.99, 0.995, 0.998, 0.999]
@@ -29,9 +19,9 @@ SCHEDULE_KINDS = ("constant", "step", "exp", "cosine")
 TOLERANCE_CHOICES = [1e-2, 1e-4, 1e-6, 1e-8]
 DEFAULT_SLOTS = ("sgd", "momentum", "rmsprop", "adam")
 
-LADDERS = {"lr": LR_CHOICES, "eps": EPS_CHOICES, "beta": BETA_CHOICES, "beta1": BETA_CHOICES,
-           "beta2": BETA_CHOICES, "weight_decay": WEIGHT_DECAY_CHOICES, "damping": DAMPING_CHOICES}
-LOG_LADDERS = {"lr", "eps", "weight_decay", "damping"}
+LADDERS = {name: list(hyper.ladder) for name, hyper in HYPER_BY_NAME.items()}
+LOG_LADDERS = {name for name, hyper in HYPER_BY_NAME.items() if hyper.log}
+LR_CHOICES, EPS_CHOICES, BETA_CHOICES = LADDERS["lr"], LADDERS["eps"], LADDERS["beta"]
 
 
 def surface_ladder(spec: Parameter) -> list[float]:
@@ -85,22 +75,19 @@ def duplicate_slot(slot: str, existing: list[str]) -> str:
 
 
 def base_slots() -> list[str]:
-    return list(OPTIMIZERS)
+    return list(SPECS)
 
 
 def hyperparameter_names(slot: str) -> list[str]:
-    return [p.name for p in HYPERPARAMETERS[optimizer_of(slot)]]
+    return [hyper.name for hyper in SPECS[optimizer_of(slot)].hyperparameters]
 
 
 def default_value(slot: str, name: str) -> float:
-    spec = next(p for p in HYPERPARAMETERS[optimizer_of(slot)] if p.name == name)
-    return snap(name, spec.default)
+    return snap(name, SPECS[optimizer_of(slot)].hyper(name).default)
 
 
 # Sweep axes: (low, high, log) per hyperparameter, wide enough to show the stability edge.
-SWEEP_RANGES = {"lr": (1e-4, 10.0, True), "beta": (0.0, 0.99, False), "beta1": (0.0, 0.99, False),
-                "beta2": (0.9, 0.9999, False), "eps": (1e-12, 1.0, True), "weight_decay": (1e-4, 1.0, True),
-                "damping": (0.0, 10.0, False)}
+SWEEP_RANGES = {name: hyper.sweep for name, hyper in HYPER_BY_NAME.items()}
 
 
 def sweep_axis_text(name: str, n: int) -> str:

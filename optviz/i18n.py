@@ -1,9 +1,13 @@
 """Every word the app shows, in English and Simplified Chinese: one catalog, looked up by key.
 
 ``t(key, lang, **values)`` formats the entry; a key missing in either language is a bug that
-``tests/test_i18n.py`` catches, so there is no silent fallback here.
+``tests/test_i18n.py`` catches, so there is no silent fallback here. What the app says about
+an optimizer (hyperparameter labels ``opt.<hyperparameter>``, which optimizers record an
+effective learning rate) comes from the optimizers' specs, added below the catalog.
 """
 from __future__ import annotations
+
+from optviz.optimizers import HYPER_BY_NAME, SPECS
 
 LANGUAGES = {"en": "English", "zh": "简体中文"}
 
@@ -28,9 +32,6 @@ CATALOG: dict[str, dict[str, str]] = {
     "plot.effective_lr": {"en": "effective learning rate per coordinate (log)", "zh": "各坐标的有效学习率（对数）"},
     "plot.coordinate_x": {"en": "x coordinate", "zh": "x 坐标"},
     "plot.coordinate_y": {"en": "y coordinate", "zh": "y 坐标"},
-    "plot.no_effective_lr": {"en": "None of the chosen optimizers adapts its learning rate per coordinate "
-                                   "(AdaGrad, RMSprop, AdaDelta, Adam and AdamW do).",
-                             "zh": "所选优化器都没有按坐标自适应的学习率（AdaGrad、RMSprop、AdaDelta、Adam 和 AdamW 才有）。"},
     # statuses
     "status.running": {"en": "running", "zh": "运行中"},
     "status.converged": {"en": "converged at step {step}", "zh": "第 {step} 步收敛"},
@@ -85,13 +86,6 @@ CATALOG: dict[str, dict[str, str]] = {
     "lesson.question": {"en": "Question", "zh": "思考题"},
     "lesson.look_for": {"en": "What to look for", "zh": "观察要点"},
     # app: optimizer controls
-    "opt.lr": {"en": "learning rate η", "zh": "学习率 η"},
-    "opt.beta": {"en": "β", "zh": "β"},
-    "opt.beta1": {"en": "β1 (first moment)", "zh": "β1（一阶矩）"},
-    "opt.beta2": {"en": "β2 (second moment)", "zh": "β2（二阶矩）"},
-    "opt.eps": {"en": "ε", "zh": "ε"},
-    "opt.weight_decay": {"en": "weight decay λ", "zh": "权重衰减 λ"},
-    "opt.damping": {"en": "damping μ", "zh": "阻尼 μ"},
     "opt.convention": {"en": "convention", "zh": "公式约定"},
     "opt.bias_correction": {"en": "bias correction", "zh": "偏差修正"},
     "opt.schedule": {"en": "learning-rate schedule", "zh": "学习率调度"},
@@ -215,8 +209,6 @@ CATALOG: dict[str, dict[str, str]] = {
         "zh": "所示的 g 是提供给优化器的梯度（例如小批量梯度），而不是曲面的精确梯度。"},
     "explain.schedule": {"en": "Learning rate at this step: η·s({k}) from the schedule “{schedule}”.",
                          "zh": "本步学习率：按调度“{schedule}”取 η·s({k})。"},
-    "explain.newton": {"en": "Newton uses the exact Hessian H of the surface at θ{prev}.",
-                       "zh": "牛顿法使用曲面在 θ{prev} 处的精确 Hessian 矩阵 H。"},
     "explain.rounded": {
         "en": "Numbers are rounded to {digits} significant digits; the new position is computed at full precision.",
         "zh": "数值四舍五入到 {digits} 位有效数字；新位置按完整精度计算。"},
@@ -262,6 +254,18 @@ CATALOG: dict[str, dict[str, str]] = {
     "basin.title": {"en": "Where {optimizer} ends from each start ({steps} steps)",
                     "zh": "{optimizer} 从各起点出发的归宿（{steps} 步）"},
 }
+
+
+def _listed(names: list[str]) -> dict[str, str]:
+    """``"A, B and C"`` / ``"A、B 和 C"``."""
+    return {"en": ", ".join(names[:-1]) + " and " + names[-1], "zh": "、".join(names[:-1]) + " 和 " + names[-1]}
+
+
+CATALOG |= {f"opt.{name}": hyper.label._asdict() for name, hyper in HYPER_BY_NAME.items()}
+_ADAPTIVE = _listed([spec.display_name for spec in SPECS.values() if "effective_lr" in spec.internals])
+CATALOG["plot.no_effective_lr"] = {
+    "en": f"None of the chosen optimizers adapts its learning rate per coordinate ({_ADAPTIVE['en']} do).",
+    "zh": f"所选优化器都没有按坐标自适应的学习率（{_ADAPTIVE['zh']} 才有）。"}
 
 
 def t(key: str, lang: str = "en", **values: object) -> str:

@@ -18,13 +18,10 @@ from dataclasses import dataclass, replace
 
 from optviz.optimizers import HYPERPARAMETERS
 from optviz.race import OptimizerConfig, RaceConfig
-from optviz.schedules import Constant, Cosine, Exponential, StepDecay, Warmup
-from optviz.schedules import parse as parse_schedule
+from optviz.schedules import schedule_fields
+from optviz.views import VIEWS
 
 Text = dict[str, str]  # {"en": ..., "zh": ...}
-
-# The app's views, then the special ones a lesson may ask for.
-VIEWS = ("race", "side", "3d", "loss", "table", "inside", "ewa", "regression")
 
 
 @dataclass(frozen=True, eq=False)  # compared and hashed by identity: use ``id`` as a key
@@ -444,24 +441,12 @@ def slots(config: RaceConfig) -> tuple[tuple[str, OptimizerConfig], ...]:
 
 
 def schedule_controls(spec: str) -> dict[str, object]:
-    """The app's schedule controls for a schedule text, the inverse of ``controls.schedule_spec``.
-
-    ``"step:100:0.7"`` -> ``{"kind": "step", "every": 100, "factor": 0.7, "warmup": 0}``. Only the
-    controls the text determines are returned. Raises ValueError for a cosine floor (no control).
-    """
-    schedule = parse_schedule(spec)
-    warm = 0
-    if isinstance(schedule, Warmup):
-        warm, schedule = schedule.steps, schedule.then
-    if isinstance(schedule, Constant):
-        return {"kind": "constant", "warmup": warm}
-    if isinstance(schedule, StepDecay):
-        return {"kind": "step", "every": schedule.every, "factor": schedule.factor, "warmup": warm}
-    if isinstance(schedule, Exponential):
-        return {"kind": "exp", "gamma": schedule.gamma, "warmup": warm}
-    if isinstance(schedule, Cosine) and schedule.floor == 0:
-        return {"kind": "cosine", "period": schedule.period, "warmup": warm}
-    raise ValueError(f"schedule {spec!r} has no counterpart in the app's controls")
+    """``schedules.schedule_fields`` for a lesson's schedule, which must have all its numbers on the
+    app's controls: raises ValueError for a cosine floor (the app has no control for it)."""
+    fields = schedule_fields(spec)
+    if "floor" in fields:
+        raise ValueError(f"schedule {spec!r} has no counterpart in the app's controls: a cosine floor")
+    return fields
 
 
 __all__ = ["Lesson", "LESSONS", "VIEWS", "get_lesson", "schedule_controls", "slots"]

@@ -177,3 +177,46 @@ def parse(text: str) -> Schedule:
             raise ValueError(f"warm-up length must be a whole number ≥ 1 (got {n!r})") from None
         schedule = warmup(length, schedule)
     return schedule
+
+
+# --------------------------------------------------------------------------- to and from the controls
+# The app picks a schedule as a kind plus numbers; a config, a link and a lesson carry its text.
+
+KINDS = ("constant", "step", "exp", "cosine")
+
+
+def schedule_text(kind: str, *, every: int = 100, factor: float = 0.5, gamma: float = 0.99, period: int = 500,
+                  warmup: int = 0, floor: float = 0.0) -> str:
+    """The :func:`parse` text of a schedule picked as a kind and its numbers; the kind's own numbers
+    count, the others are ignored. ``warmup`` 0 is none; ``floor`` is a cosine's.
+
+    >>> schedule_text("step", every=100, factor=0.5, warmup=10)
+    'step:100:0.5+warmup:10'
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown schedule kind {kind!r}; choose from: {', '.join(KINDS)}")
+    cosine_text = f"cosine:{int(period)}" + (f":{floor:g}" if floor else "")
+    base = {"constant": "constant", "step": f"step:{int(every)}:{factor:g}", "exp": f"exp:{gamma:g}",
+            "cosine": cosine_text}[kind]
+    return base + (f"+warmup:{int(warmup)}" if warmup > 0 else "")
+
+
+def schedule_fields(text: str) -> dict[str, str | int | float]:
+    """The inverse of :func:`schedule_text`: the kind and the numbers ``text`` gives, no others.
+
+    ``"step:100:0.7"`` -> ``{"kind": "step", "every": 100, "factor": 0.7, "warmup": 0}``; a cosine's
+    ``floor`` is there only when it is not 0. Raises ValueError as :func:`parse` does.
+    """
+    schedule = parse(text)
+    warm = 0
+    if isinstance(schedule, Warmup):
+        warm, schedule = schedule.steps, schedule.then
+    if isinstance(schedule, StepDecay):
+        own = {"kind": "step", "every": schedule.every, "factor": schedule.factor}
+    elif isinstance(schedule, Exponential):
+        own = {"kind": "exp", "gamma": schedule.gamma}
+    elif isinstance(schedule, Cosine):
+        own = {"kind": "cosine", "period": schedule.period} | ({"floor": schedule.floor} if schedule.floor else {})
+    else:
+        own = {"kind": "constant"}
+    return own | {"warmup": warm}

@@ -26,8 +26,10 @@ key         value                                                 when absent
 ``ls``      lesson id                                             no lesson
 ``o``       optimizers in race order: ``adam~adam~sgd``           the defaults' optimizers
 ``oK.KEY``  a setting of the K-th optimizer of ``o`` (1-based):
-            ``lr b b1 b2 eps wd damp`` (lr, beta, beta1, beta2,   its registry default
-            eps, weight_decay, damping)
+            a hyperparameter by its link code (``Hyper.link``     its registry default
+            in its optimizer's module), such as ``lr b b1 b2
+            eps wd damp`` (lr, beta, beta1, beta2, eps,
+            weight_decay, damping)
             ``c`` convention: pytorch, keras, textbook            pytorch
             ``bc`` bias correction 0 or 1 (adam, adamw)            1
             ``sch`` schedule, ``optviz.schedules.parse`` syntax    constant
@@ -56,7 +58,7 @@ Round trip
 ``decode(encode(s), d) == canonical(s)`` for every valid state ``s`` and any defaults ``d``:
 :func:`canonical` spells out every surface parameter and hyperparameter in registry order,
 as the app builds its configs, and replaces an empty label by the natural one. Links also carry
-values off the app's ladders; :func:`session_values` snaps them onto the ladders for the widgets.
+values off the app's ladders; the app moves them onto its controls' notches.
 
 Hostile links
 -------------
@@ -66,8 +68,9 @@ replaced by its default (the matching value of ``defaults``, or the registry's),
 not ours (``utm_source``, ``fbclid``, …) are skipped silently: sites add them to shared links.
 A typed expression goes through the surface's own parser (never a Python evaluator); if it is
 refused, the surface and its parameters fall back to the defaults' (the start is its own value
-and stays). A lesson id is checked against the ``lessons`` allow-list when one is given. Limits: 4000 characters in all,
-200 per value (300 for ``f``), 12 optimizers, 40 characters per label.
+and stays). A lesson id is checked against the ``lessons`` allow-list when one is given. Limits
+(``optviz.limits``): 4000 characters in all, 200 per value (300 for ``f``), 12 optimizers, 40
+characters per label, steps and seeds as the app allows them.
 """
 from __future__ import annotations
 
@@ -77,43 +80,27 @@ from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 from urllib.parse import parse_qs
 
-import numpy as np
-
-from optviz import controls
 from optviz.i18n import LANGUAGES
-from optviz.lessons import slots as lesson_slots
-from optviz.optimizers import CONVENTIONS, DISPLAY_NAMES, HAS_BIAS_CORRECTION, HYPERPARAMETERS, NOISE, OPTIMIZERS
-from optviz.race import OptimizerConfig, RaceConfig, validate
-from optviz.schedules import Constant, Cosine, Exponential, StepDecay, Warmup
+from optviz.limits import (BOUND_RANGE, MAX_EXPRESSION, MAX_LINK, MAX_LINK_VALUE, MAX_NOTICES, MAX_OPTIMIZERS,
+                           RACE_STEPS, SEEDS, START_RANGE)
+from optviz.optimizers import CONVENTIONS, HAS_BIAS_CORRECTION, HYPER_BY_NAME, HYPERPARAMETERS, NOISE, OPTIMIZERS
+from optviz.race import OptimizerConfig, RaceConfig, label_problem, unique_labels, validate
 from optviz.schedules import parse as parse_schedule
+from optviz.views import VIEWS
 from surfaces import CUSTOM, PARAMETERS, SURFACES, custom_surface, get_surface
 from surfaces.base import Parameter
 from surfaces.custom import DEFAULT_BOUNDS
 
-VIEWS = ("race", "side", "3d", "loss", "inside", "table", "sweep", "ewa", "regression")  # app.py's; see decode
-STEPS = (1, 2000)  # the app's largest step count
-APP_STEPS = (10, 2000)  # the app's steps slider
-SEEDS = (0, 2**31 - 1)  # the app's seed input
-MAX_TOTAL = 4000  # characters of all keys and values together
-MAX_VALUE = 200
-MAX_EXPRESSION = 300  # the app's text input for f(x, y)
-BOUND_RANGE = 1000.0  # |bound| of a custom surface, as the app's inputs allow
-MAX_OPTIMIZERS = 12
-MAX_LABEL = 40
-MAX_NOTICES = 20
-START_RANGE = 10.0  # |x0|, |y0| at most this times the plot's largest |bound| (the app's start inputs)
-
-SHORT = {"lr": "lr", "beta": "b", "beta1": "b1", "beta2": "b2", "eps": "eps", "weight_decay": "wd",
-         "damping": "damp"}  # hyperparameter -> its key in a link
+SHORT = {name: hyper.link for name, hyper in HYPER_BY_NAME.items()}  # hyperparameter -> its key in a link
 _LONG = {short: name for name, short in SHORT.items()} | {name: name for name in SHORT}
-_SETTINGS = {"c": "convention", "convention": "convention", "bc": "bias_correction",
-             "bias_correction": "bias_correction", "sch": "schedule", "schedule": "schedule", "noise": "noise",
-             "seed": "seed", "lb": "label", "label": "label"}
+SETTINGS = {"c": "convention", "convention": "convention", "bc": "bias_correction",
+            "bias_correction": "bias_correction", "sch": "schedule", "schedule": "schedule", "noise": "noise",
+            "seed": "seed", "lb": "label", "label": "label"}  # a contestant's other settings: key -> name
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?", re.ASCII)
 _LESSON = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 _OPT_KEY = re.compile(r"o(\d+)\.(.*)", re.DOTALL)
-_LABEL_PUNCTUATION = set(" ()+-−_.,:;#/·'=≈×%→–—!?^~（），：。")  # no [ ] < > & ` | { } $ or backslash
-_BOOLS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
+BOOLS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False,
+         "off": False}  # what bias correction may be
 
 
 @dataclass(frozen=True)
@@ -167,9 +154,9 @@ def schedule_from_link(text: str) -> str:
 
 
 def natural_label(name: str, occurrence: int) -> str:
-    """What the app calls the ``occurrence``-th (1-based) copy of optimizer ``name``: "Adam", "Adam (2)"."""
-    display = DISPLAY_NAMES.get(name, name)
-    return display if occurrence == 1 else f"{display} ({occurrence})"
+    """What the app calls the ``occurrence``-th (1-based) copy of optimizer ``name`` when nothing names it
+    otherwise: "Adam", "Adam (2)", as ``race.unique_labels`` numbers it."""
+    return unique_labels((OptimizerConfig(name),) * occurrence)[-1]
 
 
 def _occurrences(names) -> list[int]:
@@ -278,10 +265,9 @@ def _choice(text: str, what: str, choices) -> str:
 
 
 def _label(text: str) -> str:
-    if len(text) > MAX_LABEL:
-        raise _Invalid(f"a label has at most {MAX_LABEL} characters")
-    if not all(ch.isalnum() or ch in _LABEL_PUNCTUATION for ch in text):
-        raise _Invalid("a label may hold letters, digits, spaces and ()+-_.,:;#/·'=≈×%→–—!?^~ only")
+    problem = label_problem(text)
+    if problem:
+        raise _Invalid(problem)
     return text.strip()
 
 
@@ -322,7 +308,7 @@ class _Reader:
         items = list(params.items()) if isinstance(params, Mapping) else []
         if not isinstance(params, Mapping) and params:
             self.notice("?", "", "the link's parameters are not key=value pairs")
-        budget = MAX_TOTAL
+        budget = MAX_LINK
         skipped = 0
         for key, raw in items:
             if not isinstance(key, str):
@@ -343,14 +329,14 @@ class _Reader:
             value = values[-1]
             if len(set(values)) > 1:
                 self.notice(key, values[0], f"given {len(values)} times; kept the last ({_shown(value, 20)})")
-            limit = MAX_EXPRESSION if key == "f" else MAX_VALUE
+            limit = MAX_EXPRESSION if key == "f" else MAX_LINK_VALUE
             if len(value) > limit:
                 self.notice(key, value, f"longer than {limit} characters")
                 self.rejected.add(key)
                 continue
             self.values[key] = value
         if skipped:
-            self.notice("…", "", f"{skipped} parameter(s) past the link's {MAX_TOTAL}-character limit")
+            self.notice("…", "", f"{skipped} parameter(s) past the link's {MAX_LINK}-character limit")
 
 
 def _is_ours(key: str) -> bool:
@@ -434,7 +420,7 @@ def _decode(reader: _Reader, defaults: AppState, lessons: Collection[str] | None
             point.append(read(key, lambda v: _float(v, coordinate._replace(name=key)), float(fallback[i])))
         start = (point[0], point[1])
 
-    steps = read("n", lambda v: _whole(v, "steps", *STEPS), d.steps)
+    steps = read("n", lambda v: _whole(v, "steps", *RACE_STEPS), d.steps)
     view = read("v", lambda v: _choice(v, "view", views), defaults.view)
     lang = read("l", lambda v: _choice(v, "language", LANGUAGES), defaults.lang)
     lesson = None
@@ -560,14 +546,14 @@ def _optimizer(reader: _Reader, read, d: RaceConfig, k: int, name: str, occurren
                 continue
             hyper[long] = read(key, lambda v, spec=specs[long]: _float(v, spec), fallback.value(long), subject)
             continue
-        what = _SETTINGS.get(setting)
+        what = SETTINGS.get(setting)
         if what is None:
             reader.refuse(key, f"unknown setting {_shown(setting, 20)!r}", subject)
         elif what == "bias_correction" and name not in HAS_BIAS_CORRECTION:
             reader.refuse(key, f"{name} has no bias correction", subject)
         else:
             parse = {"convention": lambda v: _choice(v, "convention", CONVENTIONS),
-                     "bias_correction": lambda v: _BOOLS[_choice(v, "bias correction (0 or 1)", list(_BOOLS))],
+                     "bias_correction": lambda v: BOOLS[_choice(v, "bias correction (0 or 1)", list(BOOLS))],
                      "schedule": _schedule,
                      "noise": lambda v: _float(v, NOISE),
                      "seed": lambda v: _whole(v, "seed", *SEEDS),
@@ -587,101 +573,10 @@ def _optimizer(reader: _Reader, read, d: RaceConfig, k: int, name: str, occurren
 def from_link(link: str, defaults: AppState, lessons: Collection[str] | None = None,
               views: Collection[str] = VIEWS) -> tuple[AppState, list[Notice]]:
     """``decode`` for a whole address or its query: ``https://host/?s=ravine&…``, ``?s=…`` or ``s=…``."""
-    query = str(link)[: 2 * MAX_TOTAL].partition("#")[0]
+    query = str(link)[: 2 * MAX_LINK].partition("#")[0]
     query = query.partition("?")[2] if "?" in query else query
     return decode(parse_qs(query, keep_blank_values=True), defaults, lessons, views)
 
 
-def parse_optimizer(spec: str) -> OptimizerConfig:
-    """One contestant from ``NAME[:KEY=VALUE[,KEY=VALUE…]]`` with the link's keys, for the command line::
-
-        adam:lr=0.01,b1=0.9,bc=0
-        sgd:lr=0.003,sch=step:100:0.5,c=textbook,noise=0.1,seed=3
-
-    Raises ValueError naming the first bad value.
-    """
-    name, _, rest = str(spec).strip().partition(":")
-    if name.strip().lower() not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {name.strip()!r}; choose from: {', '.join(OPTIMIZERS)}")
-    query = {"o": name}
-    for item in filter(None, (part.strip() for part in rest.split(","))):
-        key, equals, value = item.partition("=")
-        if not equals or not key.strip():
-            raise ValueError(f"{item!r} is not KEY=VALUE (in {spec!r})")
-        query[f"o1.{key.strip()}"] = value.strip()
-    fallback = AppState(RaceConfig(optimizers=(OptimizerConfig("sgd", label="\0"),)))  # nothing a link can give
-    state, notices = decode(query, fallback)
-    if notices:
-        first = notices[0]
-        raise ValueError(f"{first.reason} (got {first.key.split('.', 1)[-1]}={first.value})")
-    return state.config.optimizers[0]
-
-
-# ------------------------------------------------------------------------------------------ to the app
-
-
-def _nearest(ladder, value: float) -> float:
-    return float(min(ladder, key=lambda notch: (abs(notch - value), notch)))
-
-
-def slot_ids(config: RaceConfig) -> list[str]:
-    """The app's slot of each contestant: ``adam``, then ``adam~2``, ``adam~3`` for further copies."""
-    return [slot for slot, _ in lesson_slots(config)]
-
-
-def session_values(state: AppState) -> dict[str, Any]:
-    """``st.session_state`` entries that make app.py show ``state``, keyed as app.py keys them.
-
-    Every value is moved onto the notch of the widget that shows it (lr 0.0123 -> 0.012, noise
-    0.07 -> 0.05, steps at least 10, a cosine schedule's floor dropped: the app has no control
-    for it), so the widgets accept it. Labels other than the app's own names ("Adam",
-    "Adam (2)") go to ``lesson_labels``, the app's per-slot label override.
-    """
-    c = canonical(state).config
-    surface = c.build_surface()
-    out: dict[str, Any] = {"lang": state.lang, "view": state.view, "surface": c.surface,
-                           "steps": min(max(int(c.steps), APP_STEPS[0]), APP_STEPS[1]), "lesson": state.lesson or ""}
-    if c.surface == CUSTOM:
-        (x0, x1), (y0, y1) = c.bounds or DEFAULT_BOUNDS
-        out |= {"custom_expr": c.expression, "custom_x0": x0, "custom_x1": x1, "custom_y0": y0, "custom_y1": y1}
-    for spec, (name, value) in zip(PARAMETERS.get(c.surface, ()), c.surface_params):
-        out[f"sp.{c.surface}.{name}"] = _nearest(controls.surface_ladder(spec), value) if spec.log else float(value)
-    x, y = c.start_point(surface)
-    out["start_x"], out["start_y"] = round(float(x), 4), round(float(y), 4)
-    slots = slot_ids(c)
-    out["slots"] = slots
-    out["slot_ids"] = controls.base_slots() + [s for s in slots if "~" in s]
-    out["lesson_labels"] = {}
-    for slot, opt, k in zip(slots, c.optimizers, _occurrences(o.name for o in c.optimizers)):
-        for name, value in opt.hyperparams:
-            out[f"{slot}.{name}"] = controls.snap(name, value)
-        out |= {f"{slot}.convention": opt.convention, f"{slot}.bias_correction": bool(opt.bias_correction),
-                f"{slot}.noise": _nearest(controls.NOISE_CHOICES, opt.noise), f"{slot}.seed": int(opt.seed)}
-        out |= {f"{slot}.{key}": value for key, value in _schedule_fields(opt.schedule, out["steps"]).items()}
-        if opt.label != natural_label(opt.name, k):
-            out["lesson_labels"][slot] = opt.label
-    return out
-
-
-def _schedule_fields(text: str, steps: int) -> dict[str, Any]:
-    """The app's schedule controls (kind, every, factor, gamma, period, warmup) for a schedule text."""
-    fields: dict[str, Any] = {"schedule": "constant", "every": 100, "factor": 0.5, "gamma": 0.99,
-                              "period": steps, "warmup": 0}
-    schedule = parse_schedule(text)
-    if isinstance(schedule, Warmup):
-        fields["warmup"] = min(int(schedule.steps), 2000)
-        schedule = schedule.then
-    if isinstance(schedule, StepDecay):
-        fields |= {"schedule": "step", "every": min(int(schedule.every), 5000),
-                   "factor": _nearest(controls.FACTOR_CHOICES, schedule.factor)}
-    elif isinstance(schedule, Exponential):
-        fields |= {"schedule": "exp", "gamma": _nearest(controls.GAMMA_CHOICES, schedule.gamma)}
-    elif isinstance(schedule, Cosine):
-        fields |= {"schedule": "cosine", "period": min(int(schedule.period), 5000)}
-    else:
-        assert isinstance(schedule, Constant)
-    return fields
-
-
-__all__ = ["AppState", "Notice", "VIEWS", "canonical", "decode", "encode", "from_link", "natural_label", "number",
-           "parse_optimizer", "session_values", "slot_ids", "surface_ladder"]
+__all__ = ["AppState", "BOOLS", "Notice", "SETTINGS", "SHORT", "VIEWS", "canonical", "decode", "encode", "from_link",
+           "natural_label", "number"]

@@ -18,14 +18,13 @@ from typing import Sequence
 import numpy as np
 
 from optviz.optimizers import DISPLAY_NAMES, Optimizer
-from optviz.trajectory import CONVERGED, DIVERGED, RUNNING, Trajectory
+from optviz.trajectory import CONVERGED_CODE, DIVERGED_CODE, RUNNING_CODE, Trajectory, status_words
 from surfaces.base import Surface
 
 Array = np.ndarray
 
 DIVERGENCE_FACTOR = 100.0  # default |coordinate| limit, in units of the plot's largest |bound|
 NO_LOSS = float(np.finfo(float).max)  # stored for a start whose loss is not finite (NaN, ±inf)
-_RUNNING, _CONVERGED, _DIVERGED = 0, 1, 2
 
 
 def simulate(surface: Surface, optimizers: Optimizer | Sequence[Optimizer], starts, steps: int, *,
@@ -56,8 +55,7 @@ def simulate(surface: Surface, optimizers: Optimizer | Sequence[Optimizer], star
         raise ValueError(f"{len(labels)} labels for {len(names)} runs")
     radius = divergence_radius if divergence_radius is not None else default_divergence_radius(surface)
     out = _run(surface, optimizers, np.concatenate(blocks), sizes, int(steps), record_internals, tol, radius)
-    return Trajectory(surface=surface, labels=labels, optimizers=names,
-                      status=np.array([RUNNING, CONVERGED, DIVERGED], dtype=object)[out.pop("status")], **out)
+    return Trajectory(surface=surface, labels=labels, optimizers=names, status=status_words(out.pop("status")), **out)
 
 
 def default_divergence_radius(surface: Surface) -> float:
@@ -100,7 +98,7 @@ def _run(surface: Surface, optimizers: list[Optimizer], params: Array, sizes: li
     loss = np.empty((steps + 1, runs))
     # The gradient history is an internal too: without it a big sweep writes a third less memory.
     grads = np.empty((steps + 1, runs, 2)) if record_internals else None
-    status = np.zeros(runs, dtype=np.int8)
+    status = np.full(runs, RUNNING_CODE, dtype=np.int8)  # (runs,) codes, see trajectory.STATUSES
     stop_step = np.full(runs, -1)
     tol2 = tol * tol
     step = np.zeros_like(params)
@@ -109,7 +107,7 @@ def _run(surface: Surface, optimizers: list[Optimizer], params: Array, sizes: li
         value, grad = surface.value(params), surface.grad(params)
         bad = ~_valid(params, value, grad, radius)
         if bad.any():  # an invalid start: diverged at step 0, before the first step
-            status[bad], stop_step[bad] = _DIVERGED, 0
+            status[bad], stop_step[bad] = DIVERGED_CODE, 0
             params = np.where(bad[:, None], np.clip(np.nan_to_num(params), -1e300, 1e300), params)
             # Its loss and gradient are the true ones where finite. Where not, the record stays finite (plots
             # draw it) with a stand-in that is no minimum: the worst loss there is, and no direction.
@@ -120,7 +118,7 @@ def _run(surface: Surface, optimizers: list[Optimizer], params: Array, sizes: li
         if grads is not None:
             grads[0] = grad
         recorded = _internal_arrays(optimizers, states, blocks, steps, runs) if record_internals else {}
-        frozen = status != _RUNNING  # (runs,)
+        frozen = status != RUNNING_CODE  # (runs,)
         any_frozen = bool(frozen.any())
 
         last = steps
@@ -138,14 +136,14 @@ def _run(surface: Surface, optimizers: list[Optimizer], params: Array, sizes: li
             stay = frozen  # runs that do not move this step: stopped before, or diverging now
             if any_frozen or not _all_valid(new_params, new_value, new_grad, radius):
                 diverging = ~_valid(new_params, new_value, new_grad, radius) & ~frozen
-                status[diverging], stop_step[diverging] = _DIVERGED, t
+                status[diverging], stop_step[diverging] = DIVERGED_CODE, t
                 stay = frozen | diverging
             frozen = stay
             if tol2 > 0:
                 arriving = _stationary(new_grad, step, tol2)
                 if arriving is not None:
                     arriving &= ~stay
-                    status[arriving], stop_step[arriving] = _CONVERGED, t
+                    status[arriving], stop_step[arriving] = CONVERGED_CODE, t
                     frozen = stay | arriving  # a converged run keeps the point it arrived at
             if any_frozen or stay.any():
                 new_params = np.where(stay[:, None], params, new_params)

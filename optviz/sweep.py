@@ -30,17 +30,15 @@ from typing import Any, Callable, Iterable
 import numpy as np
 import pandas as pd
 
+from optviz.limits import GRID_POINTS, GRID_RUN_STEPS
 from optviz.optimizers import HYPERPARAMETERS, Optimizer, make_optimizer
 from optviz.simulate import simulate
-from optviz.trajectory import CONVERGED, DIVERGED, RUNNING
+from optviz.trajectory import DIVERGED, DIVERGED_CODE, STATUSES, status_codes, status_words
 from optviz.tuning import LR_GRID, learning_rate_scores
 from surfaces.base import Parameter, Surface
 
 Array = np.ndarray
 
-STATUSES = (RUNNING, CONVERGED, DIVERGED)  # status code -> word: 0 running, 1 converged, 2 diverged
-RUNNING_CODE, CONVERGED_CODE, DIVERGED_CODE = 0, 1, 2
-GRID_POINTS = (2, 500)  # allowed points per axis, inclusive
 SETTLE_FRACTION = 0.05  # a run "settled" at a minimum within this fraction of the plot's half-diagonal
 DIVERGED_BASIN, NOT_SETTLED = -1, -2
 RECORD_BUDGET = 1 << 30  # bytes of trajectory one simulate call may hold; larger grids go in chunks
@@ -160,7 +158,7 @@ class _Finals:
 
     final_loss: Array
     final_position: Array
-    status: Array  # int8 codes, see STATUSES
+    status: Array  # int8 codes, see trajectory.STATUSES
     stop_step: Array
     steps_to_tol: Array
 
@@ -173,7 +171,6 @@ def _run_cells(surface: Surface, build: Callable[[slice], Optimizer], starts: Ar
     Chunking changes nothing but memory: every run's arithmetic depends on its own values only.
     """
     per_call = max(1, RECORD_BUDGET // (_RECORD_BYTES * (steps + 1)))
-    codes = {word: code for code, word in enumerate(STATUSES)}
     parts = []
     for first in range(0, runs, per_call):
         block = slice(first, min(runs, first + per_call))
@@ -182,7 +179,7 @@ def _run_cells(surface: Surface, build: Callable[[slice], Optimizer], starts: Ar
         if traj.runs != block.stop - block.start:  # scalar settings and one start: broadcast
             raise ValueError(f"expected {block.stop - block.start} runs, simulate made {traj.runs}")
         parts.append(_Finals(traj.loss[-1], traj.positions[-1],
-                             np.array([codes[s] for s in traj.status], dtype=np.int8),
+                             status_codes(traj.status),
                              traj.stop_step, traj.steps_to_reach(tolerance)))
         del traj
     return _Finals(*(np.concatenate([getattr(p, name) for p in parts])
@@ -193,6 +190,14 @@ def _check_steps(steps: int) -> int:
     if isinstance(steps, bool) or int(steps) != steps or steps < 1:
         raise ValueError(f"steps must be a whole number ≥ 1 (got {steps!r})")
     return int(steps)
+
+
+def check_budget(runs: int, steps: int, what: str = "cells") -> None:
+    """Raise ValueError when ``runs`` runs (cells or starts, named by ``what``) of ``steps`` steps are more
+    than ``limits.GRID_RUN_STEPS``."""
+    if runs * steps > GRID_RUN_STEPS:
+        raise ValueError(f"{runs} {what} × {steps} steps is more than {GRID_RUN_STEPS:.0e} run-steps; "
+                         "use fewer steps or a smaller grid")
 
 
 def _check_tolerance(tolerance: float) -> float:
@@ -218,7 +223,7 @@ class SweepResult:
     y_values: Array  # (ny,)
     final_loss: Array  # (ny, nx) loss after the last step (a diverged run's last valid loss)
     steps_to_tol: Array  # (ny, nx) first step with loss − f_min ≤ tolerance; -1 if never or no known minimum
-    status: Array  # (ny, nx) int8: 0 running, 1 converged, 2 diverged (STATUSES)
+    status: Array  # (ny, nx) int8 codes, see trajectory.STATUSES
     stop_step: Array  # (ny, nx) step at which the run converged or diverged; -1 while running
     final_position: Array  # (ny, nx, 2)
     start: tuple[float, float]
@@ -238,7 +243,7 @@ class SweepResult:
 
     def status_words(self) -> Array:
         """(ny, nx) ``"running"`` / ``"converged"`` / ``"diverged"``."""
-        return np.asarray(STATUSES, dtype=object)[self.status]
+        return status_words(self.status)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per cell, x fastest: ``<x name>, <y name>, final_loss, steps_to_tol, status``."""
@@ -282,6 +287,7 @@ def sweep(surface: Surface, optimizer_name: str, x_axis: Axis | str, y_axis: Axi
         if axis.name in fixed_settings:
             raise ValueError(f"{axis.name} is swept on an axis, so it cannot also be fixed")
     steps, tolerance = _check_steps(steps), _check_tolerance(tolerance)
+    check_budget(x.n * y.n, steps)
     point = np.asarray(surface.start if start is None else start, dtype=float)
     if point.shape != (2,) or not np.all(np.isfinite(point)):
         raise ValueError(f"start must be two finite numbers (got {start!r})")
@@ -324,7 +330,7 @@ class BasinResult:
     xs: Array  # (n,) start x of each column
     ys: Array  # (n,) start y of each row
     basin: Array  # (n, n) int
-    status: Array  # (n, n) int8 codes, see STATUSES
+    status: Array  # (n, n) int8 codes, see trajectory.STATUSES
     final_position: Array  # (n, n, 2)
     final_loss: Array  # (n, n)
     minima: Array  # (k, 2)
@@ -341,7 +347,7 @@ class BasinResult:
         X, Y = np.meshgrid(self.xs, self.ys)
         return pd.DataFrame({
             "x": X.ravel(), "y": Y.ravel(), "basin": self.basin.ravel(),
-            "status": np.asarray(STATUSES, dtype=object)[self.status.ravel()],
+            "status": status_words(self.status.ravel()),
             "final_x": self.final_position[..., 0].ravel(), "final_y": self.final_position[..., 1].ravel(),
             "final_loss": self.final_loss.ravel(),
         })
@@ -367,6 +373,7 @@ def basin_map(surface: Surface, optimizer: Optimizer | str, n: int = 41, steps: 
     if not (math.isfinite(settle) and settle > 0):
         raise ValueError(f"settle must be a positive fraction of the plot's half-diagonal (got {settle!r})")
     n, steps = int(n), _check_steps(steps)
+    check_budget(n * n, steps, "starts")
     (x0, x1), (y0, y1) = surface.bounds
     xs, ys = np.linspace(x0, x1, n), np.linspace(y0, y1, n)
     X, Y = np.meshgrid(xs, ys)  # (n, n)

@@ -19,7 +19,23 @@ from surfaces.base import Surface
 
 Array = np.ndarray
 
+# A run's status, the one encoding: words in a Trajectory and in every table; where arrays hold many
+# runs (simulate's loop, a sweep's grid) a small int, the word's index in STATUSES; the app colours its
+# badge with STATUS_COLORS.
 RUNNING, CONVERGED, DIVERGED = "running", "converged", "diverged"
+STATUSES = (RUNNING, CONVERGED, DIVERGED)
+RUNNING_CODE, CONVERGED_CODE, DIVERGED_CODE = range(len(STATUSES))
+STATUS_COLORS = {RUNNING: "blue", CONVERGED: "green", DIVERGED: "red"}
+
+
+def status_words(codes: Array) -> Array:
+    """Status codes (any shape) -> the words, as an object array of the same shape."""
+    return np.asarray(STATUSES, dtype=object)[codes]
+
+
+def status_codes(words: Array) -> Array:
+    """Status words (any shape) -> int8 codes, the inverse of :func:`status_words`."""
+    return np.select([np.asarray(words) == word for word in STATUSES], range(len(STATUSES)), -1).astype(np.int8)
 
 
 @dataclass(frozen=True, eq=False)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from optviz.optimizers import HYPERPARAMETERS, make_optimizer
+from optviz.optimizers import SPECS, make_optimizer
 from optviz.simulate import simulate
 from surfaces import Surface
 
@@ -35,22 +35,20 @@ def best_learning_rate(surface: Surface, name: str, start, steps: int, grid: np.
     return float(np.asarray(grid)[int(np.argmin(scores))])
 
 
-# Adaptive methods step about lr per coordinate whatever the gradient (RMSprop about ten times
-# that at first, while its average of g² warms up), so a lr of a hundredth of the plot keeps
-# their paths readable; AdaDelta and Newton need no learning rate at all.
-NO_LR = ("adadelta", "newton")
-STEP_SIZED = {"adam": 0.01, "adamw": 0.01, "adagrad": 0.01, "rmsprop": 0.003}
-
-
 def classroom_learning_rate(surface: Surface, name: str, start, steps: int) -> float:
-    """A learning rate that makes a good first picture: the tuned one, gentler where it would jump."""
-    default = next(p.default for p in HYPERPARAMETERS[name] if p.name == "lr")
-    if name in NO_LR:
+    """A learning rate that makes a good first picture: the tuned one, gentler where it would jump.
+
+    The optimizer's ``TuningHint`` says whether to tune at all, and for methods whose step is
+    about lr per coordinate, how small a fraction of the plot the lr must stay.
+    """
+    spec = SPECS[name]
+    default = spec.hyper("lr").default
+    if not spec.tuning.tune_lr:
         return default
     best = best_learning_rate(surface, name, start, steps)
     if best is None:
         return default
-    if name in STEP_SIZED:
+    if spec.tuning.step_cap is not None:
         (x0, x1), (y0, y1) = surface.bounds
-        return min(best, STEP_SIZED[name] * max(x1 - x0, y1 - y0))
+        return min(best, spec.tuning.step_cap * max(x1 - x0, y1 - y0))
     return best

@@ -6,38 +6,36 @@ from the bdata Plotly uses for arrays) showing what the settings ask for.
 """
 from __future__ import annotations
 
-import ast
 import base64
 import html
 import json
+import pkgutil
 import re
+from urllib.parse import parse_qs
 
 import numpy as np
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from optviz import controls
-from optviz.i18n import t
-from optviz.lessons import get_lesson
+import optviz.app.views as views_package
+from optviz import controls, share
+from optviz.app.state import lesson_state
+from optviz.app.views import RENDERERS
+from optviz.app.widget_values import SLOT_IDS, SLOTS, app_state, widget_values
+from optviz.i18n import CATALOG, t
+from optviz.lessons import LESSONS, get_lesson
 from optviz.optimizers import CONVENTIONS, DISPLAY_NAMES, HAS_BIAS_CORRECTION, OPTIMIZERS
 from optviz.plots import MAX_FRAMES
+from optviz.views import VIEWS
 from surfaces import PARAMETERS, SURFACES, get_surface
 
-from conftest import APP
+from conftest import APP, ROOT
+from golden.record import LINKS
 
 ENDS = ("low", "mid", "high")
 
 
-def app_constant(name: str):
-    """A literal module-level constant of app.py (importing app.py would run the page)."""
-    for node in ast.parse(APP.read_text()).body:
-        if isinstance(node, ast.Assign) and any(getattr(target, "id", None) == name for target in node.targets):
-            return ast.literal_eval(node.value)
-    raise LookupError(name)
-
-
-VIEWS = app_constant("VIEWS")
 BADGE = re.compile(r'^<span class="optviz-badge" data-color="(\w+)"[^>]*>(.*)</span>$', re.S)
 PLAIN = re.compile(r'^<div class="optviz-plain" data-tone="(\w+)"[^>]*>(.*)</div>$', re.S)
 
@@ -74,8 +72,8 @@ def plain_boxes(at: AppTest, tone: str, where=None) -> list[str]:
 
 
 def choice(at: AppTest, kind: str, key: str):
-    """The selectbox or radio whose chosen option the app keeps under ``key`` (app.choice keys the
-    widget itself by its labels, as ``key#…``)."""
+    """The selectbox or radio whose chosen option the app keeps under ``key`` (``widgets.choice`` keys
+    the widget itself by its labels, as ``key#…``)."""
     (widget,) = [w for w in at.get(kind) if str(w.key).startswith(key + "#") or w.key == key]
     return widget
 
@@ -298,16 +296,17 @@ def test_constant_schedule_keeps_a_set_warmup_visible():
     assert at.number_input(key="adam.warmup").value == 50
 
 
-def test_all_nine_optimizers_together():
+def test_every_optimizer_together():
+    """Every registered optimizer in one race."""
     at = fresh()
     at.multiselect(key="slots").set_value(list(OPTIMIZERS)).run()
     assert_clean(at)
-    assert len(badges(at)) == 9
-    assert len(path_traces(race_spec(at))) == 9
+    assert len(badges(at)) == len(OPTIMIZERS)
+    assert len(path_traces(race_spec(at))) == len(OPTIMIZERS)
 
 
 def test_every_view():
-    """Walk every view of the segmented control (the list is read from app.py's VIEWS) and back."""
+    """Walk every view of the segmented control (optviz.views.VIEWS) and back."""
     at = fresh()
     for view in [*VIEWS[1:], VIEWS[0]]:
         at.get("segmented_control")[0].set_value(view).run()
@@ -551,3 +550,95 @@ def test_text_from_a_link_is_shown_as_plain_text():
     assert any(HOSTILE_TEXT in text for text in plain_boxes(at, "note"))  # the explain caption
     markdown = [m.value for m in at.markdown] + [c.value for c in at.caption]
     assert not [text for text in markdown if "evil.example" in text], markdown
+
+
+
+# ---------------------------------------------------------------------------------------- one path, one owner
+
+@pytest.mark.parametrize("lesson_id", [lesson.id for lesson in LESSONS])
+def test_a_lesson_and_its_link_load_the_same_controls(lesson_id):
+    """Picking a lesson in the menu and opening its link (``?ls=ID``) go through the same load: the same
+    value under every key the lesson sets, and the same link written back to the address bar."""
+    expected = widget_values(lesson_state(lesson_id, "en"))
+    from_menu = fresh()
+    choice(from_menu, "selectbox", "lesson").set_value(lesson_id).run()
+    from_link = linked({"ls": lesson_id})
+    assert_clean(from_menu)
+    assert_clean(from_link)
+    menu, link = from_menu.session_state.to_dict(), from_link.session_state.to_dict()
+    assert {key: menu[key] for key in expected} == {key: link[key] for key in expected}
+    lesson_values = {key: value for key, value in expected.items() if key != SLOT_IDS}  # the menu offers more
+    assert {key: menu[key] for key in lesson_values} == lesson_values
+    assert from_menu.query_params == from_link.query_params and from_link.query_params["ls"] == lesson_id
+
+
+def recorded_link_states() -> list[share.AppState]:
+    """What the recorded links (tests/golden) decode to: every kind of value a link carries."""
+    lessons = [lesson.id for lesson in LESSONS]
+    return [share.decode(parse_qs(query, keep_blank_values=True), share.AppState(), lessons=lessons)[0]
+            for query in LINKS]
+
+
+@pytest.mark.parametrize("state", [lesson_state(lesson.id, lang) for lesson in LESSONS for lang in ("en", "zh")]
+                         + recorded_link_states())
+def test_widget_values_sit_on_the_widgets_and_read_back(state):
+    """Every value a state puts on a control is one the control offers, and the controls read back as
+    the state on the controls' notches: loading what they show changes nothing."""
+    values = widget_values(state)
+    slots = values[SLOTS]
+    assert len(set(values[SLOT_IDS])) == len(values[SLOT_IDS]) and set(slots) <= set(values[SLOT_IDS])
+    for slot in slots:
+        for p in controls.hyperparameter_names(slot):
+            assert values[f"{slot}.{p}"] in controls.LADDERS[p]
+        assert values[f"{slot}.noise"] in controls.NOISE_CHOICES
+        assert values[f"{slot}.schedule"] in controls.SCHEDULE_KINDS
+    surface = state.config.surface
+    for p in PARAMETERS.get(surface, ()):
+        value = values[f"sp.{surface}.{p.name}"]
+        assert (value in controls.surface_ladder(p)) if p.log else p.low <= value <= p.high
+    assert 10 <= values["steps"] <= 2000 and values["lesson"] == (state.lesson or "")
+    shown = app_state(values)
+    assert widget_values(shown, slots) == values
+    labels = [opt.label for opt in share.canonical(state).config.optimizers]
+    assert [opt.label for opt in shown.config.optimizers] == labels
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_every_lesson_reads_back_from_the_controls_as_it_is(lang):
+    """A lesson's numbers are all notches of the controls, so its race survives the round trip exactly."""
+    for lesson in LESSONS:
+        state = lesson_state(lesson.id, lang)
+        assert app_state(widget_values(state)) == share.canonical(state), lesson.id
+
+
+SOURCES = [APP, *sorted((ROOT / "optviz").rglob("*.py")), *sorted((ROOT / "surfaces").rglob("*.py"))]
+
+
+def test_only_the_state_module_touches_the_session():
+    touching = [path.relative_to(ROOT).as_posix() for path in SOURCES if "session_state" in path.read_text("utf-8")]
+    assert touching == ["optviz/app/state.py"]
+
+
+def test_views_are_defined_once():
+    """One tuple of view ids (optviz/views.py), which links, lessons and the app's view table all use."""
+    files = [*SOURCES, *sorted((ROOT / "tests").rglob("*.py")), *sorted((ROOT / "benchmarks").rglob("*.py"))]
+    definitions = [path.relative_to(ROOT).as_posix() for path in files
+                   for line in path.read_text("utf-8").splitlines() if re.match(r"\s*VIEWS\s*(:[^=]*)?=[^=]", line)]
+    assert definitions == ["optviz/views.py"]
+
+
+def test_every_view_module_is_registered_under_its_id():
+    modules = {info.name for info in pkgutil.iter_modules(views_package.__path__)}
+    assert tuple(RENDERERS) == VIEWS
+    assert {render.__module__ for render in RENDERERS.values()} == {f"optviz.app.views.{name}" for name in modules}
+    assert {render.__name__ for render in RENDERERS.values()} == {"render"}
+
+
+def test_app_py_is_a_thin_page():
+    assert len(APP.read_text("utf-8").splitlines()) < 100
+
+
+def test_every_literal_text_key_of_the_app_exists():
+    used = {key for path in (ROOT / "optviz" / "app").rglob("*.py")
+            for key in re.findall(r'\bt\(\s*"([a-z0-9_.]+)"', path.read_text("utf-8"))}
+    assert used and used - set(CATALOG) == set()

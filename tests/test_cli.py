@@ -626,3 +626,140 @@ def test_render_errors_are_one_line(capsys, tmp_path, argv, expected):
     argv = [str(tmp_path / a) if a.startswith("x.") else a for a in argv]
     code, out, err = run_cli(capsys, "render", *argv)
     assert code == 2 and err.count("\n") == 1 and expected in err and "Traceback" not in err
+
+
+# ------------------------------------------------------------------- --optimizer NAME[:KEY=VALUE,...]
+# One language on every command: a spec says what the shorthand flags say, byte for byte.
+
+@pytest.mark.parametrize("spec, flags", [
+    ("sgd:lr=0.1", ("--lr", "0.1")),
+    ("momentum:lr=0.1,b=0.5,c=textbook", ("--lr", "0.1", "--beta", "0.5", "--convention", "textbook")),
+    ("adam:lr=0.1,bc=0,eps=0", ("--lr", "0.1", "--no-bias-correction", "--eps", "0")),
+    ("sgd:lr=0.1,sch=step:1:0.5,noise=0.5,seed=7",
+     ("--lr", "0.1", "--schedule", "step:1:0.5", "--noise", "0.5", "--seed", "7")),
+    ("adamw:weight_decay=0.1,beta1=0.8", ("--weight-decay", "0.1", "--beta1", "0.8")),  # long names too
+    ("sgd:lr=0.1,lb=ignored by run", ("--lr", "0.1")),  # a label names a contestant in render's pictures only
+])
+@pytest.mark.parametrize("command", [
+    ("run", "--start", "1", "2", "--steps", "3"),
+    ("run", "--start", "1", "2", "--steps", "3", "--format", "json"),
+    ("basins", "--n", "3", "--steps", "5", "--format", "json"),
+], ids=["run", "run-json", "basins"])
+def test_a_spec_runs_as_its_shorthand_flags(capsys, command, spec, flags):
+    name = spec.partition(":")[0]
+    base = (command[0], "--surface", "quadratic", *command[1:])
+    assert run_cli(capsys, *base, "--optimizer", spec) == run_cli(capsys, *base, "--optimizer", name, *flags)
+
+
+def test_a_spec_reaches_the_optimizer(capsys):
+    # textbook momentum, β = 0.5: v1 = (1 − β) g = 1, so x1 = 1 − 0.1 · 1 = 0.9 (the flags' test, above)
+    rows, _ = run_rows(capsys, "--surface", "quadratic", "--optimizer", "momentum:lr=0.1,b=0.5,c=textbook",
+                       "--start", "1", "0", "--steps", "1")
+    assert rows[1]["x"] == pytest.approx(0.9)
+    # a schedule in link spelling: step~1~0.5 halves the rate after each update, x = 1, 0.8, 0.72
+    code, out, _ = run_cli(capsys, "run", "--surface", "quadratic", "--optimizer", "sgd:lr=0.1,sch=step~1~0.5",
+                           "--start", "1", "0", "--steps", "2", "--format", "json")
+    data = json.loads(out)
+    assert [r["x"] for r in data["rows"]] == pytest.approx([1.0, 0.8, 0.72])
+    assert data["hyperparameters"]["schedule"] == "step~1~0.5"  # as typed, like --schedule
+
+
+def test_a_spec_and_flags_mix_when_they_set_different_things(capsys):
+    mixed = run_cli(capsys, "run", "--surface", "quadratic", "--optimizer", "momentum:b=0.5", "--lr", "0.1",
+                    "--steps", "3")
+    assert mixed == run_cli(capsys, "run", "--surface", "quadratic", "--optimizer", "momentum", "--beta", "0.5",
+                            "--lr", "0.1", "--steps", "3")
+
+
+def test_sweep_takes_a_spec_for_its_fixed_settings(capsys):
+    grid = ("sweep", "--surface", "quadratic", "--x", "lr:0.1:0.2:2", "--y", "weight_decay:0:2:2", "--start", "1", "0",
+            "--steps", "1", "--format", "json")
+    by_spec = run_cli(capsys, *grid, "--optimizer", "momentum:b=0.5,c=textbook")
+    assert by_spec == run_cli(capsys, *grid, "--optimizer", "momentum", "--beta", "0.5", "--convention", "textbook")
+    fixed = json.loads(by_spec[1])["fixed"]
+    assert fixed == {"convention": "textbook", "noise": 0.0, "seed": 0, "bias_correction": True, "beta": 0.5,
+                     "schedule": None}
+    # the cells of the flags' test above: 0.81, 0.64, 0.64, 0.36
+    assert [r["final_loss"] for r in json.loads(by_spec[1])["rows"]] == pytest.approx([0.81, 0.64, 0.64, 0.36])
+
+
+def test_render_names_each_contestant_by_its_spec(capsys, tmp_path):
+    out = tmp_path / "race.csv"
+    code, _, err = run_cli(capsys, "render", "--surface", "quadratic", "--optimizer", "adam:lr=0.05,lb=Fast",
+                           "--optimizer", "adam", "--optimizer", "ADAM:lr=0.2", "--steps", "2", "--out", str(out))
+    assert code == 0, err
+    table = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert [row["label"] for row in table if row["step"] == "0"] == ["Fast", "Adam", "Adam (2)"]
+    # Adam's first step is −lr per coordinate (bias corrected): from (1.5, 1) to 1.5 − lr
+    first = {row["run"]: float(row["x"]) for row in table if row["step"] == "1"}
+    assert first == pytest.approx({"0": 1.45, "1": 1.499, "2": 1.3})
+
+
+SPEC_ERRORS = [
+    # (argv after the command and --surface quadratic, the whole message)
+    (("--optimizer", "lbfgs"), "--optimizer: unknown optimizer 'lbfgs'; choose from: " + ", ".join(OPTIMIZERS)),
+    (("--optimizer", "sgd:lr=-1"), "--optimizer lr must be in (0, 100] (got -1)"),
+    (("--optimizer", "sgd:lr"), "--optimizer: 'lr' is not KEY=VALUE (in 'sgd:lr')"),
+    (("--optimizer", "sgd:b1=0.9"), "--optimizer b1 does not apply to sgd; it takes: lr, wd"),
+    (("--optimizer", "sgd:bc=0"), "--optimizer bc applies only to adam, adamw (got sgd)"),
+    (("--optimizer", "sgd:c=jax"), "--optimizer c must be one of pytorch, keras, textbook (got jax)"),
+    (("--optimizer", "sgd:sch=linear"), "--optimizer sch: unknown schedule 'linear'"),
+    (("--optimizer", "sgd:seed=-1"), "--optimizer seed must be a whole number in [0, 2147483647] (got -1)"),
+    (("--optimizer", "sgd:lb=<i>"), "--optimizer lb: a label may hold letters"),
+    (("--optimizer", "sgd:lr=0.1", "--lr", "0.2"), "--lr and --optimizer lr both set lr; drop one of them"),
+    (("--optimizer", "sgd:lr=0.1,lr=0.2"), "--optimizer lr is given twice; drop one of them"),
+    (("--convention", "jax"), "--convention must be one of pytorch, keras, textbook (got jax)"),
+]
+
+
+@pytest.mark.parametrize("command", ["run", "basins", "sweep"])
+@pytest.mark.parametrize("argv, message", SPEC_ERRORS, ids=[" ".join(a) for a, _ in SPEC_ERRORS])
+def test_a_bad_spec_is_one_line_naming_its_key(capsys, command, argv, message):
+    if "--optimizer" not in argv:
+        argv = ("--optimizer", "sgd", *argv)
+    grid = ("--x", "weight_decay:0:1:2", "--y", "lr:0.01:0.02:2") if command == "sweep" else ()
+    code, out, err = run_cli(capsys, command, "--surface", "quadratic", *grid, *argv)
+    assert (code, out) == (2, "")
+    assert err.startswith(f"optviz: error: {message}") and err.count("\n") == 1, err
+
+
+@pytest.mark.parametrize("command", ["run", "sweep", "basins"])
+def test_run_sweep_and_basins_take_one_optimizer(capsys, command):
+    grid = ("--x", "lr:0.1:0.2:2", "--y", "weight_decay:0:1:2") if command == "sweep" else ()
+    code, _, err = run_cli(capsys, command, "--surface", "quadratic", *grid, "--optimizer", "sgd",
+                           "--optimizer", "adam")
+    assert code == 2
+    assert err == f"optviz: error: {command} runs one --optimizer (got 2); render races several\n"
+
+
+def test_a_swept_hyperparameter_cannot_be_fixed_by_the_spec_either(capsys):
+    code, _, err = run_cli(capsys, "sweep", "--surface", "quadratic", "--optimizer", "sgd:lr=0.1",
+                           "--x", "lr:0.1:1:3", "--y", "weight_decay:0:1:2")
+    assert code == 2 and err == "optviz: error: --optimizer lr is swept by --x; drop one of them\n"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (("--optimizer", "sgd:lr=-1"), "--optimizer lr must be in (0, 100] (got -1)"),
+    (("--optimizer", "sgd", "--optimizer", "nope"), "--optimizer: unknown optimizer 'nope'"),
+    (("--optimizer", "sgd", "--steps", "2001"), "--steps must be a whole number in [1, 2000] (got 2001)"),
+    (("--optimizer", "sgd",) * 13, "at most 12 optimizers race (got 13)"),
+])
+def test_render_refuses_what_a_race_cannot_hold(capsys, tmp_path, argv, message):
+    code, _, err = run_cli(capsys, "render", "--surface", "quadratic", *argv, "--out", str(tmp_path / "race.csv"))
+    assert code == 2 and err.startswith(f"optviz: error: {message}") and err.count("\n") == 1, err
+    assert not (tmp_path / "race.csv").exists()
+
+
+# --------------------------------------------------------------------------------------------- limits
+
+
+@pytest.mark.parametrize("argv, message", [
+    (QUAD_SGD + ("--seed", "2147483648"), "--seed must be a whole number in [0, 2147483647] (got 2147483648)"),
+    (("run", "--surface", "custom", "--expression", "x^2", "--bounds", "-2000", "3", "-3", "3", "--optimizer", "sgd"),
+     "--bounds: x bounds must be within ±1000 (got -2000, 3)"),
+    (("run", "--surface", "custom", "--expression", "x^2" + " + y" * 75, "--optimizer", "sgd"),
+     "--expression: f(x, y) has at most 300 characters (got 303)"),
+])
+def test_the_command_line_keeps_the_apps_limits(capsys, argv, message):
+    code, _, err = run_cli(capsys, *argv)
+    assert code == 2 and err == f"optviz: error: {message}\n"

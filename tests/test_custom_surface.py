@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from optviz.optimizers import sgd
+from helpers import RTOL, central_difference, random_points
+from optviz.optimizers.sgd import sgd
 from optviz.simulate import simulate
 from surfaces import get_surface
 from surfaces.custom import MAX_NODES, custom_function, custom_surface, source_of
@@ -22,17 +23,6 @@ from surfaces.expression_latex import to_latex
 from surfaces.expression_parser import USER_FUNCTIONS, parse
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def grid_points(bounds, n=200, seed=0) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    (x0, x1), (y0, y1) = bounds
-    return np.stack([rng.uniform(x0, x1, n), rng.uniform(y0, y1, n)], axis=-1)  # (n, 2)
-
-
-def central_difference(f, p: np.ndarray, h: float) -> np.ndarray:
-    """``(f(p + h e_k) - f(p - h e_k)) / 2h`` for k = x, y, stacked on a new last axis."""
-    return np.stack([(f(p + e) - f(p - e)) / (2 * h) for e in h * np.eye(2)], axis=-1)
 
 
 def value_at(text: str, x: float, y: float) -> float:
@@ -132,7 +122,7 @@ def test_signs_and_identities_survive_simplification(text, expected):
     "exp(-x)*-sin(-y) + (-2)^2*x", "sigmoid(-x*y) * -abs(-x) / (2 - -y^2)", "x^y - -y^-x",
 ])
 def test_simplified_tree_evaluates_like_the_tree_as_parsed(text):
-    p = grid_points(((0.5, 2), (0.5, 2)), n=50, seed=3)
+    p = random_points(((0.5, 2), (0.5, 2)), n=50, seed=3)
     raw = evaluate([parse(text)], p[:, 0], p[:, 1])[0]  # no folding, no identities, no sign moves
     np.testing.assert_allclose(custom_function(text).value(p), raw, rtol=1e-13)
 
@@ -154,10 +144,7 @@ def test_derivative_trees_are_simplified():
     assert simplify(parse("2*3*x + 0*y + 1*x^1")) == Binary("+", Binary("*", Num(6.0), Var("x")), Var("x"))
 
 
-# --- finite differences as the independent check -----------------------------------------
-# Same budget as tests/test_surfaces.py: with h = 1e-5 the central difference is good to
-# ~1e-10 of the local scale; we allow 1e-6 of it.
-H_STEP, RTOL = 1e-5, 1e-6
+# --- finite differences as the independent check, within RTOL of the local scale (see helpers) ---
 FD_CASES = [
     ("x**2 + 3*sin(y) - 0.5*x*y", None),
     ("exp(-(x^2 + y^2)/2) * cos(x*y)", None),
@@ -184,10 +171,10 @@ FD_CASES = [
 @pytest.mark.parametrize("text, bounds", FD_CASES, ids=[text for text, _ in FD_CASES])
 def test_derivatives_match_central_differences(text, bounds):
     s = custom_surface(text, bounds=bounds)
-    p = grid_points(s.bounds, seed=len(text))
+    p = random_points(s.bounds, seed=len(text))
     f, g, hess = s.value(p), s.grad(p), s.hessian(p)  # (n,), (n, 2), (n, 2, 2)
-    numeric_g = central_difference(s.value, p, H_STEP)  # (n, 2)
-    numeric_h = central_difference(s.grad, p, H_STEP)  # (n, 2, 2): [i, k] = d g_i / d x_k
+    numeric_g = central_difference(s.value, p)  # (n, 2)
+    numeric_h = central_difference(s.grad, p)  # (n, 2, 2): [i, k] = d g_i / d x_k
     ok = (np.isfinite(f) & np.all(np.isfinite(numeric_g), axis=-1)
           & np.all(np.isfinite(numeric_h), axis=(-2, -1)))
     assert ok.sum() > 150  # the check really ran
@@ -202,7 +189,7 @@ def test_derivatives_match_central_differences(text, bounds):
 def test_typed_rosenbrock_equals_the_built_in():
     built_in = get_surface("rosenbrock")
     typed = custom_surface("(1 - x)**2 + 100*(y - x**2)**2", bounds=built_in.bounds, start=built_in.start)
-    p = grid_points(built_in.bounds, seed=7)
+    p = random_points(built_in.bounds, seed=7)
     for a, b in [(typed.value(p), built_in.value(p)), (typed.grad(p), built_in.grad(p)),
                  (typed.hessian(p), built_in.hessian(p))]:
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-9)

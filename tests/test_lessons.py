@@ -14,9 +14,11 @@ import pytest
 
 from optviz import controls
 from optviz.lessons import LESSONS, VIEWS, Lesson, get_lesson, schedule_controls, slots
+from optviz.limits import APP_STEPS, START_RANGE, STEPS_NOTCH
 from optviz.optimizers import HYPERPARAMETERS
-from optviz.race import MAX_STEPS, OptimizerConfig, RaceConfig, run_race, unique_labels, validate
-from optviz.simulate import default_divergence_radius
+from optviz.race import OptimizerConfig, RaceConfig, run_race, unique_labels, validate
+from optviz.schedules import KINDS, schedule_text
+from optviz.simulate import default_divergence_radius, simulate
 from surfaces import PARAMETERS
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -40,6 +42,12 @@ def sign_changes(values: np.ndarray, floor: float) -> np.ndarray:
 
 def with_optimizers(config: RaceConfig, *optimizers: OptimizerConfig, **changes) -> RaceConfig:
     return replace(config, optimizers=optimizers, **changes)
+
+
+def many_runs(config: RaceConfig, *optimizers: OptimizerConfig, steps: int | None = None):
+    """Runs from a lesson's start on its surface, more of them than a race may hold (limits.MAX_OPTIMIZERS)."""
+    return simulate(config.build_surface(), [opt.build() for opt in optimizers], np.asarray(config.start),
+                    steps or config.steps)
 
 
 # ------------------------------------------------------------------------------------------- catalog
@@ -89,10 +97,10 @@ def test_config_is_complete_and_valid(lesson: Lesson):
 def test_every_value_is_a_notch_of_the_app_controls(lesson: Lesson):
     config = lesson.config
     # steps: the app's slider runs 10 ... 2000 in tens
-    assert 10 <= config.steps <= min(2000, MAX_STEPS) and config.steps % 10 == 0
+    assert APP_STEPS[0] <= config.steps <= APP_STEPS[1] and config.steps % STEPS_NOTCH == 0
     # start: the app stores four decimals, within ±10 × the plot's extent
     surface = config.build_surface()
-    limit = 10.0 * float(np.max(np.abs(surface.bounds)))
+    limit = START_RANGE * float(np.max(np.abs(surface.bounds)))
     assert all(round(v, 4) == v and abs(v) <= limit for v in config.start)
     # surface parameters: log ones on the app's 31-notch ladder (as app.surface_controls builds it)
     for spec in PARAMETERS[config.surface]:
@@ -107,10 +115,10 @@ def test_every_value_is_a_notch_of_the_app_controls(lesson: Lesson):
             assert controls.snap(key, value) == value, (opt.label, key, value)
         assert opt.noise in controls.NOISE_CHOICES and isinstance(opt.seed, int) and opt.seed >= 0
         fields = schedule_controls(opt.schedule)
-        assert fields["kind"] in controls.SCHEDULE_KINDS
+        assert fields["kind"] in KINDS
         assert fields.get("factor", 0.5) in controls.FACTOR_CHOICES
         assert fields.get("gamma", 0.99) in controls.GAMMA_CHOICES
-        assert controls.schedule_spec(**fields) == opt.schedule
+        assert schedule_text(**fields) == opt.schedule
 
 
 def test_slots_follow_the_app_naming():
@@ -126,9 +134,9 @@ def test_slots_follow_the_app_naming():
     ("exp:0.99+warmup:10", {"kind": "exp", "gamma": 0.99, "warmup": 10}),
     ("cosine:500", {"kind": "cosine", "period": 500, "warmup": 0}),
 ])
-def test_schedule_controls_invert_schedule_spec(spec, fields):
+def test_schedule_controls_invert_schedule_text(spec, fields):
     assert schedule_controls(spec) == fields
-    assert controls.schedule_spec(**fields) == spec
+    assert schedule_text(**fields) == spec
 
 
 def test_schedule_without_a_control_is_refused():
@@ -162,7 +170,7 @@ def test_saddle_noise_helps_for_most_seeds():
     config = get_lesson("saddle-point").config
     noisy = next(opt for opt in config.optimizers if opt.noise > 0)
     runs = tuple(replace(noisy, label=f"seed {s}", seed=s) for s in range(20))
-    traj = run_race(with_optimizers(config, *runs, steps=100))
+    traj = many_runs(config, *runs, steps=100)
     away = np.linalg.norm(traj.positions[100], axis=-1)
     assert (away > 0.3).sum() >= 15  # measured 17 of 20; noiseless GD is 0.016 away at step 100
 
@@ -322,7 +330,7 @@ def test_local_minima_noise_moves_gd_for_about_half_the_seeds():
     noisy = next(opt for opt in config.optimizers if opt.noise > 0)
     plain = next(opt for opt in config.optimizers if opt.label == "GD")
     runs = (plain,) + tuple(replace(noisy, label=f"seed {s}", seed=s) for s in range(20))
-    basin, dist = _basins(run_race(with_optimizers(config, *runs)))
+    basin, dist = _basins(many_runs(config, *runs))
     assert np.all(dist < 0.5)
     moved = int((basin[1:] != basin[0]).sum())
     assert 5 <= moved <= 15  # measured 9 of 20

@@ -14,9 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from helpers import schedule_from_spec
 from optviz import schedules
 from optviz.optimizers.base import learning_rate
-from optviz.schedules import Constant, Cosine, Exponential, StepDecay, Warmup, parse
+from optviz.schedules import Constant, Cosine, Exponential, StepDecay, Warmup, parse, schedule_fields, schedule_text
 
 REFERENCE = Path(__file__).parent / "reference"
 TORCH = json.loads((REFERENCE / "torch_trajectories.json").read_text())
@@ -180,23 +181,6 @@ def test_parse_tolerates_spaces_around_parts():
 
 # ---------------------------------------------------------------------------------------------
 # The rates torch's and Keras's schedulers used, step by step (recorded by tests/reference/).
-
-def schedule_from_spec(spec):
-    if spec is None:  # a warm-up's "then": null is over the constant schedule
-        return schedules.constant()
-    kind = spec["kind"]
-    if kind == "constant":
-        return schedules.constant()
-    if kind == "step_decay":
-        return schedules.step_decay(spec["every"], spec["factor"])
-    if kind == "exponential":
-        return schedules.exponential(spec["gamma"])
-    if kind == "cosine":
-        return schedules.cosine(spec["period"], spec["floor"])
-    if kind == "warmup":
-        return schedules.warmup(spec["steps"], schedule_from_spec(spec["then"]))
-    raise AssertionError(f"unknown schedule spec {spec}")
-
 
 TORCH_SCHEDULED = [c for c in TORCH["cases"] if c["torch_scheduler"]]
 KERAS_SCHEDULED = [c for c in KERAS["cases"] if c["keras_schedule"]]
@@ -369,3 +353,27 @@ def test_keras_schedule_rates(case):
     rtol = 1e-12 if case["lr_dtype"] == "float64" else 1e-6
     expected = np.array(values(schedule_from_spec(case["schedule"]), case["steps"])) * lr
     np.testing.assert_allclose(lrs, expected, rtol=rtol, atol=1e-18)
+
+
+# ---------------------------------------------------------------------------------------------
+# To and from the app's controls: a kind and its numbers <-> the text.
+
+@pytest.mark.parametrize("text, fields", [
+    ("constant", {"kind": "constant", "warmup": 0}),
+    ("step:100:0.7", {"kind": "step", "every": 100, "factor": 0.7, "warmup": 0}),
+    ("exp:0.99+warmup:10", {"kind": "exp", "gamma": 0.99, "warmup": 10}),
+    ("cosine:500", {"kind": "cosine", "period": 500, "warmup": 0}),
+    ("cosine:300:0.1+warmup:5", {"kind": "cosine", "period": 300, "floor": 0.1, "warmup": 5}),
+    ("constant+warmup:20", {"kind": "constant", "warmup": 20}),
+])
+def test_schedule_fields_and_schedule_text_are_inverse(text, fields):
+    assert schedule_fields(text) == fields
+    assert schedule_text(**fields) == text
+
+
+def test_schedule_text_reads_only_its_kinds_numbers():
+    assert schedule_text("exp", every=7, factor=0.1, gamma=0.9, period=3) == "exp:0.9"
+    assert schedule_text("step") == "step:100:0.5"  # the controls' defaults
+    assert schedule_fields(" STEP : 100 : 0.5 ") == schedule_fields("step:100:0.5")  # parse's spelling
+    with pytest.raises(ValueError, match="unknown schedule kind 'linear'"):
+        schedule_text("linear")

@@ -11,6 +11,7 @@ import pytest
 
 from optviz import make_optimizer, simulate
 from optviz.simulate import default_divergence_radius
+from optviz.trajectory import STATUS_COLORS, STATUSES, status_codes, status_words
 from surfaces import get_surface
 
 QUADRATIC = get_surface("quadratic")
@@ -210,3 +211,14 @@ def test_without_internals_only_positions_and_loss_are_kept():
     np.testing.assert_array_equal(lean.positions, full.positions)
     np.testing.assert_array_equal(lean.loss, full.loss)
     assert "grad_x" not in lean.to_frame().columns and "grad_x" in full.to_frame().columns
+
+
+def test_one_status_encoding_words_codes_and_colours():
+    # lr 0.1 runs on, 0.5 converges at step 2 (see above), 1.5 diverges at step 8: one of each
+    traj = simulate(QUADRATIC, make_optimizer("sgd", lr=np.array([0.1, 0.5, 1.5])), [1.0, 1.0], 10)
+    assert traj.status.tolist() == ["running", "converged", "diverged"] == list(STATUSES)
+    codes = status_codes(traj.status)
+    assert codes.dtype == np.int8 and codes.tolist() == [0, 1, 2]
+    assert status_words(codes).tolist() == traj.status.tolist()
+    assert status_words(codes.reshape(1, 3)).shape == (1, 3)
+    assert set(STATUS_COLORS) == set(STATUSES)

@@ -9,6 +9,7 @@ import inspect
 import numpy as np
 import pytest
 
+from helpers import RTOL, central_difference, random_points
 from surfaces import PARAMETERS, SURFACES, Parameter, Surface, get_surface
 
 CASES = [(name, {}) for name in SURFACES] + [
@@ -25,48 +26,31 @@ def surface(request) -> Surface:
     return get_surface(name, **params)
 
 
-def random_points(surface: Surface, n: int = 200, seed: int = 0) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    (x0, x1), (y0, y1) = surface.bounds
-    return np.stack([rng.uniform(x0, x1, n), rng.uniform(y0, y1, n)], axis=-1)  # (n, 2)
-
-
-def central_difference(f, p: np.ndarray, h: float) -> np.ndarray:
-    """``(f(p + h e_k) - f(p - h e_k)) / 2h`` for k = x, y, stacked on a new last axis."""
-    return np.stack([(f(p + e) - f(p - e)) / (2 * h) for e in h * np.eye(2)], axis=-1)
-
-
 def biggest(a: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
     return np.max(np.abs(a), axis=axes)
 
 
-# --- exact derivatives -------------------------------------------------------------------
-# With h = 1e-5 a central difference is off by about h^2/6 |F'''| (truncation) plus
-# eps |F| / h (rounding), both ~2e-11 times the size of the numbers involved. We allow
-# 1e-6 times the local scale (1 + |f| + |grad| for the gradient, 1 + |grad| + |H| for the
-# Hessian): five orders of magnitude of headroom, while a wrong or missing term is off by
-# a fraction of the scale itself.
-H_STEP, RTOL = 1e-5, 1e-6
+# --- exact derivatives: central differences, within RTOL of the local scale (see helpers) ----------
 
 
 def test_gradient_matches_central_differences(surface):
-    p = random_points(surface)
+    p = random_points(surface.bounds)
     f, g = surface.value(p), surface.grad(p)  # (n,), (n, 2)
-    numeric = central_difference(surface.value, p, H_STEP)  # (n, 2)
+    numeric = central_difference(surface.value, p)  # (n, 2)
     allowed = RTOL * (1 + np.abs(f) + biggest(g, (-1,)))[:, None]
     assert np.all(np.abs(numeric - g) <= allowed), np.max(np.abs(numeric - g) / allowed)
 
 
 def test_hessian_matches_central_differences_of_gradient(surface):
-    p = random_points(surface, seed=1)
+    p = random_points(surface.bounds, seed=1)
     g, hess = surface.grad(p), surface.hessian(p)  # (n, 2), (n, 2, 2)
-    numeric = central_difference(surface.grad, p, H_STEP)  # (n, 2, 2): [i, k] = d g_i / d x_k
+    numeric = central_difference(surface.grad, p)  # (n, 2, 2): [i, k] = d g_i / d x_k
     allowed = RTOL * (1 + biggest(g, (-1,)) + biggest(hess, (-2, -1)))[:, None, None]
     assert np.all(np.abs(numeric - hess) <= allowed), np.max(np.abs(numeric - hess) / allowed)
 
 
 def test_hessian_is_symmetric(surface):
-    hess = surface.hessian(random_points(surface, seed=2))
+    hess = surface.hessian(random_points(surface.bounds, seed=2))
     np.testing.assert_array_equal(hess, np.swapaxes(hess, -1, -2))
 
 
@@ -93,7 +77,7 @@ def test_meshgrid_equals_point_by_point(surface):
 
 
 def test_batch_equals_single_points(surface):
-    batch = random_points(surface, n=6, seed=3)  # (runs, 2)
+    batch = random_points(surface.bounds, n=6, seed=3)  # (runs, 2)
     f, g, hess = surface.value(batch), surface.grad(batch), surface.hessian(batch)
     assert (f.shape, g.shape, hess.shape) == ((6,), (6, 2), (6, 2, 2))
     for run, point in enumerate(batch):
@@ -238,7 +222,7 @@ def test_saddle_by_hand():
 @pytest.mark.parametrize("condition, angle", [(20, 0), (100, 30), (7.5, 90), (1000, 135), (3, 180)])
 def test_ravine_curvatures_are_one_and_kappa_along_and_across_the_angle(condition, angle):
     s = get_surface("ravine", condition=condition, angle=angle)
-    p = random_points(s, n=5, seed=4)
+    p = random_points(s.bounds, n=5, seed=4)
     eigenvalues, eigenvectors = np.linalg.eigh(s.hessian(p))  # ascending: 1 then κ
     np.testing.assert_allclose(eigenvalues, np.broadcast_to([1.0, condition], (5, 2)), rtol=1e-12)
     floor = np.array([np.cos(np.radians(angle)), np.sin(np.radians(angle))])
@@ -289,7 +273,7 @@ def test_rastrigin_by_hand():
     np.testing.assert_allclose(s.value(integers), [5.0, 9.0, 41.0], rtol=1e-12)
     # Separable: the Hessian is diag(2 + 40π^2 cos 2πx, ...) with no cross term.
     np.testing.assert_allclose(s.hessian(np.array([0.0, 0.0])), (2 + 40 * np.pi**2) * np.eye(2), rtol=1e-15)
-    np.testing.assert_array_equal(s.hessian(random_points(s, n=10))[:, 0, 1], 0.0)
+    np.testing.assert_array_equal(s.hessian(random_points(s.bounds, n=10))[:, 0, 1], 0.0)
 
 
 def test_monkey_saddle_by_hand():

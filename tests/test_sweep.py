@@ -17,13 +17,13 @@ from optviz import make_optimizer, simulate
 from optviz.i18n import CATALOG, LANGUAGES
 from optviz.i18n import CATALOG as STRINGS
 from optviz.plots_sweep import basin_figure, brick_edges, edge_path, steps_heatmap, sweep_heatmap
-from optviz.sweep import (DIVERGED_BASIN, NOT_SETTLED, STATUSES, Axis, basin_map, parse_axis, sweep,
-                          tuned_learning_rates)
+from optviz.limits import GRID_RUN_STEPS
+from optviz.sweep import DIVERGED_BASIN, NOT_SETTLED, Axis, basin_map, parse_axis, sweep, tuned_learning_rates
+from optviz.trajectory import CONVERGED_CODE, DIVERGED_CODE, RUNNING_CODE, STATUSES
 from optviz.tuning import LR_GRID
 from surfaces import get_surface
 
 QUADRATIC = get_surface("quadratic")
-DIVERGED = STATUSES.index("diverged")
 
 
 # -------------------------------------------------------------------------------------------- axes
@@ -205,7 +205,7 @@ def test_every_cell_equals_the_same_run_alone(surface, name, x, y, fixed):
 
 def test_the_momentum_spot_checks_cover_every_status():
     result = sweep(QUADRATIC, "momentum", "lr:0.05:3:9:log", "beta:0:0.9:4", steps=150)
-    assert set(result.status.ravel().tolist()) == {0, 1, 2}
+    assert set(result.status.ravel().tolist()) == {RUNNING_CODE, CONVERGED_CODE, DIVERGED_CODE}
 
 
 def test_chunked_runs_equal_one_call(monkeypatch):
@@ -301,7 +301,7 @@ def test_basin_map_on_himmelblau():
     settled = distance.min(axis=-1) <= result.settle_radius
     assert result.settle_radius == pytest.approx(0.05 * 0.5 * math.hypot(10, 10))
     expected = np.where(settled, distance.argmin(axis=-1), NOT_SETTLED)
-    expected = np.where(result.status == DIVERGED, DIVERGED_BASIN, expected)
+    expected = np.where(result.status == DIVERGED_CODE, DIVERGED_BASIN, expected)
     np.testing.assert_array_equal(result.basin, expected)
 
 
@@ -327,6 +327,15 @@ def test_basin_map_rejects_array_hyperparameters_and_bad_n():
         basin_map(QUADRATIC, "sgd", n=1, steps=5)
     with pytest.raises(ValueError, match="need an optimizer name"):
         basin_map(QUADRATIC, make_optimizer("sgd"), n=5, steps=5, lr=0.1)
+
+
+def test_grids_stay_within_the_run_step_budget():
+    # 500 × 500 cells of 4001 steps is 1.00025e9 run-steps, just over GRID_RUN_STEPS = 1e9; refused before any work
+    steps = GRID_RUN_STEPS // (500 * 500) + 1
+    with pytest.raises(ValueError, match=r"^250000 cells × 4001 steps is more than 1e\+09 run-steps"):
+        sweep(QUADRATIC, "sgd", "lr:0.1:1:500", "weight_decay:0:1:500", steps=steps)
+    with pytest.raises(ValueError, match=r"^250000 starts × 4001 steps"):
+        basin_map(QUADRATIC, "sgd", n=500, steps=steps)
 
 
 # ------------------------------------------------------------------------------ tuned learning rates

@@ -1,66 +1,55 @@
-"""Optimizers as pure ``init``/``update`` pairs over (runs, 2) positions, and their registry.
+"""The optimizer registry: every module of this package with a ``SPEC`` is an optimizer.
 
-``make_optimizer(name, **hyperparameters)`` validates every value against the ranges in
-``HYPERPARAMETERS`` and is what the command line and the app call.
+``SPECS`` maps each name to its :class:`~optviz.optimizers.base.OptimizerSpec`, in the specs'
+``order`` (the order of every menu and listing). Adding an optimizer is writing its module;
+nothing here or elsewhere names one. ``make_optimizer(name, **hyperparameters)`` validates every
+value against its spec and is what the command line and the app call.
+
+The name-keyed tables below are views of ``SPECS`` kept for the code that reads them.
 """
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from typing import Any
 
 import numpy as np
 
-from optviz.optimizers.adam import adam, adamw
-from optviz.optimizers.adaptive import adadelta, adagrad, rmsprop
-from optviz.optimizers.base import CONVENTIONS, Optimizer
-from optviz.optimizers.newton import newton
-from optviz.optimizers.noise import standard_normal, with_gradient_noise
-from optviz.optimizers.sgd import momentum, nesterov, sgd
+from optviz.optimizers.base import CONVENTIONS, Hyper, Optimizer, OptimizerSpec
+from optviz.optimizers.noise import NOISE, standard_normal, with_gradient_noise
 from optviz.schedules import Schedule
 from surfaces.base import Parameter
 
-OPTIMIZERS = {
-    "sgd": sgd, "momentum": momentum, "nesterov": nesterov, "adagrad": adagrad, "rmsprop": rmsprop,
-    "adadelta": adadelta, "adam": adam, "adamw": adamw, "newton": newton,
-}
 
-DISPLAY_NAMES = {
-    "sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov", "adagrad": "AdaGrad", "rmsprop": "RMSprop",
-    "adadelta": "AdaDelta", "adam": "Adam", "adamw": "AdamW", "newton": "Newton",
-}
-
-
-def _lr(default: float) -> Parameter:
-    return Parameter("lr", default, 0.0, 100.0, log=True, help="learning rate η", low_open=True)
+def _discover() -> dict[str, OptimizerSpec]:
+    specs = []
+    for module in pkgutil.iter_modules(__path__):
+        spec = getattr(importlib.import_module(f"{__name__}.{module.name}"), "SPEC", None)
+        if isinstance(spec, OptimizerSpec):
+            specs.append(spec)
+    return {spec.name: spec for spec in sorted(specs, key=lambda spec: spec.order)}
 
 
-def _beta(name: str, default: float, help: str) -> Parameter:
-    return Parameter(name, default, 0.0, 1.0, help=help, high_open=True)
+SPECS = _discover()
+
+# Views by name, for the code that predates SPECS.
+OPTIMIZERS = {name: spec.build for name, spec in SPECS.items()}
+DISPLAY_NAMES = {name: spec.display_name for name, spec in SPECS.items()}
+HYPERPARAMETERS = {name: tuple(h.parameter for h in spec.hyperparameters) for name, spec in SPECS.items()}
+HAS_BIAS_CORRECTION = tuple(name for name, spec in SPECS.items() if spec.bias_correction)
 
 
-_EPS_HELP = "ε, keeps the division finite"
-_WD = Parameter("weight_decay", 0.0, 0.0, 10.0, help="weight decay λ")
+def _first_by_name(specs: dict[str, OptimizerSpec]) -> dict[str, Hyper]:
+    first: dict[str, Hyper] = {}
+    for spec in specs.values():
+        for hyper in spec.hyperparameters:
+            first.setdefault(hyper.name, hyper)
+    return first
 
-HYPERPARAMETERS: dict[str, tuple[Parameter, ...]] = {
-    "sgd": (_lr(0.01), _WD),
-    "momentum": (_lr(0.01), _beta("beta", 0.9, "momentum coefficient β"), _WD),
-    "nesterov": (_lr(0.01), _beta("beta", 0.9, "momentum coefficient β"), _WD),
-    "adagrad": (_lr(0.01), Parameter("eps", 1e-10, 0.0, 1.0, log=True, help=_EPS_HELP), _WD),
-    "rmsprop": (_lr(0.01), _beta("beta", 0.99, "decay of the squared-gradient average β"),
-                Parameter("eps", 1e-8, 0.0, 1.0, log=True, help=_EPS_HELP), _WD),
-    "adadelta": (_lr(1.0), _beta("beta", 0.9, "decay ρ of both averages"),
-                 Parameter("eps", 1e-6, 0.0, 1.0, log=True, help=_EPS_HELP), _WD),
-    "adam": (_lr(0.001), _beta("beta1", 0.9, "first-moment decay β1"),
-             _beta("beta2", 0.999, "second-moment decay β2"),
-             Parameter("eps", 1e-8, 0.0, 1.0, log=True, help=_EPS_HELP), _WD),
-    "adamw": (_lr(0.001), _beta("beta1", 0.9, "first-moment decay β1"),
-              _beta("beta2", 0.999, "second-moment decay β2"),
-              Parameter("eps", 1e-8, 0.0, 1.0, log=True, help=_EPS_HELP),
-              Parameter("weight_decay", 0.01, 0.0, 10.0, help="decoupled weight decay λ")),
-    "newton": (_lr(1.0), Parameter("damping", 0.0, 0.0, 100.0, help="μ added to the Hessian's diagonal")),
-}
 
-NOISE = Parameter("noise", 0.0, 0.0, 100.0, help="σ of Gaussian gradient noise")
-HAS_BIAS_CORRECTION = ("adam", "adamw")
+# A hyperparameter name means one ladder, link code, label and sweep in every optimizer taking it
+# (tests/test_registry.py checks), so links, sliders and sweeps look it up by name.
+HYPER_BY_NAME = _first_by_name(SPECS)
 
 
 def _checked(spec: Parameter, value: Any) -> Any:
@@ -80,18 +69,20 @@ def make_optimizer(name: str, *, convention: str = "pytorch", schedule: Schedule
     """Build a registered optimizer with validated hyperparameters (scalars or (runs,) arrays).
 
     Raises ValueError naming the bad name, value or range; omitted values take the defaults.
+    ``bias_correction`` applies to the optimizers whose spec offers it and is ignored by the others.
     """
-    if name not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {name!r}; choose from: {', '.join(OPTIMIZERS)}")
-    specs = {p.name: p for p in HYPERPARAMETERS[name]}
-    unknown = set(hyperparameters) - set(specs)
+    if name not in SPECS:
+        raise ValueError(f"unknown optimizer {name!r}; choose from: {', '.join(SPECS)}")
+    spec = SPECS[name]
+    ranges = {h.name: h.parameter for h in spec.hyperparameters}
+    unknown = set(hyperparameters) - set(ranges)
     if unknown:
-        raise ValueError(f"{name} has no hyperparameter {sorted(unknown)[0]!r}; it takes: {', '.join(specs)}")
-    if convention not in CONVENTIONS:
-        raise ValueError(f"convention must be one of {', '.join(CONVENTIONS)} (got {convention!r})")
-    values = {key: _checked(specs[key], v) for key, v in hyperparameters.items()}
-    extra = {"bias_correction": bool(bias_correction)} if name in HAS_BIAS_CORRECTION else {}
-    optimizer = OPTIMIZERS[name](**values, convention=convention, schedule=schedule, **extra)
+        raise ValueError(f"{name} has no hyperparameter {sorted(unknown)[0]!r}; it takes: {', '.join(ranges)}")
+    if convention not in spec.conventions:
+        raise ValueError(f"convention must be one of {', '.join(spec.conventions)} (got {convention!r})")
+    values = {key: _checked(ranges[key], v) for key, v in hyperparameters.items()}
+    extra = {"bias_correction": bool(bias_correction)} if spec.bias_correction else {}
+    optimizer = spec.build(**values, convention=convention, schedule=schedule, **extra)
     sigma = _checked(NOISE, noise)
     if np.any(np.asarray(sigma) > 0):
         optimizer = with_gradient_noise(optimizer, sigma, seed)
@@ -99,7 +90,6 @@ def make_optimizer(name: str, *, convention: str = "pytorch", schedule: Schedule
 
 
 __all__ = [
-    "Optimizer", "OPTIMIZERS", "DISPLAY_NAMES", "HYPERPARAMETERS", "NOISE", "HAS_BIAS_CORRECTION", "CONVENTIONS", "make_optimizer",
-    "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "adamw", "newton",
-    "with_gradient_noise", "standard_normal",
+    "SPECS", "OptimizerSpec", "Optimizer", "make_optimizer", "CONVENTIONS", "NOISE", "with_gradient_noise",
+    "standard_normal", "OPTIMIZERS", "DISPLAY_NAMES", "HYPERPARAMETERS", "HAS_BIAS_CORRECTION", "HYPER_BY_NAME",
 ]

@@ -1,16 +1,26 @@
-"""What every optimizer is: a pure ``init``/``update`` pair over positions of shape (runs, 2).
+"""What every optimizer is: a pure ``init``/``update`` pair over positions of shape (runs, 2), and its spec.
 
 ``init(params) -> state`` and ``update(grad, state, params, hessian) -> (step, state)``; the
 caller adds ``step`` to ``params``. Nothing is mutated, so a run can be replayed from any
 state. Hyperparameters are scalars or arrays of shape (runs,): one call runs a whole sweep.
+
+An optimizer module (``optviz/optimizers/<name>.py``) ends with a ``SPEC``, an
+:class:`OptimizerSpec`: everything the app, the command line, links, "explain this step",
+tuning and the torch reference script need to know about it. The registry
+(``optviz/optimizers/__init__.py``) finds the specs; nothing else names an optimizer.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Mapping, NamedTuple
 
 import numpy as np
 
 from optviz.schedules import Schedule, constant
+from surfaces.base import Parameter
+
+if TYPE_CHECKING:
+    from optviz.optimizers.explaining import Replay
 
 Array = np.ndarray
 
@@ -26,6 +36,8 @@ class Optimizer(NamedTuple):
     runs: int = 1  # runs implied by array hyperparameters; 1 when all are scalars
     needs_hessian: bool = False
 
+
+# ------------------------------------------------------------------------------------ the numerics
 
 def per_run(value: float | Array, name: str) -> float | Array:
     """A hyperparameter as a float, or as a (runs, 1) column that broadcasts over (runs, 2)."""
@@ -45,9 +57,9 @@ def runs_of(*values: Any) -> int:
     return sizes.pop() if sizes else 1
 
 
-def check_convention(convention: str) -> str:
-    if convention not in CONVENTIONS:
-        raise ValueError(f"convention must be one of {', '.join(CONVENTIONS)} (got {convention!r})")
+def check_convention(convention: str, allowed: tuple[str, ...] = CONVENTIONS) -> str:
+    if convention not in allowed:
+        raise ValueError(f"convention must be one of {', '.join(allowed)} (got {convention!r})")
     return convention
 
 
@@ -97,3 +109,124 @@ def effective_rate(numerator, denominator, zero_eps: bool):
 
 def has_zero(value) -> bool:
     return bool(np.any(np.asarray(value) == 0))
+
+
+class WeightDecay(NamedTuple):
+    r"""Weight decay λ, applied one of two ways; the only place its arithmetic is written.
+
+    L2 (coupled):  the rule sees  g̃_t = g_t + λ θ_{t−1}  instead of g_t, so an adaptive method
+                   rescales the decay along with the gradient (torch's ``weight_decay``).
+    decoupled:     the rule sees g_t, and  −η_t λ θ_{t−1}  is added to its step (AdamW, and
+                   every Keras 3 optimizer).
+    """
+
+    rate: float | Array  # λ: a float or a (runs, 1) column
+    decoupled: bool
+
+    @classmethod
+    def of(cls, weight_decay: float | Array, convention: str, decoupled: bool = False) -> WeightDecay:
+        """The decay an optimizer applies: decoupled if it says so, and always under Keras 3's convention."""
+        return cls(per_run(weight_decay, "weight_decay"), decoupled or convention == "keras")
+
+    def gradient(self, grad, params):
+        """What the rule takes in: g + λθ (L2), or g itself (decoupled)."""
+        return grad if self.decoupled else grad + self.rate * params
+
+    def step(self, step, eta, params):
+        """The rule's step with the decoupled shrink −η·λ·θ added (unchanged under L2)."""
+        return step - eta * self.rate * params if self.decoupled else step
+
+
+# ------------------------------------------------------------------------------------ the spec
+
+class Text(NamedTuple):
+    """One text in every language the app speaks."""
+
+    en: str
+    zh: str
+
+    def __call__(self, lang: str) -> str:
+        return getattr(self, lang)
+
+
+class Sweep(NamedTuple):
+    """A hyperparameter-landscape axis: from low to high, log-spaced or not, wide enough to show the stability edge."""
+
+    low: float
+    high: float
+    log: bool
+
+
+@dataclass(frozen=True)
+class Hyper:
+    """One hyperparameter: its range, its slider, its key in a share link, its words.
+
+    Hyperparameters of the same ``name`` in different optimizers share ``ladder``, ``log``,
+    ``link``, ``label`` and ``sweep`` (links, sliders and sweeps are keyed by name; the
+    registry test checks it); ``default`` and ``help`` are each optimizer's own.
+    """
+
+    name: str  # the keyword of the builder, make_optimizer and the command line
+    default: float
+    low: float
+    high: float
+    ladder: tuple[float, ...]  # the slider's notches, ascending; holds the default
+    link: str  # the key in a share link (``o1.b1=0.8``); never change one, old links must decode
+    label: Text  # the slider's label
+    help: Text  # one phrase: what it does in this optimizer
+    sweep: Sweep
+    log: bool = False  # notches log-spaced: snap by ratio, not by difference
+    low_open: bool = False
+    high_open: bool = False
+
+    @property
+    def parameter(self) -> Parameter:
+        """The range as a :class:`surfaces.base.Parameter`, which checks values and describes the range."""
+        return Parameter(self.name, self.default, self.low, self.high, log=self.log, help=self.help.en,
+                         low_open=self.low_open, high_open=self.high_open)
+
+
+class TuningHint(NamedTuple):
+    """How ``optviz.tuning.classroom_learning_rate`` picks the lr of a good first picture."""
+
+    tune_lr: bool = True  # False: the default lr is the right one (the method sets its own step size)
+    step_cap: float | None = None  # the step is about lr per coordinate: lr at most this fraction of the plot
+
+
+class TorchCounterpart(NamedTuple):
+    """The torch.optim class this optimizer equals under ``convention="pytorch"``.
+
+    ``tests/reference/make_torch_reference.py`` runs ``torch.optim.<cls>(**kwargs(h))`` for every
+    hyperparameter set ``h`` of ``reference_sets`` on the reference surfaces, and the tests
+    replay them with ``make_optimizer(name, **h)``.
+    """
+
+    cls: str
+    kwargs: Callable[[Mapping[str, float]], dict[str, Any]]  # OptViz hyperparameters -> torch keyword arguments
+    reference_sets: Mapping[str, Mapping[str, Mapping[str, float]]]  # "smooth"/"rosenbrock" -> set name -> hyperparameters
+
+
+@dataclass(frozen=True)
+class OptimizerSpec:
+    """Everything about one optimizer that the rest of OptViz needs; its module's ``SPEC``."""
+
+    name: str  # the registry key: menus, the command line, links
+    order: int  # its place in every menu and listing
+    display_name: str  # "Adam"
+    description: Text  # one line
+    hyperparameters: tuple[Hyper, ...]
+    build: Callable[..., Optimizer]  # (**hyperparameters, convention=, schedule=[, bias_correction=])
+    explain: Callable[[Replay], Array]  # writes one replayed step, returns θ_t (see explaining.py)
+    tuning: TuningHint
+    torch: TorchCounterpart | None  # None only with a reason in no_torch
+    no_torch: str = ""  # why torch.optim has no counterpart
+    conventions: tuple[str, ...] = CONVENTIONS
+    bias_correction: bool = False  # takes bias_correction=False (the app's checkbox)
+    needs_hessian: bool = False
+    memory: tuple[str, ...] = ()  # the recorded internals the next step starts from: what explaining needs
+    internals: tuple[str, ...] = ()  # every recorded internal, memory first
+    memory_symbols: Callable[[str], str] = lambda convention: ""  # convention -> the memory as the formula writes it
+    explain_note: Text | None = None  # added to every explanation; may use {prev}, the subscript of θ_{t−1}
+
+    def hyper(self, name: str) -> Hyper:
+        return next(h for h in self.hyperparameters if h.name == name)

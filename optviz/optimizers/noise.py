@@ -13,6 +13,9 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from optviz.optimizers.base import Array, Optimizer, per_run, runs_of
+from surfaces.base import Parameter
+
+NOISE = Parameter("noise", 0.0, 0.0, 100.0, help="σ of Gaussian gradient noise")
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)

@@ -1,33 +1,12 @@
-r"""Gradient descent and its momentum forms: ``sgd``, ``momentum``, ``nesterov``.
-
-Three conventions for the velocity (t = 1, 2, ...; η_t the scheduled learning rate;
-$\tilde g_t = g_t + \lambda\theta_{t-1}$ is the gradient with L2 weight decay λ):
-
-=========  =====================================================  ==============================================
-convention momentum                                               nesterov
-=========  =====================================================  ==============================================
-pytorch    $v_t = \beta v_{t-1} + \tilde g_t$,                    $v_t$ as left,
-           $\theta_t = \theta_{t-1} - \eta_t v_t$                 $\theta_t = \theta_{t-1} - \eta_t(\tilde g_t + \beta v_t)$
-textbook   $v_t = \beta v_{t-1} + (1-\beta)\tilde g_t$,            $v_t$ as left,
-           $\theta_t = \theta_{t-1} - \eta_t v_t$                 $\theta_t = \theta_{t-1} - \eta_t((1-\beta)\tilde g_t + \beta v_t)$
-keras      $\theta' = (1-\eta_t\lambda)\theta_{t-1}$,             $m_t$ as left,
-           $m_t = \beta m_{t-1} - \eta_t g_t$, $\theta_t = \theta' + m_t$   $\theta_t = \theta' + \beta m_t - \eta_t g_t$
-=========  =====================================================  ==============================================
-
-All start from $v_0 = 0$ ($m_0 = 0$). PyTorch's first step sets ``buf = g``, which is the same
-as $\beta\cdot 0 + g$. The textbook (course-notes) velocity is an EMA of gradients, so for the
-same β its steps are about $1-\beta$ times PyTorch's. Keras keeps the velocity in parameter
-units (the lr is inside it), which equals PyTorch's form when the lr is constant. The recorded
-``velocity`` always points uphill like the gradient, so Keras's buffer is recorded as $-m_t$.
-"""
+r"""Plain gradient descent: step against the gradient, scaled by the learning rate."""
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Mapping, NamedTuple
 
-import numpy as np
-
-from optviz.optimizers.base import (Array, Optimizer, check_convention, learning_rate, per_run, runs_of,
-                                    zeros_like_runs)
+from optviz.optimizers import hyperparameters as hp
+from optviz.optimizers.base import (Array, Optimizer, OptimizerSpec, Text, TorchCounterpart, TuningHint, WeightDecay,
+                                    check_convention, learning_rate, runs_of)
+from optviz.optimizers.explaining import Replay
 from optviz.schedules import Schedule
 
 
@@ -35,95 +14,71 @@ class SGDState(NamedTuple):
     count: int
 
 
-class MomentumState(NamedTuple):
-    count: int
-    velocity: Array  # (runs, 2)
+def sgd_step(grad: Array, params: Array, eta, decay: WeightDecay) -> Array:
+    """θ_t − θ_{t−1} for gradients and positions of any matching shape ((runs, 2) or (2,))."""
+    return decay.step(-eta * decay.gradient(grad, params), eta, params)
 
 
 def sgd(lr: float | Array = 0.01, weight_decay: float | Array = 0.0, *, convention: str = "pytorch",
         schedule: Schedule | None = None) -> Optimizer:
-    r"""Plain gradient descent.
+    r"""Gradient descent; torch.optim.SGD(momentum=0), keras.optimizers.SGD(momentum=0).
 
-    pytorch / textbook: $\theta_t = \theta_{t-1} - \eta_t(g_t + \lambda\theta_{t-1})$
+    ::
 
-    keras: $\theta_t = (1 - \eta_t\lambda)\theta_{t-1} - \eta_t g_t$ (decoupled weight decay)
+        input:      η (lr), λ (weight_decay), s (schedule), θ₀ (start), f (objective)
+        for t = 1, 2, … do
+            η_t ← η·s(t−1)
+            g_t ← ∇f(θ_{t−1})
+            θ_t ← θ_{t−1} − η_t (g_t + λθ_{t−1})          pytorch, textbook (L2 decay)
+            θ_t ← θ_{t−1} − η_t g_t − η_t λ θ_{t−1}       keras (decoupled decay)
+        return θ_t
+
+    The two forms are the same number; they differ in how weight decay is named (L2 in the
+    gradient vs. decoupled), which matters only once momentum or adaptive scaling acts on it.
+
+    Reference: Robbins & Monro, "A Stochastic Approximation Method", 1951.
 
     Example: ``simulate(get_surface("quadratic"), sgd(lr=0.1), starts=[1, 1], steps=50)``.
     """
     convention = check_convention(convention)
-    rate, wd = learning_rate(lr, schedule), per_run(weight_decay, "weight_decay")
+    rate, decay = learning_rate(lr, schedule), WeightDecay.of(weight_decay, convention)
 
     def init(params: Array) -> SGDState:
         return SGDState(0)
 
     def update(grad, state, params, hessian=None):
         count = state.count + 1
-        eta = rate.at(count)
-        if convention == "keras":
-            return -eta * (wd * params + grad), SGDState(count)
-        return -eta * (grad + wd * params), SGDState(count)
+        return sgd_step(grad, params, rate.at(count), decay), SGDState(count)
 
     return Optimizer("sgd", init, update, lambda state: {},
                      dict(lr=lr, weight_decay=weight_decay, convention=convention, schedule=schedule),
                      runs_of(lr, weight_decay))
 
 
-def _heavy_ball(name: str, lookahead: bool, lr, beta, weight_decay, convention, schedule) -> Optimizer:
-    convention = check_convention(convention)
-    rate, b, wd = learning_rate(lr, schedule), per_run(beta, "beta"), per_run(weight_decay, "weight_decay")
-    dampening = 1.0 - b if convention == "textbook" else 1.0
-
-    def init(params: Array) -> MomentumState:
-        return MomentumState(0, zeros_like_runs(params))
-
-    def update(grad, state, params, hessian=None):
-        count = state.count + 1
-        eta = rate.at(count)
-        if convention == "keras":
-            velocity = b * state.velocity - eta * grad
-            step = b * velocity - eta * grad if lookahead else velocity
-            return step - eta * wd * params, MomentumState(count, velocity)
-        g = grad + wd * params
-        velocity = b * state.velocity + dampening * g
-        direction = dampening * g + b * velocity if lookahead else velocity
-        return -eta * direction, MomentumState(count, velocity)
-
-    def internals(state: MomentumState) -> dict:
-        return {"velocity": -state.velocity if convention == "keras" else state.velocity}
-
-    return Optimizer(name, init, update, internals,
-                     dict(lr=lr, beta=beta, weight_decay=weight_decay, convention=convention, schedule=schedule),
-                     runs_of(lr, beta, weight_decay))
+def explain(s: Replay) -> Array:
+    decay = s.weight_decay()
+    gradient = decay.gradient(s.g, s.theta)
+    G = s.show_gradient(decay, gradient)
+    s.rows.append(rf"\theta_t &= \theta_{{t-1}} - \eta_t\,{G}_t" + s.decay_row(decay))
+    return s.finish(sgd_step(s.g, s.theta, s.eta, decay),
+                    [f" - {s.w.o(s.eta)} \\cdot {s.w.o(gradient[i])}" for i in range(2)], decay)
 
 
-def momentum(lr: float | Array = 0.01, beta: float | Array = 0.9, weight_decay: float | Array = 0.0, *,
-             convention: str = "pytorch", schedule: Schedule | None = None) -> Optimizer:
-    r"""Heavy-ball momentum; torch.optim.SGD(momentum=β, dampening=0, nesterov=False).
-
-    pytorch:  $v_t = \beta v_{t-1} + \tilde g_t$;  $\theta_t = \theta_{t-1} - \eta_t v_t$
-
-    textbook: $v_t = \beta v_{t-1} + (1-\beta)\tilde g_t$;  $\theta_t = \theta_{t-1} - \eta_t v_t$
-
-    keras:    $m_t = \beta m_{t-1} - \eta_t g_t$;  $\theta_t = \theta_{t-1} - \eta_t\lambda\theta_{t-1} + m_t$
-
-    with $\tilde g_t = g_t + \lambda\theta_{t-1}$ and $v_0 = m_0 = 0$. Records ``velocity``.
-    """
-    return _heavy_ball("momentum", False, lr, beta, weight_decay, convention, schedule)
+def _torch_kwargs(h: Mapping[str, float]) -> dict:
+    return {"lr": h["lr"], "weight_decay": h["weight_decay"], "foreach": False}
 
 
-def nesterov(lr: float | Array = 0.01, beta: float | Array = 0.9, weight_decay: float | Array = 0.0, *,
-             convention: str = "pytorch", schedule: Schedule | None = None) -> Optimizer:
-    r"""Nesterov momentum in the "look-ahead folded into the step" form torch and Keras use.
-
-    pytorch:  $v_t = \beta v_{t-1} + \tilde g_t$;  $\theta_t = \theta_{t-1} - \eta_t(\tilde g_t + \beta v_t)$
-
-    textbook: $v_t = \beta v_{t-1} + (1-\beta)\tilde g_t$;
-              $\theta_t = \theta_{t-1} - \eta_t((1-\beta)\tilde g_t + \beta v_t)$
-
-    keras:    $m_t = \beta m_{t-1} - \eta_t g_t$;
-              $\theta_t = \theta_{t-1} - \eta_t\lambda\theta_{t-1} + \beta m_t - \eta_t g_t$
-
-    The step uses the velocity one update ahead ($\beta v_t$ rather than $v_{t-1}$), which is
-    the gradient-at-the-look-ahead-point method rewritten in the shifted variable.
-    """
-    return _heavy_ball("nesterov", True, lr, beta, weight_decay, convention, schedule)
+SPEC = OptimizerSpec(
+    name="sgd", order=1, display_name="SGD",
+    description=Text("Plain gradient descent: a step against the gradient.", "普通梯度下降：沿负梯度方向迈一步。"),
+    hyperparameters=(hp.lr(0.01), hp.weight_decay()),
+    build=sgd, explain=explain,
+    tuning=TuningHint(),
+    torch=TorchCounterpart("SGD", _torch_kwargs, {
+        # Rosenbrock's curvature (~1000) needs far smaller rates than the smooth surfaces
+        "smooth": {"default": {"lr": 0.05, "weight_decay": 0.0}, "large_lr": {"lr": 0.3, "weight_decay": 0.0},
+                   "weight_decay": {"lr": 0.05, "weight_decay": 0.2}},
+        "rosenbrock": {"default": {"lr": 1e-3, "weight_decay": 0.0}, "large_lr": {"lr": 1.4e-3, "weight_decay": 0.0},
+                       "weight_decay": {"lr": 1e-3, "weight_decay": 0.5}},
+    }),
+)

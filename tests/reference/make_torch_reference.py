@@ -1,13 +1,20 @@
 """Write ``torch_trajectories.json``: torch.optim trajectories that OptViz must reproduce.
 
-Run from the repository root (needs torch, which the test suite itself does not):
+Run from the repository root (needs torch, which the test suite itself does not, next to
+OptViz's own requirements, as it imports the optimizer registry):
 
+    pip install torch==2.13.0 -r requirements.txt
     python tests/reference/make_torch_reference.py
 
 Everything is float64. The loss is the surface formula written in torch and differentiated
 by autograd, so neither OptViz's optimizers nor its surfaces take part in making the data.
 One ``scheduler.step()`` follows each ``optimizer.step()``, and the learning rate each step
 used is recorded next to the position it produced.
+
+The optimizers come from the registry: every spec with a ``torch`` counterpart (its torch.optim
+class, how its hyperparameters map to torch's keyword arguments, and the hyperparameter sets to
+record) is run here, so adding an optimizer needs no edit of this script. Only that data is read
+from OptViz, never its arithmetic.
 
 Each case stores the torch class, the torch keyword arguments, the matching OptViz
 optimizer name and keyword arguments (``convention="pytorch"``), the schedule in both
@@ -35,6 +42,9 @@ import sys
 from pathlib import Path
 
 import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from optviz.optimizers import SPECS  # noqa: E402  (the registry only: names, mappings, hyperparameter sets)
 
 OUT = Path(__file__).with_name("torch_trajectories.json")
 STEPS = 50
@@ -65,80 +75,20 @@ STARTS = {
     "saddle": [(-1.5, 0.1), (1.0, -0.5)],
 }
 
-# Hyperparameter sets are {group: {set name: (torch kwargs, optviz kwargs)}}: SMOOTH for the
-# quadratic and the saddle, ROSEN for Rosenbrock, whose curvature (~1000) needs much smaller
-# rates for the methods whose step scales with the gradient (SGD and momentum).
+# Every optimizer whose spec names a torch counterpart, in registry order, with its hyperparameter
+# sets {group: {set name: OptViz hyperparameters}}: "smooth" for the quadratic and the saddle,
+# "rosenbrock" for Rosenbrock, whose curvature (~1000) needs much smaller rates for the methods
+# whose step scales with the gradient. A set named "default" runs from every start.
 SMOOTH = "smooth"
 ROSEN = "rosenbrock"
+OPTIMIZERS = {name: spec.torch for name, spec in SPECS.items() if spec.torch is not None}
 
 
-def sgd_family(nesterov: bool | None):
-    """SGD (nesterov None), heavy ball (False) or Nesterov (True) hyperparameter sets."""
-    def kw(lr, wd=0.0, beta=None):
-        t = {"lr": lr, "weight_decay": wd, "foreach": False}
-        o = {"lr": lr, "weight_decay": wd}
-        if beta is not None:
-            t.update(momentum=beta, dampening=0.0, nesterov=bool(nesterov))
-            o["beta"] = beta
-        return t, o
+def torch_and_optviz_kwargs(name: str, group: str, set_name: str) -> tuple[dict, dict]:
+    counterpart = OPTIMIZERS[name]
+    okw = dict(counterpart.reference_sets[group][set_name])
+    return counterpart.kwargs(okw), okw
 
-    beta = None if nesterov is None else 0.9
-    sets = {
-        SMOOTH: {"default": kw(0.05, beta=beta), "large_lr": kw(0.3 if beta is None else 0.15, beta=beta),
-                 "weight_decay": kw(0.05, 0.2, beta=beta)},
-        ROSEN: {"default": kw(1e-3, beta=beta), "large_lr": kw(1.4e-3, beta=beta),
-                "weight_decay": kw(1e-3, 0.5, beta=beta)},
-    }
-    if beta is not None:
-        sets[SMOOTH]["beta_0.5"] = kw(0.1, beta=0.5)
-        sets[ROSEN]["beta_0.5"] = kw(1e-3, beta=0.5)
-    return sets
-
-
-def same(sets):
-    return {SMOOTH: sets, ROSEN: sets}
-
-
-def adagrad(lr, eps=1e-10, wd=0.0):
-    return ({"lr": lr, "eps": eps, "weight_decay": wd, "lr_decay": 0.0, "initial_accumulator_value": 0.0,
-             "foreach": False}, {"lr": lr, "eps": eps, "weight_decay": wd})
-
-
-def rmsprop(lr, alpha=0.99, eps=1e-8, wd=0.0):
-    return ({"lr": lr, "alpha": alpha, "eps": eps, "weight_decay": wd, "momentum": 0.0, "centered": False,
-             "foreach": False}, {"lr": lr, "beta": alpha, "eps": eps, "weight_decay": wd})
-
-
-def adadelta(lr, rho=0.9, eps=1e-6, wd=0.0):
-    return ({"lr": lr, "rho": rho, "eps": eps, "weight_decay": wd, "foreach": False},
-            {"lr": lr, "beta": rho, "eps": eps, "weight_decay": wd})
-
-
-def adam_kw(lr, betas=(0.9, 0.999), eps=1e-8, wd=0.0):
-    return ({"lr": lr, "betas": list(betas), "eps": eps, "weight_decay": wd, "amsgrad": False, "foreach": False},
-            {"lr": lr, "beta1": betas[0], "beta2": betas[1], "eps": eps, "weight_decay": wd})
-
-
-# (optviz name, torch class, hyperparameter sets)
-OPTIMIZERS = [
-    ("sgd", "SGD", sgd_family(None)),
-    ("momentum", "SGD", sgd_family(False)),
-    ("nesterov", "SGD", sgd_family(True)),
-    ("adagrad", "Adagrad", same({"default": adagrad(0.1), "large_lr": adagrad(0.5),
-                                 "weight_decay": adagrad(0.1, wd=0.3), "eps_1e-3": adagrad(0.1, eps=1e-3)})),
-    ("rmsprop", "RMSprop", same({"default": rmsprop(0.01), "large_lr": rmsprop(0.05),
-                                 "weight_decay": rmsprop(0.01, wd=0.3), "alpha_0.9": rmsprop(0.01, alpha=0.9),
-                                 "eps_1e-3": rmsprop(0.01, eps=1e-3)})),
-    ("adadelta", "Adadelta", same({"default": adadelta(1.0), "large_lr": adadelta(5.0),
-                                   "weight_decay": adadelta(1.0, wd=0.3),
-                                   "rho_0.95_eps_1e-4": adadelta(1.0, rho=0.95, eps=1e-4)})),
-    ("adam", "Adam", same({"default": adam_kw(0.01), "large_lr": adam_kw(0.1),
-                           "weight_decay": adam_kw(0.01, wd=0.3),
-                           "betas_eps": adam_kw(0.05, betas=(0.8, 0.99), eps=1e-4)})),
-    ("adamw", "AdamW", same({"default": adam_kw(0.01, wd=0.01), "large_lr": adam_kw(0.1, wd=0.01),
-                             "weight_decay": adam_kw(0.01, wd=0.5),
-                             "betas_eps": adam_kw(0.05, betas=(0.5, 0.9), eps=1e-3, wd=0.1)})),
-]
 
 # (torch scheduler, its kwargs as a function of the base lr and the steps, OptViz schedule spec)
 SCHEDULES = [
@@ -298,10 +248,12 @@ def check_conditioning(loss_fn, torch_class, torch_kwargs, start, steps, schedul
 
 def main() -> None:
     cases = []
-    for name, torch_class, sets in OPTIMIZERS:
+    for name, counterpart in OPTIMIZERS.items():
+        torch_class = counterpart.cls
         for surface in LOSSES:
             group = ROSEN if surface == "rosenbrock" else SMOOTH
-            for set_name, (tkw, okw) in sets[group].items():
+            for set_name in counterpart.reference_sets[group]:
+                tkw, okw = torch_and_optviz_kwargs(name, group, set_name)
                 starts = STARTS[surface] if set_name == "default" else STARTS[surface][:1]
                 for start in starts:
                     positions, _ = run(LOSSES[surface], torch_class, tkw, start, STEPS)
@@ -311,12 +263,11 @@ def main() -> None:
                                   "torch_class": torch_class, "torch_kwargs": tkw, "torch_scheduler": None,
                                   "surface": surface, "start": list(start), "steps": STEPS,
                                   "positions": positions})
-    by_name = {name: (torch_class, sets) for name, torch_class, sets in OPTIMIZERS}
     for name, set_name in SCHEDULED:
-        torch_class, sets = by_name[name]
+        torch_class = OPTIMIZERS[name].cls
         for surface in ("quadratic", "rosenbrock"):
             group = ROSEN if surface == "rosenbrock" else SMOOTH
-            tkw, okw = sets[group][set_name]
+            tkw, okw = torch_and_optviz_kwargs(name, group, set_name)
             start = STARTS[surface][0]
             for sched_name, sched_kwargs, spec in SCHEDULES:
                 skw = sched_kwargs(tkw["lr"], STEPS)
@@ -330,8 +281,8 @@ def main() -> None:
                               "lrs": lrs, "positions": positions})
     for text, spec, torch_spec, runs in CHAINS:
         for name, set_name, surface in runs:
-            torch_class, sets = by_name[name]
-            tkw, okw = sets[ROSEN if surface == "rosenbrock" else SMOOTH][set_name]
+            torch_class = OPTIMIZERS[name].cls
+            tkw, okw = torch_and_optviz_kwargs(name, ROSEN if surface == "rosenbrock" else SMOOTH, set_name)
             start = STARTS[surface][0]
             sched = torch_spec(tkw["lr"], STEPS)
             scheduler = (sched["class"], sched["kwargs"], sched.get("build_order"))

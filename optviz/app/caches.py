@@ -1,0 +1,83 @@
+"""The app's expensive work, cached across reruns and sessions.
+
+Each function depends only on its (hashable) arguments: a race's ``RaceConfig``, or ``where``, the
+part of one that names a surface (:func:`surface_part`), so changing a contestant does not evict
+the surface. Objects the app only reads (trajectories, surfaces) are shared with
+``st.cache_resource``; everything else is copied out of ``st.cache_data``.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from optviz import controls
+from optviz.ewa import temperatures
+from optviz.plots import effective_lr_figure, loss_figure, race_figure, side_by_side_figure, surface_3d_figure
+from optviz.plots_classroom import ewa_figure
+from optviz.race import OptimizerConfig, RaceConfig, run_race
+from optviz.regression import run_regression
+from optviz.sweep import basin_map, sweep, tuned_learning_rates
+from optviz.tuning import classroom_learning_rate
+
+
+def surface_part(config: RaceConfig) -> RaceConfig:
+    """The part of ``config`` that names its surface: the key of the surface caches."""
+    return RaceConfig(surface=config.surface, surface_params=config.surface_params, expression=config.expression,
+                      bounds=config.bounds)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def cached_surface(where: RaceConfig):
+    return where.build_surface()
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def cached_race(config: RaceConfig):
+    return run_race(config)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def figure_spec(config: RaceConfig, view: str, lang: str, height: str = "log", arrows: bool = False) -> dict:
+    """The Plotly spec of a race view ("race", "side", "loss", "inside", "3d"); {} when it has nothing to show."""
+    traj = cached_race(config)
+    if view == "race":
+        return race_figure(traj, lang=lang, arrows=arrows).to_dict()
+    if view == "inside":
+        figure = effective_lr_figure(traj, lang=lang)
+        return figure.to_dict() if figure is not None else {}
+    if view == "side":
+        return side_by_side_figure(traj, lang=lang).to_dict()
+    if view == "loss":
+        return loss_figure(traj, lang=lang).to_dict()
+    return surface_3d_figure(traj, lang=lang, height=height).to_dict()
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def tuned_lr(where: RaceConfig, start: tuple, steps: int, name: str) -> float:
+    """A learning rate that suits optimizer ``name`` here, on the lr slider's notches."""
+    return controls.snap("lr", classroom_learning_rate(cached_surface(where), name, start, steps))
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def cached_sweep(where: RaceConfig, contestant: OptimizerConfig, x: str, y: str, start: tuple, steps: int):
+    swept = (x.split(":")[0], y.split(":")[0])
+    return sweep(cached_surface(where), contestant.name, x, y, start, steps, **contestant.settings(without=swept))
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def cached_basins(where: RaceConfig, contestant: OptimizerConfig, n: int, steps: int):
+    return basin_map(cached_surface(where), contestant.build(), n, steps)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def cached_tuning(where: RaceConfig, names: tuple, start: tuple, steps: int):
+    return tuned_learning_rates(cached_surface(where), list(names), start, steps)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def ewa_spec(days: int, seed: int, betas: tuple, corrected: bool, lang: str) -> dict:
+    return ewa_figure(temperatures(days, seed), list(betas), corrected, lang).to_dict()
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def cached_regression(optimizers: tuple, steps: int, n: int, seed: int, batch: int, batch_seed: int):
+    return run_regression(optimizers, steps, n, seed, batch, batch_seed)

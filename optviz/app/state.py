@@ -1,0 +1,316 @@
+"""The one owner of ``st.session_state``: the app state, held by the controls, and every change to it
+that does not come from a widget itself.
+
+The state is a ``share.AppState`` (the race, the view, the language, the lesson) kept in the
+session as the values of its controls, under the keys of ``optviz.app.widget_values``. Widgets
+elsewhere are created with those keys and with callbacks from here; other modules ask this one
+for values and never touch the session.
+
+One path loads a race onto the controls, :func:`load`: a share link (once per session), a
+lesson from the menu, a new surface, the start buttons and a click on the race map, "Reset",
+"Duplicate", "Tune every learning rate", and the sweep view's picks and tuned race. Each builds
+an AppState (from the link, the lesson, or the state on screen with one change) and loads it.
+A load writes widget values, which Streamlit allows only in callbacks and before the widget
+is drawn in a run, so loads happen in callbacks and in :func:`start_session`.
+"""
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from optviz import controls, share
+from optviz.app.caches import cached_surface, tuned_lr
+from optviz.app.widget_values import (BOUNDS, EXPRESSION, LABELS, LANG, LESSON, RACE_MAP, SLOT_IDS, SLOTS, START,
+                                      STEPS, SURFACE, VIEW, app_state, contestant_key, contestant_values,
+                                      default_contestant, slot_label, surface_param_key, typed_surface, widget_values)
+from optviz.lessons import LESSONS, get_lesson
+from optviz.plots import PICK_TRACE
+from optviz.race import OptimizerConfig, RaceConfig
+from surfaces import CUSTOM, PARAMETERS
+from surfaces.custom import DEFAULT_BOUNDS
+
+ss = st.session_state
+
+DEFAULT_EXPRESSION = "x**2 + 3*sin(y) - 0.5*x*y"
+LESSON_IDS = [lesson.id for lesson in LESSONS]
+
+# The session's own bookkeeping, never shown by a widget.
+_LINK_READ, _NOTICES, _APPLIED_PICK = "link_read", "link_notices", "applied_pick"
+_GOOD_SURFACE, _SURFACE_PROBLEM = "custom_good", "custom_problem"  # the last typed surface that parsed; why not now
+
+
+# ---------------------------------------------------------------------------------------- reading
+
+def lang() -> str:
+    return ss.get(LANG, "en")
+
+
+def lesson() -> str | None:
+    return ss.get(LESSON) or None
+
+
+def value(key: str) -> Any:
+    """A control's value before its widget is drawn in this run (what to show depends on it)."""
+    return ss[key]
+
+
+def surface_problem() -> ValueError | None:
+    """Why the typed expression cannot be drawn (with :func:`surface_choice`'s fallback in use), or None."""
+    return ss.get(_SURFACE_PROBLEM)
+
+
+def surface_choice() -> RaceConfig:
+    """The surface drawn, as the part of a RaceConfig that names it (hashable: it keys the caches).
+
+    A typed expression that does not parse is reported by :func:`surface_problem`, and the last one
+    that did is drawn meanwhile.
+    """
+    where = typed_surface(ss)
+    if where.surface != CUSTOM:
+        return where
+    try:
+        cached_surface(where)
+    except ValueError as error:
+        ss[_SURFACE_PROBLEM] = error
+        expression, bounds = ss.get(_GOOD_SURFACE) or (DEFAULT_EXPRESSION, DEFAULT_BOUNDS)
+        return RaceConfig(surface=CUSTOM, expression=expression, bounds=bounds)
+    ss[_GOOD_SURFACE], ss[_SURFACE_PROBLEM] = (where.expression, where.bounds), None
+    return where
+
+
+def current_surface():
+    return cached_surface(surface_choice())
+
+
+def race() -> RaceConfig:
+    """The race the controls describe, on the surface drawn."""
+    return on_screen().config
+
+
+def on_screen(as_typed: bool = False) -> share.AppState:
+    """The state the controls show; ``as_typed`` keeps a typed expression that does not parse (to load it back)."""
+    for slot in ss[SLOTS]:
+        ensure_contestant(slot)
+    return app_state(ss, where=None if as_typed else surface_choice())
+
+
+def _start() -> tuple[float, float]:
+    return float(ss[START[0]]), float(ss[START[1]])
+
+
+def _tuned_lr(name: str, start: tuple[float, float] | None = None) -> float:
+    return tuned_lr(surface_choice(), start or _start(), int(ss[STEPS]), name)
+
+
+# ---------------------------------------------------------------------------------------- defaults
+
+def start_session() -> None:
+    """Before the first widget of a run: first values, then (once) the link, then a click on the map."""
+    for key, first in _first_values().items():
+        ss.setdefault(key, first)
+    if START[0] not in ss:
+        ss[START[0]], ss[START[1]] = _rounded(current_surface().start)
+    _read_link()
+    _read_map_click()
+    for p in PARAMETERS.get(ss[SURFACE], ()):
+        ss.setdefault(surface_param_key(ss[SURFACE], p.name), p.default)
+    for slot in ss[SLOTS]:
+        ensure_contestant(slot)
+
+
+def _first_values() -> dict[str, Any]:
+    """The controls of a new session (fresh lists and dicts: a session's values are its own)."""
+    bounds = {key: end for keys, axis in zip(BOUNDS, DEFAULT_BOUNDS) for key, end in zip(keys, axis)}
+    return {LANG: "en", SURFACE: "rosenbrock", STEPS: 500, VIEW: "race", LESSON: "", LABELS: {},
+            SLOTS: list(controls.DEFAULT_SLOTS), SLOT_IDS: controls.base_slots(), EXPRESSION: DEFAULT_EXPRESSION,
+            **bounds}
+
+
+def ensure_contestant(slot: str) -> None:
+    """Give a slot's controls their defaults where unset (Streamlit forgets a widget's value once the
+    widget is not drawn); a missing learning rate is tuned for this surface and start."""
+    lr_key = contestant_key(slot, "lr")
+    lr = ss[lr_key] if lr_key in ss else _tuned_lr(controls.optimizer_of(slot))
+    for key, first in contestant_values(slot, default_contestant(slot, lr), int(ss[STEPS])).items():
+        ss.setdefault(key, first)
+
+
+# ---------------------------------------------------------------------------------------- the one path
+
+def load(state: share.AppState, slots: Sequence[str] | None = None) -> None:
+    """Put ``state`` on the controls. ``slots`` names the slot of each contestant (a race already on
+    screen keeps its slots); by default they follow occurrence (``adam``, ``adam~2``)."""
+    for key, shown in widget_values(state, slots, offered=ss[SLOT_IDS]).items():
+        ss[key] = shown
+
+
+def lesson_state(lesson_id: str, language: str) -> share.AppState:
+    """A lesson's setting: its race (labels in ``language``) and view."""
+    chosen = get_lesson(lesson_id)
+    return share.AppState(chosen.race_config(language), view=chosen.view, lang=language, lesson=lesson_id)
+
+
+def _with_race(state: share.AppState, **changes) -> share.AppState:
+    return replace(state, config=replace(state.config, **changes))
+
+
+def _with_contestants(state: share.AppState, change: Callable[[str, OptimizerConfig], OptimizerConfig]):
+    """``state`` with each contestant replaced by ``change(slot, contestant)``."""
+    optimizers = tuple(change(slot, opt) for slot, opt in zip(ss[SLOTS], state.config.optimizers))
+    return _with_race(state, optimizers=optimizers)
+
+
+def _rounded(point) -> tuple[float, float]:
+    """A start as the start inputs hold it (4 decimals), so a tuned rate is tuned for what is shown."""
+    return round(float(point[0]), 4), round(float(point[1]), 4)
+
+
+# ---------------------------------------------------------------------------------------- callbacks
+
+def on_lesson_change() -> None:
+    """A lesson loads its setting; "no lesson" only gives the contestants their own names back."""
+    if ss[LESSON]:
+        load(lesson_state(ss[LESSON], lang()))
+    else:
+        ss[LABELS] = {}
+
+
+def on_surface_change() -> None:
+    """A new surface (or typed expression or bounds): its own start, the contestants under their own
+    names, and learning rates tuned for it."""
+    start = _rounded(current_surface().start)
+    state = _with_contestants(on_screen(as_typed=True), lambda slot, opt: replace(
+        opt.with_values(lr=_tuned_lr(opt.name, start)), label=slot_label(slot)))
+    load(_with_race(state, start=start), ss[SLOTS])
+
+
+def forget_labels() -> None:
+    """The contestants changed: a lesson's or a link's names no longer apply."""
+    ss[LABELS] = {}
+
+
+def start_at(point) -> None:
+    load(_with_race(on_screen(as_typed=True), start=_rounded(point)), ss[SLOTS])
+
+
+def random_start() -> None:
+    (x0, x1), (y0, y1) = current_surface().bounds
+    rng = np.random.default_rng()
+    start_at((rng.uniform(x0, x1), rng.uniform(y0, y1)))
+
+
+def default_start() -> None:
+    start_at(current_surface().start)
+
+
+def tune_all() -> None:
+    state = on_screen(as_typed=True)
+    load(_with_contestants(state, lambda slot, opt: opt.with_values(lr=_tuned_lr(opt.name))), ss[SLOTS])
+
+
+def reset(slot: str) -> None:
+    """``slot``'s contestant back to the defaults, its learning rate tuned; its name stays."""
+    fresh = default_contestant(slot, _tuned_lr(controls.optimizer_of(slot)))
+    state = _with_contestants(on_screen(as_typed=True), lambda each, opt: replace(fresh, label=opt.label)
+                              if each == slot else opt)
+    load(state, ss[SLOTS])
+
+
+def duplicate(slot: str) -> None:
+    """A copy of ``slot``'s contestant joins the race, in a slot of its own (``adam~2``)."""
+    state = on_screen(as_typed=True)
+    copy = controls.duplicate_slot(slot, ss[SLOT_IDS])
+    original = state.config.optimizers[list(ss[SLOTS]).index(slot)]
+    optimizers = (*state.config.optimizers, replace(original, label=slot_label(copy)))
+    load(_with_race(state, optimizers=optimizers), [*ss[SLOTS], copy])
+
+
+def load_picked(slot: str, values: dict[str, float]) -> None:
+    """The sweep's pick: these hyperparameters for ``slot``'s contestant, then back to the race."""
+    state = _with_contestants(on_screen(as_typed=True), lambda each, opt: opt.with_values(**values)
+                              if each == slot else opt)
+    load(replace(state, view="race"), ss[SLOTS])
+
+
+def load_tuned_rates(rates: dict[str, float]) -> None:
+    """The sweep's fair race: each contestant at its optimizer's tuned rate (where one was found)."""
+    state = _with_contestants(on_screen(as_typed=True), lambda slot, opt: opt.with_values(lr=rates[opt.name])
+                              if np.isfinite(rates.get(opt.name, np.nan)) else opt)
+    load(replace(state, view="race"), ss[SLOTS])
+
+
+def _read_map_click() -> None:
+    """A click on the race map's pick grid moves the start there, once per click."""
+    event = ss.get(RACE_MAP) or {}
+    points = (event.get("selection") or {}).get("points") or []
+    pick = next((p for p in points if p.get("curve_number") == PICK_TRACE), None)
+    if pick is None:
+        if not points:
+            ss[_APPLIED_PICK] = None
+        return
+    point = (round(float(pick["x"]), 6), round(float(pick["y"]), 6))
+    if ss.get(_APPLIED_PICK) != point:
+        ss[_APPLIED_PICK] = point
+        start_at(point)
+
+
+# ---------------------------------------------------------------------------------------- the address bar
+
+def _read_link() -> None:
+    """Once per session, before any widget exists: load what the address says. What a link leaves out
+    comes from its lesson's setting if it names one, else from the controls."""
+    if ss.get(_LINK_READ):
+        return
+    ss[_LINK_READ] = True
+    params = {key: st.query_params.get_all(key) for key in st.query_params}
+    if not params:
+        return
+    state, notices = share.decode(params, on_screen(), lessons=LESSON_IDS)
+    if state.lesson:
+        state, notices = share.decode(params, lesson_state(state.lesson, state.lang), lessons=LESSON_IDS)
+    load(state)
+    ss[_NOTICES] = [str(notice) for notice in notices]
+
+
+def pop_link_notices() -> list[str]:
+    """What the link had that was ignored, once."""
+    return ss.pop(_NOTICES, [])
+
+
+def write_link(config: RaceConfig) -> None:
+    """Keep the address bar equal to what is on screen, so copying it shares exactly this."""
+    query = share.encode(share.AppState(config, view=ss.get(VIEW) or "race", lang=lang(), lesson=lesson()))
+    if st.query_params.to_dict() != query:
+        st.query_params.from_dict(query)
+
+
+# ---------------------------------------------------------------------------------------- choices
+
+def settle_choice(key: str, options: list, labels: list[str], default: Any = None) -> tuple[str, Any]:
+    """The widget key and the value of a choice whose shown labels can change (see ``widgets.choice``).
+
+    The chosen option lives under ``key``; the widget is keyed by its labels, so new labels make a
+    new widget, which starts from the stored choice.
+    """
+    widget_key = f"{key}#{zlib.crc32(chr(31).join(labels).encode())}"
+    chosen = ss.get(key, default)
+    if chosen not in options:
+        chosen = default if default in options else options[0]
+    ss[key] = chosen
+    if ss.get(widget_key) != chosen:
+        ss[widget_key] = chosen
+    return widget_key, chosen
+
+
+def store_choice(key: str, widget_key: str, then: Callable[[], None] | None = None) -> None:
+    """A choice's callback: keep the picked option under ``key``, then run ``then``."""
+    # The browser may still answer for the widget of the labels before (its key is gone by then).
+    if widget_key in ss and ss[widget_key] != ss.get(key):
+        ss[key] = ss[widget_key]
+        if then is not None:
+            then()

@@ -1,0 +1,14 @@
+"""Loss against step for every contestant."""
+from __future__ import annotations
+
+import streamlit as st
+
+from optviz.app.caches import figure_spec
+from optviz.app.widgets import PLOT_CONFIG
+from optviz.plots import ReadyFigure
+from optviz.race import RaceConfig
+
+
+def render(config: RaceConfig, traj, lang: str) -> None:
+    st.plotly_chart(ReadyFigure(figure_spec(config, "loss", lang)), key="chart_loss", config=PLOT_CONFIG,
+                    width="stretch")

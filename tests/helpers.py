@@ -1,0 +1,47 @@
+"""Helpers several test modules share: finite differences, sample points, and the schedules the
+reference cases (``tests/reference/*.json``) name."""
+from __future__ import annotations
+
+import numpy as np
+
+from optviz import schedules
+
+# With h = 1e-5 a central difference is off by about h^2/6 |F'''| (truncation) plus
+# eps |F| / h (rounding), both ~2e-11 times the size of the numbers involved. We allow
+# 1e-6 times the local scale (1 + |f| + |grad| for the gradient, 1 + |grad| + |H| for the
+# Hessian): five orders of magnitude of headroom, while a wrong or missing term is off by
+# a fraction of the scale itself.
+H_STEP, RTOL = 1e-5, 1e-6
+
+
+def central_difference(f, p: np.ndarray, h: float = H_STEP) -> np.ndarray:
+    """``(f(p + h e_k) - f(p - h e_k)) / 2h`` for k = x, y, stacked on a new last axis."""
+    return np.stack([(f(p + e) - f(p - e)) / (2 * h) for e in h * np.eye(2)], axis=-1)
+
+
+def random_points(bounds, n: int = 200, seed: int = 0) -> np.ndarray:
+    """(n, 2) points drawn uniformly from ``bounds`` ((xmin, xmax), (ymin, ymax))."""
+    rng = np.random.default_rng(seed)
+    (x0, x1), (y0, y1) = bounds
+    return np.stack([rng.uniform(x0, x1, n), rng.uniform(y0, y1, n)], axis=-1)  # (n, 2)
+
+
+def schedule_from_spec(spec: dict | None) -> schedules.Schedule:
+    """The OptViz schedule a reference case names, built directly rather than through ``parse``.
+
+    None (a case without a scheduler, or a warm-up over nothing) is the constant schedule.
+    """
+    if spec is None:
+        return schedules.constant()
+    kind = spec["kind"]
+    if kind == "constant":
+        return schedules.constant()
+    if kind == "step_decay":
+        return schedules.step_decay(spec["every"], spec["factor"])
+    if kind == "exponential":
+        return schedules.exponential(spec["gamma"])
+    if kind == "cosine":
+        return schedules.cosine(spec["period"], spec["floor"])
+    if kind == "warmup":
+        return schedules.warmup(spec["steps"], schedule_from_spec(spec["then"]))
+    raise AssertionError(f"unknown schedule spec {spec}")
