@@ -15,7 +15,6 @@ from surfaces import Parameter
 NOISE_CHOICES = [0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0]
 FACTOR_CHOICES = [0.1, 0.2, 0.3, 0.5, 0.7, 0.8, 0.9]
 GAMMA_CHOICES = [0.9, 0.95, 0.98, 0.99, 0.995, 0.998, 0.999]
-SCHEDULE_KINDS = ("constant", "step", "exp", "cosine")
 TOLERANCE_CHOICES = [1e-2, 1e-4, 1e-6, 1e-8]
 DEFAULT_SLOTS = ("sgd", "momentum", "rmsprop", "adam")
 
@@ -50,14 +49,6 @@ def format_number(value: float) -> str:
         mantissa = mantissa.rstrip("0").rstrip(".")
         return f"{mantissa}e{int(exponent)}"
     return f"{value:.6g}"
-
-
-def schedule_spec(kind: str, *, every: int = 100, factor: float = 0.5, gamma: float = 0.99, period: int = 500,
-                  warmup: int = 0) -> str:
-    """The ``optviz.schedules.parse`` text for a schedule chosen in the controls."""
-    base = {"constant": "constant", "step": f"step:{int(every)}:{factor:g}", "exp": f"exp:{gamma:g}",
-            "cosine": f"cosine:{int(period)}"}[kind]
-    return base + (f"+warmup:{int(warmup)}" if warmup > 0 else "")
 
 
 def optimizer_of(slot: str) -> str:

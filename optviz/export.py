@@ -33,7 +33,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from optviz.contour_image import LEVELS, colormap, contour_field
 from optviz.i18n import LANGUAGES, status_text, t
-from optviz.plots import COLORS, CONTOUR_SCALE, PICK_TRACE, frame_steps, height_transform, race_figure
+from optviz.plots import COLORS, PICK_TRACE, frame_steps, race_figure
 from optviz.race import RaceConfig, run_race
 from optviz.trajectory import DIVERGED, Trajectory
 from surfaces import source_of

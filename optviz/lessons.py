@@ -18,7 +18,6 @@ from dataclasses import dataclass, replace
 
 from optviz.optimizers import HYPERPARAMETERS
 from optviz.race import OptimizerConfig, RaceConfig
-from optviz.schedules import schedule_fields
 from optviz.views import VIEWS
 
 Text = dict[str, str]  # {"en": ..., "zh": ...}
@@ -430,23 +429,4 @@ def get_lesson(lesson_id: str) -> Lesson:
         raise ValueError(f"unknown lesson {lesson_id!r}; choose from: {', '.join(_BY_ID)}") from None
 
 
-def slots(config: RaceConfig) -> tuple[tuple[str, OptimizerConfig], ...]:
-    """The app's slot id for each contestant, in order: ``sgd``, ``sgd~2``, ``momentum``, ..."""
-    seen: dict[str, int] = {}
-    out = []
-    for opt in config.optimizers:
-        seen[opt.name] = seen.get(opt.name, 0) + 1
-        out.append((opt.name if seen[opt.name] == 1 else f"{opt.name}~{seen[opt.name]}", opt))
-    return tuple(out)
-
-
-def schedule_controls(spec: str) -> dict[str, object]:
-    """``schedules.schedule_fields`` for a lesson's schedule, which must have all its numbers on the
-    app's controls: raises ValueError for a cosine floor (the app has no control for it)."""
-    fields = schedule_fields(spec)
-    if "floor" in fields:
-        raise ValueError(f"schedule {spec!r} has no counterpart in the app's controls: a cosine floor")
-    return fields
-
-
-__all__ = ["Lesson", "LESSONS", "VIEWS", "get_lesson", "schedule_controls", "slots"]
+__all__ = ["Lesson", "LESSONS", "VIEWS", "get_lesson"]

@@ -166,7 +166,7 @@ def default_start(fn: CustomFunction, box: tuple[Point, Point]) -> Point:
         return tuple(round(float(v), 12) for v in candidates[preferred[0]])  # -2.1, not -2.0999999999999996
     grid = candidates[8:][usable[8:]]  # not empty: f is finite on enough of the grid, and so is f'
     if not len(grid):
-        raise ExpressionError(f"f(x, y) has no point in the bounds where it and its gradient "
+        raise ExpressionError("f(x, y) has no point in the bounds where it and its gradient "
                               "are finite", None)
     nearest = grid[np.argmin(np.linalg.norm(grid - candidates[0], axis=-1))]
     return float(nearest[0]), float(nearest[1])

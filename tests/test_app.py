@@ -19,7 +19,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 import optviz.app.views as views_package
-from optviz import controls, share
+from optviz import controls, schedules, share
 from optviz.app.state import lesson_state
 from optviz.app.views import RENDERERS
 from optviz.app.widget_values import SLOT_IDS, SLOTS, app_state, widget_values
@@ -591,7 +591,7 @@ def test_widget_values_sit_on_the_widgets_and_read_back(state):
         for p in controls.hyperparameter_names(slot):
             assert values[f"{slot}.{p}"] in controls.LADDERS[p]
         assert values[f"{slot}.noise"] in controls.NOISE_CHOICES
-        assert values[f"{slot}.schedule"] in controls.SCHEDULE_KINDS
+        assert values[f"{slot}.schedule"] in schedules.KINDS
     surface = state.config.surface
     for p in PARAMETERS.get(surface, ()):
         value = values[f"sp.{surface}.{p.name}"]

@@ -24,14 +24,14 @@ def test_placeholders_agree_between_languages():
 
 def test_every_literal_key_in_code_exists():
     used = set()
-    for path in [ROOT / "app.py", *ROOT.glob("optviz/*.py")]:
+    for path in [ROOT / "app.py", *ROOT.glob("optviz/**/*.py")]:
         used |= set(re.findall(r'\bt\(\s*"([a-z0-9_.]+)"', path.read_text(encoding="utf-8")))
     assert used, "no keys found: the pattern is out of date"
     assert used - set(CATALOG) == set()
 
 
 def test_dynamic_keys_exist():
-    from optviz.controls import SCHEDULE_KINDS
+    from optviz.schedules import KINDS as SCHEDULE_KINDS
     from optviz.optimizers import CONVENTIONS, HYPERPARAMETERS
 
     keys = {f"opt.schedule.{k}" for k in SCHEDULE_KINDS} | {f"opt.conv.{c}" for c in CONVENTIONS}

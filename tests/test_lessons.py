@@ -13,11 +13,12 @@ import numpy as np
 import pytest
 
 from optviz import controls
-from optviz.lessons import LESSONS, VIEWS, Lesson, get_lesson, schedule_controls, slots
+from optviz.app.widget_values import race_slots
+from optviz.lessons import LESSONS, VIEWS, Lesson, get_lesson
 from optviz.limits import APP_STEPS, START_RANGE, STEPS_NOTCH
 from optviz.optimizers import HYPERPARAMETERS
 from optviz.race import OptimizerConfig, RaceConfig, run_race, unique_labels, validate
-from optviz.schedules import KINDS, schedule_text
+from optviz.schedules import KINDS, schedule_fields, schedule_text
 from optviz.simulate import default_divergence_radius, simulate
 from surfaces import PARAMETERS
 
@@ -114,8 +115,8 @@ def test_every_value_is_a_notch_of_the_app_controls(lesson: Lesson):
         for key, value in opt.hyperparams:
             assert controls.snap(key, value) == value, (opt.label, key, value)
         assert opt.noise in controls.NOISE_CHOICES and isinstance(opt.seed, int) and opt.seed >= 0
-        fields = schedule_controls(opt.schedule)
-        assert fields["kind"] in KINDS
+        fields = schedule_fields(opt.schedule)
+        assert fields["kind"] in KINDS and "floor" not in fields  # the app has no control for a cosine floor
         assert fields.get("factor", 0.5) in controls.FACTOR_CHOICES
         assert fields.get("gamma", 0.99) in controls.GAMMA_CHOICES
         assert schedule_text(**fields) == opt.schedule
@@ -123,9 +124,8 @@ def test_every_value_is_a_notch_of_the_app_controls(lesson: Lesson):
 
 def test_slots_follow_the_app_naming():
     config = get_lesson("learning-rate-importance").config
-    assert [slot for slot, _ in slots(config)] == ["momentum", "momentum~2", "momentum~3", "momentum~4", "momentum~5"]
-    assert [slot for slot, _ in slots(get_lesson("ravine").config)] == ["sgd", "momentum", "rmsprop", "adam"]
-    assert [opt for _, opt in slots(config)] == list(config.optimizers)
+    assert race_slots(config.optimizers) == ["momentum", "momentum~2", "momentum~3", "momentum~4", "momentum~5"]
+    assert race_slots(get_lesson("ravine").config.optimizers) == ["sgd", "momentum", "rmsprop", "adam"]
 
 
 @pytest.mark.parametrize("spec, fields", [
@@ -134,14 +134,9 @@ def test_slots_follow_the_app_naming():
     ("exp:0.99+warmup:10", {"kind": "exp", "gamma": 0.99, "warmup": 10}),
     ("cosine:500", {"kind": "cosine", "period": 500, "warmup": 0}),
 ])
-def test_schedule_controls_invert_schedule_text(spec, fields):
-    assert schedule_controls(spec) == fields
+def test_schedule_fields_invert_schedule_text(spec, fields):
+    assert schedule_fields(spec) == fields
     assert schedule_text(**fields) == spec
-
-
-def test_schedule_without_a_control_is_refused():
-    with pytest.raises(ValueError, match="cosine"):
-        schedule_controls("cosine:500:0.1")
 
 
 # -------------------------------------------------------------------------------------------- claims

@@ -17,7 +17,7 @@ from optviz.limits import MAX_OPTIMIZERS, RACE_STEPS, SCHEDULE_EVERY, SCHEDULE_P
 from optviz.optimizers import CONVENTIONS, HAS_BIAS_CORRECTION, HYPERPARAMETERS, OPTIMIZERS
 from optviz.race import OptimizerConfig, RaceConfig, validate
 from optviz.controls import surface_ladder
-from optviz.schedules import schedule_text
+from optviz.schedules import KINDS, schedule_text
 from optviz.share import VIEWS, AppState, Notice, canonical, decode, encode, from_link, number
 from surfaces import CUSTOM, PARAMETERS, SURFACES, get_surface
 
@@ -112,7 +112,7 @@ ladder_values = {name: st.sampled_from(values) for name, values in controls.LADD
 
 @st.composite
 def schedules(draw) -> str:
-    kind = draw(st.sampled_from(controls.SCHEDULE_KINDS))
+    kind = draw(st.sampled_from(KINDS))
     return schedule_text(kind, every=draw(st.integers(*SCHEDULE_EVERY)),
                          factor=draw(st.sampled_from(controls.FACTOR_CHOICES)),
                          gamma=draw(st.sampled_from(controls.GAMMA_CHOICES)),

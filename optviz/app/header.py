@@ -6,8 +6,7 @@ import streamlit as st
 from optviz.app.widgets import plain_badge, plain_text
 from optviz.i18n import status_text, t
 from optviz.lessons import get_lesson
-
-BADGE_COLORS = {"running": "blue", "converged": "green", "diverged": "red"}
+from optviz.trajectory import STATUS_COLORS
 
 
 def link_notices(notices: list[str], lang: str) -> None:
@@ -30,7 +29,7 @@ def status_badges(traj, badge_spots, lang: str) -> None:
     """Each run's status: in a row above the view ("Adam: converged"), and in its sidebar group."""
     columns = st.columns(max(traj.runs, 1))
     for run, column in enumerate(columns):
-        color = BADGE_COLORS[str(traj.status[run])]
+        color = STATUS_COLORS[str(traj.status[run])]
         with column:
             plain_badge(f"{traj.labels[run]}: {status_text(traj, run, lang)}", color)
         with badge_spots[run].container():

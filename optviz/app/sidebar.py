@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from optviz import controls
+from optviz import controls, schedules
 from optviz.app import state
 from optviz.app.widget_values import (BOUNDS, EXPRESSION, LANG, LESSON, SLOT_IDS, SLOTS, START, STEPS, SURFACE,
                                       contestant_key, slot_label, surface_param_key)
@@ -99,7 +99,7 @@ def contestant_controls(slot: str, L: str):
                format_func=lambda c: t(f"opt.conv.{c}", L))
         if controls.optimizer_of(slot) in HAS_BIAS_CORRECTION:
             st.checkbox(t("opt.bias_correction", L), key=key("bias_correction"))
-        kind = choice(st.selectbox, t("opt.schedule", L), controls.SCHEDULE_KINDS, key=key("schedule"),
+        kind = choice(st.selectbox, t("opt.schedule", L), schedules.KINDS, key=key("schedule"),
                       format_func=lambda k: t(f"opt.schedule.{k}", L))
         if kind == "step":
             st.number_input(t("opt.every", L), *SCHEDULE_EVERY, key=key("every"))
