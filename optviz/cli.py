@@ -37,7 +37,8 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from optviz import export, share
+from optviz import share
+from optviz.figures import export
 from optviz.i18n import LANGUAGES
 from optviz.limits import BOUND_RANGE, GRID_POINTS, MAX_EXPRESSION, MAX_OPTIMIZERS, RACE_STEPS, RUN_STEPS
 from optviz.optimizer_spec import CODES, Setting, SpecError, contestant, split

@@ -89,7 +89,7 @@ from optviz.schedules import parse as parse_schedule
 from optviz.views import VIEWS
 from surfaces import CUSTOM, PARAMETERS, SURFACES, custom_surface, get_surface
 from surfaces.base import Parameter
-from surfaces.custom import DEFAULT_BOUNDS
+from surfaces.typed.custom import DEFAULT_BOUNDS
 
 SHORT = {name: hyper.link for name, hyper in HYPER_BY_NAME.items()}  # hyperparameter -> its key in a link
 _LONG = {short: name for name, short in SHORT.items()} | {name: name for name in SHORT}

@@ -16,8 +16,8 @@ from typing import Callable
 from . import (beale, himmelblau, local_minima, monkey_saddle, plateau, quadratic, rastrigin, ravine,
                rosenbrock, saddle)
 from .base import Parameter, Surface
-from .custom import custom_surface, source_of
-from .expression import ExpressionError
+from .typed.custom import custom_surface, source_of
+from .typed.expression import ExpressionError
 
 __all__ = ["PARAMETERS", "SURFACES", "ExpressionError", "Parameter", "Surface", "custom_surface", "get_surface",
            "source_of"]

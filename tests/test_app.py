@@ -24,9 +24,9 @@ from optviz.app.state import lesson_state
 from optviz.app.views import RENDERERS
 from optviz.app.widget_values import SLOT_IDS, SLOTS, app_state, widget_values
 from optviz.i18n import CATALOG, t
-from optviz.lessons import LESSONS, get_lesson
+from optviz.classroom.lessons import LESSONS, get_lesson
 from optviz.optimizers import CONVENTIONS, DISPLAY_NAMES, HAS_BIAS_CORRECTION, OPTIMIZERS
-from optviz.plots import MAX_FRAMES
+from optviz.figures.race import MAX_FRAMES
 from optviz.views import VIEWS
 from surfaces import PARAMETERS, SURFACES, get_surface
 

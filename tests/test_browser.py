@@ -18,8 +18,8 @@ from PIL import Image
 
 
 from optviz.i18n import LANGUAGES, t
-from optviz.lessons import get_lesson
-from optviz.plots import MAX_FRAMES
+from optviz.classroom.lessons import get_lesson
+from optviz.figures.race import MAX_FRAMES
 
 pytestmark = pytest.mark.browser
 
@@ -137,7 +137,7 @@ def test_race_chart_renders_with_contour(page, app_server, console, shot):
     url, log = app_server
     s = open_app(page, url)
     shot("loaded")
-    assert s["contours"] == 1  # the contour map: a picture under the axes (see optviz.plots._background)
+    assert s["contours"] == 1  # the contour map: a picture under the axes (see optviz.figures.race._background)
     assert s["contourPaths"] > 0
     names = [tr["name"] for tr in s["traces"] if tr["mode"] == "lines+markers"]
     assert names == ["SGD", "Momentum", "RMSprop", "Adam"]

@@ -16,11 +16,11 @@ from helpers import RTOL, central_difference, random_points
 from optviz.optimizers.sgd import sgd
 from optviz.simulate import simulate
 from surfaces import get_surface
-from surfaces.custom import MAX_NODES, custom_function, custom_surface, source_of
-from surfaces.expression import Binary, ExpressionError, Num, Var, evaluate
-from surfaces.expression_calculus import derivative, simplify
-from surfaces.expression_latex import to_latex
-from surfaces.expression_parser import USER_FUNCTIONS, parse
+from surfaces.typed.custom import MAX_NODES, custom_function, custom_surface, source_of
+from surfaces.typed.expression import Binary, ExpressionError, Num, Var, evaluate
+from surfaces.typed.calculus import derivative, simplify
+from surfaces.typed.latex import to_latex
+from surfaces.typed.parser import USER_FUNCTIONS, parse
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -479,8 +479,8 @@ def test_nothing_runs_while_parsing(monkeypatch, tmp_path):
 
 
 def test_implementation_uses_no_code_evaluating_parser():
-    files = [ROOT / "surfaces" / "custom.py", *sorted((ROOT / "surfaces").glob("expression*.py"))]
-    assert len(files) >= 2
+    files = sorted((ROOT / "surfaces" / "typed").glob("*.py"))
+    assert len(files) >= 5
     for path in files:
         source = path.read_text()
         for banned in ["eval(", "exec(", "compile(", "ast.parse", "sympify", "parse_expr", "__import__",

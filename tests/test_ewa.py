@@ -8,9 +8,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from optviz.ewa import MAX_DAYS, ewa, temperatures, weights, window
+from optviz.classroom.ewa import MAX_DAYS, ewa, temperatures, weights, window
 from optviz.i18n import CATALOG as STRINGS
-from optviz.plots_classroom import ewa_figure
+from optviz.figures.classroom import ewa_figure
 
 THETA = np.array([10.0, 14.0, 8.0, 12.0])
 

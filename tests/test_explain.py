@@ -13,7 +13,7 @@ import re
 import numpy as np
 import pytest
 
-from optviz.explain import explain_step, number
+from optviz.classroom.explain import explain_step, number
 from optviz.i18n import CATALOG as STRINGS
 from optviz.optimizers import CONVENTIONS, SPECS, make_optimizer, standard_normal
 from optviz.race import OptimizerConfig, RaceConfig, run_race

@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from optviz import export
-from optviz.export import (FontWarning, RaceCanvas, font_file, frame_png, polylines, race_gif, render,
+from optviz.figures import export
+from optviz.figures.export import (FontWarning, RaceCanvas, font_file, frame_png, polylines, race_gif, render,
                            standalone_html, trajectories_csv)
-from optviz.plots import COLORS, race_figure
+from optviz.figures.race import COLORS, race_figure
 from optviz.race import OptimizerConfig, RaceConfig, run_race
 from optviz.trajectory import DIVERGED, RUNNING, Trajectory
 from surfaces import get_surface

@@ -14,7 +14,7 @@ import pytest
 
 from optviz import controls
 from optviz.app.widget_values import race_slots
-from optviz.lessons import LESSONS, VIEWS, Lesson, get_lesson
+from optviz.classroom.lessons import LESSONS, VIEWS, Lesson, get_lesson
 from optviz.limits import APP_STEPS, START_RANGE, STEPS_NOTCH
 from optviz.optimizers import HYPERPARAMETERS
 from optviz.race import OptimizerConfig, RaceConfig, run_race, unique_labels, validate

@@ -12,7 +12,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from optviz.explain import explain_step
+from optviz.classroom.explain import explain_step
 from optviz.optimizers import make_optimizer
 from optviz.optimizers.nadam import momentum_coefficient, momentum_product, nadam
 from optviz.race import OptimizerConfig, RaceConfig, run_race

@@ -7,8 +7,8 @@ import plotly.io as pio
 import pytest
 
 from optviz import make_optimizer, simulate
-from optviz.contour_image import LEVELS, contour_field
-from optviz.plots import (FRAME_POINT_BUDGET, PICK_TRACE, effective_lr_figure, frame_steps, height_transform,
+from optviz.figures.contour_image import LEVELS, contour_field
+from optviz.figures.race import (FRAME_POINT_BUDGET, PICK_TRACE, effective_lr_figure, frame_steps, height_transform,
                           loss_figure, race_figure, side_by_side_figure, surface_3d_figure, typed)
 from surfaces import get_surface
 
@@ -159,7 +159,7 @@ def test_chinese_labels(race):
 def test_contour_image_bands_darken_away_from_the_minimum():
     # On x² + y² the height log10(r² + δ) grows with the radius, so along a ray from the centre
     # the band colours (band edges excluded) can only get darker, and many bands are crossed.
-    from optviz.contour_image import colormap
+    from optviz.figures.contour_image import colormap
 
     field = contour_field(QUAD, 101, 101)
     palette = {tuple(c) for c in colormap(np.arange(LEVELS + 1) / LEVELS)}

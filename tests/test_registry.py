@@ -21,7 +21,7 @@ import pytest
 
 import optviz.optimizers
 from optviz import controls, share
-from optviz.explain import explain_step
+from optviz.classroom.explain import explain_step
 from optviz.i18n import CATALOG, LANGUAGES
 from optviz.optimizers import CONVENTIONS, HYPER_BY_NAME, SPECS, make_optimizer
 from optviz.optimizers.base import Hyper, OptimizerSpec, Text, TorchCounterpart, TuningHint

@@ -8,11 +8,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from optviz.explain import explain_step
+from optviz.classroom.explain import explain_step
 from optviz.optimizers import make_optimizer
-from optviz.plots_classroom import regression_figure
+from optviz.figures.classroom import regression_figure
 from optviz.race import OptimizerConfig
-from optviz.regression import (BOUNDS, START, batch_gradient, batch_indices, make_data, mse_surface,
+from optviz.classroom.regression import (BOUNDS, START, batch_gradient, batch_indices, make_data, mse_surface,
                                with_minibatches)
 from optviz.simulate import simulate
 

@@ -16,7 +16,7 @@ import pytest
 from optviz import make_optimizer, simulate
 from optviz.i18n import CATALOG, LANGUAGES
 from optviz.i18n import CATALOG as STRINGS
-from optviz.plots_sweep import basin_figure, brick_edges, edge_path, steps_heatmap, sweep_heatmap
+from optviz.figures.sweep import basin_figure, brick_edges, edge_path, steps_heatmap, sweep_heatmap
 from optviz.limits import GRID_RUN_STEPS
 from optviz.sweep import DIVERGED_BASIN, NOT_SETTLED, Axis, basin_map, parse_axis, sweep, tuned_learning_rates
 from optviz.trajectory import CONVERGED_CODE, DIVERGED_CODE, RUNNING_CODE, STATUSES

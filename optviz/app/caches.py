@@ -10,11 +10,11 @@ from __future__ import annotations
 import streamlit as st
 
 from optviz import controls
-from optviz.ewa import temperatures
-from optviz.plots import effective_lr_figure, loss_figure, race_figure, side_by_side_figure, surface_3d_figure
-from optviz.plots_classroom import ewa_figure
+from optviz.classroom.ewa import temperatures
+from optviz.figures.race import effective_lr_figure, loss_figure, race_figure, side_by_side_figure, surface_3d_figure
+from optviz.figures.classroom import ewa_figure
 from optviz.race import OptimizerConfig, RaceConfig, run_race
-from optviz.regression import run_regression
+from optviz.classroom.regression import run_regression
 from optviz.sweep import basin_map, sweep, tuned_learning_rates
 from optviz.tuning import classroom_learning_rate
 

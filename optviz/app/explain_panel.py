@@ -5,10 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from optviz.app.widgets import choice, plain_text
-from optviz.explain import explain_step
+from optviz.classroom.explain import explain_step
 from optviz.i18n import t
 from optviz.race import RaceConfig
-from optviz.regression import batch_gradient
+from optviz.classroom.regression import batch_gradient
 
 
 def explain_panel(config: RaceConfig, traj, lang: str, data=None, batch: int | None = None,

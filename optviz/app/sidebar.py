@@ -13,7 +13,7 @@ from optviz.app.widget_values import (BOUNDS, EXPRESSION, LANG, LESSON, SLOT_IDS
                                       contestant_key, slot_label, surface_param_key)
 from optviz.app.widgets import choice, plain_text
 from optviz.i18n import LANGUAGES, t
-from optviz.lessons import get_lesson
+from optviz.classroom.lessons import get_lesson
 from optviz.limits import (APP_STEPS, BOUND_RANGE, MAX_EXPRESSION, SCHEDULE_EVERY, SCHEDULE_PERIOD, SCHEDULE_WARMUP,
                            SEEDS, START_RANGE, STEPS_NOTCH)
 from optviz.optimizers import CONVENTIONS, HAS_BIAS_CORRECTION

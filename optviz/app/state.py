@@ -28,11 +28,11 @@ from optviz.app.caches import cached_surface, tuned_lr
 from optviz.app.widget_values import (BOUNDS, EXPRESSION, LABELS, LANG, LESSON, RACE_MAP, SLOT_IDS, SLOTS, START,
                                       STEPS, SURFACE, VIEW, app_state, contestant_key, contestant_values,
                                       default_contestant, slot_label, surface_param_key, typed_surface, widget_values)
-from optviz.lessons import LESSONS, get_lesson
-from optviz.plots import PICK_TRACE
+from optviz.classroom.lessons import LESSONS, get_lesson
+from optviz.figures.race import PICK_TRACE
 from optviz.race import OptimizerConfig, RaceConfig
 from surfaces import CUSTOM, PARAMETERS
-from surfaces.custom import DEFAULT_BOUNDS
+from surfaces.typed.custom import DEFAULT_BOUNDS
 
 ss = st.session_state
 

@@ -21,7 +21,7 @@ from optviz.schedules import schedule_fields, schedule_text
 from optviz.limits import APP_STEPS, SCHEDULE_EVERY, SCHEDULE_PERIOD, SCHEDULE_WARMUP
 from optviz.share import AppState, canonical, natural_label
 from surfaces import CUSTOM, PARAMETERS
-from surfaces.custom import DEFAULT_BOUNDS
+from surfaces.typed.custom import DEFAULT_BOUNDS
 
 LANG, LESSON, VIEW = "lang", "lesson", "view"
 SURFACE, EXPRESSION = "surface", "custom_expr"

@@ -8,9 +8,9 @@ import html
 import streamlit as st
 
 from optviz.app import state
-from optviz.export import frame_png, race_gif, standalone_html, trajectories_csv
+from optviz.figures.export import frame_png, race_gif, standalone_html, trajectories_csv
 from optviz.i18n import t
-from optviz.plots import race_figure
+from optviz.figures.race import race_figure
 
 PLOT_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 BADGE_STYLES = {"blue": "background:#e0ecff;color:#0b3d91", "green": "background:#dcf5e3;color:#0d5124",

@@ -8,7 +8,7 @@ An optimizer module's ``explain(replay)`` computes its step with the very functi
   where the expression uses only numbers shown and ``+ - \cdot``, ``\frac``, ``\sqrt``, powers;
 - ``replay.values``: the full-precision intermediates, floats or (2,) arrays over (x, y).
 
-It returns θ_t through :meth:`Replay.finish`. ``optviz.explain`` builds the Replay from a
+It returns θ_t through :meth:`Replay.finish`. ``optviz.classroom.explain`` builds the Replay from a
 trajectory, writes the learning-rate and gradient lines, and checks θ_t against the record.
 """
 from __future__ import annotations

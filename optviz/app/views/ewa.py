@@ -6,7 +6,7 @@ import streamlit as st
 from optviz.app.caches import ewa_spec
 from optviz.app.widgets import PLOT_CONFIG
 from optviz.i18n import t
-from optviz.plots import ReadyFigure
+from optviz.figures.race import ReadyFigure
 from optviz.race import RaceConfig
 
 

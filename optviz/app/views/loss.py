@@ -5,7 +5,7 @@ import streamlit as st
 
 from optviz.app.caches import figure_spec
 from optviz.app.widgets import PLOT_CONFIG
-from optviz.plots import ReadyFigure
+from optviz.figures.race import ReadyFigure
 from optviz.race import RaceConfig
 
 

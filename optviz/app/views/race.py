@@ -7,7 +7,7 @@ from optviz.app.caches import figure_spec
 from optviz.app.widget_values import RACE_MAP
 from optviz.app.widgets import PLOT_CONFIG
 from optviz.i18n import t
-from optviz.plots import ReadyFigure
+from optviz.figures.race import ReadyFigure
 from optviz.race import RaceConfig
 
 

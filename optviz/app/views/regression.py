@@ -7,7 +7,7 @@ from optviz.app.caches import cached_regression
 from optviz.app.explain_panel import explain_panel
 from optviz.app.widgets import PLOT_CONFIG
 from optviz.i18n import t
-from optviz.plots_classroom import regression_figure
+from optviz.figures.classroom import regression_figure
 from optviz.race import RaceConfig
 
 

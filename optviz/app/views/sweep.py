@@ -13,7 +13,7 @@ from optviz.app.widget_values import SLOTS
 from optviz.app.widgets import PLOT_CONFIG, choice
 from optviz.i18n import t
 from optviz.limits import BASIN_GRID, SWEEP_RESOLUTION, SWEEP_STEPS
-from optviz.plots_sweep import basin_figure, steps_heatmap, sweep_heatmap
+from optviz.figures.sweep import basin_figure, steps_heatmap, sweep_heatmap
 from optviz.race import RaceConfig
 from optviz.tuning import LR_GRID  # the rates tuned_learning_rates tries per optimizer
 

@@ -1,6 +1,6 @@
 """Symbolic derivatives of expression trees: the chain, product, quotient and power rules.
 
-Every rule builds its result with the simplifying builders of :mod:`surfaces.expression`,
+Every rule builds its result with the simplifying builders of :mod:`surfaces.typed.expression`,
 so ``d/dx (x^2 + 3 sin y)`` comes out as ``2 * x``, not ``2 * x^1 * 1 + 3 * cos(y) * 0``.
 Walks are iterative (children before parents) and remember each node's derivative, so a
 subtree shared by several parents is differentiated once and derivative trees share nodes.

@@ -8,10 +8,10 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from optviz.ewa import ewa, window
+from optviz.classroom.ewa import ewa, window
 from optviz.i18n import t
-from optviz.plots import COLORS, CONTOUR_SCALE, height_transform
-from optviz.regression import TRUE_B, TRUE_W, RegressionData
+from optviz.figures.race import COLORS, CONTOUR_SCALE, height_transform
+from optviz.classroom.regression import TRUE_B, TRUE_W, RegressionData
 from optviz.trajectory import DIVERGED, Trajectory
 
 

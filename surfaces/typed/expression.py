@@ -5,7 +5,7 @@ A tree is made of five immutable node types::
     Num(2.0)  Num(3.14159…, "pi")  Var("x")  Neg(a)  Binary("*", a, b)  Call("sin", a)
 
 ``Binary.op`` is one of ``+ - * / ^``. Trees are plain data: nothing here ever turns text
-into code. :mod:`surfaces.expression_parser` builds them from text, the builders below
+into code. :mod:`surfaces.typed.parser` builds them from text, the builders below
 (``add``, ``mul``, ``power``, …) fold constants and drop ``0``/``1`` identities so that
 derivatives stay small, and :func:`evaluate` walks them with NumPy ufuncs.
 

@@ -7,7 +7,7 @@
 - ``render(config, path)``: run a race and write whichever of those the file name asks for.
 
 The PNG and GIF are drawn with Pillow, not through a browser (kaleido needs Chromium and about
-4 s per image; Pillow draws a frame in milliseconds). They follow ``optviz.plots``: the same
+4 s per image; Pillow draws a frame in milliseconds). They follow ``optviz.figures.race``: the same
 log-height transform and colours for the filled contours, the same path colours, gold stars on
 the minima, ✕ on the saddles, and a red ✕ with its status where a run diverged. The background
 (contours, axes, colour bar, legend) is drawn once; each GIF frame adds only the new stretch of
@@ -31,9 +31,9 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from PIL import Image, ImageDraw, ImageFont
 
-from optviz.contour_image import LEVELS, colormap, contour_field
+from optviz.figures.contour_image import LEVELS, colormap, contour_field
 from optviz.i18n import LANGUAGES, status_text, t
-from optviz.plots import COLORS, PICK_TRACE, frame_steps, race_figure
+from optviz.figures.race import COLORS, PICK_TRACE, frame_steps, race_figure
 from optviz.race import RaceConfig, run_race
 from optviz.trajectory import DIVERGED, Trajectory
 from surfaces import source_of

@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 
 from optviz.i18n import CATALOG, t
 from optviz.optimizers import DISPLAY_NAMES
-from optviz.plots import height_transform
+from optviz.figures.race import height_transform
 from optviz.sweep import DIVERGED_BASIN, NOT_SETTLED, STATUSES, Axis, BasinResult, SweepResult
 from surfaces import Surface
 

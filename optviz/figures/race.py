@@ -14,7 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from optviz.contour_image import SCALE, contour_field, height_transform, png_data_uri
+from optviz.figures.contour_image import SCALE, contour_field, height_transform, png_data_uri
 from optviz.i18n import status_text, t
 from optviz.trajectory import DIVERGED, Trajectory
 from surfaces import Surface

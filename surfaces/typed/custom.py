@@ -1,8 +1,8 @@
 """A surface from a formula the user types: ``custom_surface("x**2 + 3*sin(y) - 0.5*x*y")``.
 
-The text is parsed by our own tokenizer and parser (:mod:`surfaces.expression_parser`);
+The text is parsed by our own tokenizer and parser (:mod:`surfaces.typed.parser`);
 it never reaches a Python evaluator. The gradient and Hessian are exact: symbolic
-derivatives of the parsed tree (:mod:`surfaces.expression_calculus`), evaluated with NumPy
+derivatives of the parsed tree (:mod:`surfaces.typed.calculus`), evaluated with NumPy
 like the built-in surfaces. Overflow and invalid operations give inf/nan without warnings,
 which the simulation treats as divergence.
 
@@ -23,12 +23,12 @@ from types import MethodType
 
 import numpy as np
 
-from ._calculus import pack_grad, pack_hessian, split
-from .base import Array, Point, Surface
+from .._calculus import pack_grad, pack_hessian, split
+from ..base import Array, Point, Surface
 from .expression import Expr, ExpressionError, evaluate, postorder
-from .expression_calculus import gradient_and_hessian, simplify
-from .expression_latex import to_latex
-from .expression_parser import parse
+from .calculus import gradient_and_hessian, simplify
+from .latex import to_latex
+from .parser import parse
 
 DEFAULT_BOUNDS: tuple[Point, Point] = ((-3.0, 3.0), (-3.0, 3.0))
 MAX_SPAN, MAX_COORDINATE = 1e3, 1e6

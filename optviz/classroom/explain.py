@@ -66,7 +66,7 @@ def explain_step(config: OptimizerConfig, traj: Trajectory, run: int, step: int,
 
     ``digits`` significant digits in the text (None: exact). ``gradient`` (2,) replaces the
     surface's gradient at step−1 when the optimizer was given another one (a mini-batch's, see
-    :func:`optviz.regression.batch_gradient`); a noise run's noise σξ is regenerated from its
+    :func:`optviz.classroom.regression.batch_gradient`); a noise run's noise σξ is regenerated from its
     seed and added on top either way. Raises ValueError for step 0,
     a step or run out of range, a config naming another optimizer, or a trajectory without the
     internals this optimizer's state needs. Steps after the run stopped return an explanation
