@@ -36,6 +36,6 @@ traj = cached_race(config)
 export_buttons(traj, L)
 header.lesson_card(state.lesson(), L)
 header.status_badges(traj, badge_spots, L)
-view = st.segmented_control("view", VIEWS, key=VIEW, format_func=lambda v: t(f"view.{v}", L),
-                            label_visibility="collapsed") or "race"
-RENDERERS[view](config, traj, L)
+st.segmented_control("view", VIEWS, key=VIEW, format_func=lambda v: t(f"view.{v}", L), on_change=state.keep_a_view,
+                     label_visibility="collapsed")
+RENDERERS[state.view()](config, traj, L)

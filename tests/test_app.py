@@ -446,6 +446,17 @@ def test_divergence_is_flagged_and_drawn_finite():
     assert np.isfinite(path_of(spec, "SGD")).all()
 
 
+def test_a_click_on_the_chosen_view_keeps_it_chosen():
+    """Clicking the highlighted view button clears a segmented control; the app chooses that view again,
+    so a button stays highlighted and the view, the picker and the link agree."""
+    at = fresh()
+    at.get("segmented_control")[0].set_value("table").run()
+    at.get("segmented_control")[0].set_value(None).run()
+    assert_clean(at)
+    assert at.get("segmented_control")[0].value == "table" and at.dataframe
+    assert at.query_params["v"] in ("table", ["table"])  # AppTest has held a value or a list
+
+
 def test_results_view_has_one_row_per_optimizer():
     at = fresh()
     at.get("segmented_control")[0].set_value("table").run()

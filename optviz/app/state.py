@@ -40,7 +40,7 @@ DEFAULT_EXPRESSION = "x**2 + 3*sin(y) - 0.5*x*y"
 LESSON_IDS = [lesson.id for lesson in LESSONS]
 
 # The session's own bookkeeping, never shown by a widget.
-_LINK_READ, _NOTICES, _APPLIED_PICK = "link_read", "link_notices", "applied_pick"
+_LINK_READ, _NOTICES, _APPLIED_PICK, _LAST_VIEW = "link_read", "link_notices", "applied_pick", "last_view"
 _GOOD_SURFACE, _SURFACE_PROBLEM = "custom_good", "custom_problem"  # the last typed surface that parsed; why not now
 
 
@@ -52,6 +52,18 @@ def lang() -> str:
 
 def lesson() -> str | None:
     return ss.get(LESSON) or None
+
+
+def view() -> str:
+    """The view on screen, remembered for :func:`keep_a_view`."""
+    ss[_LAST_VIEW] = ss.get(VIEW) or ss.get(_LAST_VIEW, "race")
+    return ss[_LAST_VIEW]
+
+
+def keep_a_view() -> None:
+    """A click on the chosen view's button clears the view picker: choose that view again instead."""
+    if not ss.get(VIEW):
+        ss[VIEW] = ss.get(_LAST_VIEW, "race")
 
 
 def value(key: str) -> Any:
