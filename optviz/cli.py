@@ -46,7 +46,7 @@ from optviz.optimizers import CONVENTIONS, DISPLAY_NAMES, HAS_BIAS_CORRECTION, H
 from optviz.race import OptimizerConfig, RaceConfig
 from optviz.simulate import simulate
 from optviz.sweep import Axis, SweepResult, basin_map, check_budget, parse_axis, sweep
-from optviz.trajectory import CONVERGED_CODE, DIVERGED_CODE, RUNNING_CODE, STATUSES, Trajectory
+from optviz.trajectory import CONVERGED_CODE, DIVERGED_CODE, RUNNING_CODE, SADDLE_CODE, STATUSES, Trajectory
 from surfaces import CUSTOM, PARAMETERS, SURFACES, get_surface
 from surfaces.base import Parameter, Surface
 
@@ -473,9 +473,11 @@ def _best_entry(result: SweepResult) -> dict[str, Any] | None:
 
 
 def _counts(status: np.ndarray) -> str:
-    """``"12 converged, 3 running, 5 diverged"`` for a grid of status codes."""
+    """``"12 converged, 3 running, 5 diverged"`` for a grid of status codes (``", 2 saddle"`` when any
+    stopped at a saddle point)."""
     counts = np.bincount(status.ravel(), minlength=len(STATUSES))
-    return ", ".join(f"{counts[code]} {STATUSES[code]}" for code in (CONVERGED_CODE, RUNNING_CODE, DIVERGED_CODE))
+    codes = (CONVERGED_CODE, RUNNING_CODE, DIVERGED_CODE) + ((SADDLE_CODE,) if counts[SADDLE_CODE] else ())
+    return ", ".join(f"{counts[code]} {STATUSES[code]}" for code in codes)
 
 
 def render_command(args: argparse.Namespace) -> int:

@@ -33,7 +33,6 @@ def t(key: str, lang: str = "en", **values: object) -> str:
 
 
 def status_text(traj, run: int, lang: str = "en") -> str:
-    """``"diverged at step 37"`` / ``"第 37 步发散"`` for one run of a Trajectory."""
-    status = str(traj.status[run])
-    return t(f"status.{status}", lang, step=int(traj.stop_step[run])) if status != "running" else t(
-        "status.running", lang)
+    """``"diverged at step 37"`` / ``"第 37 步发散"`` for one run of a Trajectory; a run that never
+    stopped says ``"not converged in 300 steps"`` / ``"300 步内未收敛"``."""
+    return t(f"status.{traj.status[run]}", lang, step=int(traj.stop_step[run]), steps=traj.steps)

@@ -23,8 +23,9 @@ TEXTS: dict[str, dict[str, str]] = {
     "plot.coordinate_x": {"en": "x coordinate", "zh": "x 坐标"},
     "plot.coordinate_y": {"en": "y coordinate", "zh": "y 坐标"},
     # statuses
-    "status.running": {"en": "running", "zh": "运行中"},
-    "status.converged": {"en": "converged at step {step}", "zh": "第 {step} 步收敛"},
+    "status.running": {"en": "not converged in {steps} steps", "zh": "{steps} 步内未收敛"},
+    "status.converged": {"en": "converged to a minimum at step {step}", "zh": "第 {step} 步收敛到极小值"},
+    "status.saddle": {"en": "stopped at a saddle point at step {step}", "zh": "第 {step} 步停在鞍点"},
     "status.diverged": {"en": "diverged at step {step}", "zh": "第 {step} 步发散"},
     # app: page and sidebar
     "app.title": {"en": "OptViz — optimizers racing on loss surfaces", "zh": "OptViz — 优化器在损失曲面上赛跑"},
@@ -137,9 +138,14 @@ TEXTS: dict[str, dict[str, str]] = {
     "regression.batch": {"en": "mini-batch size", "zh": "小批量大小"},
     "regression.batch_seed": {"en": "batch seed", "zh": "批次随机种子"},
     "regression.step": {"en": "show the fit at step", "zh": "显示第几步的拟合"},
-    "regression.caption": {"en": "y = 2x + 1 + noise, fitted by the optimizers and settings chosen in the sidebar. "
+    "regression.tune": {"en": "tune each learning rate on this loss", "zh": "在这个损失上重新调每个学习率"},
+    "regression.tuned": {"en": "Learning rates tuned on this mean squared error (the sidebar's suit the race's "
+                                "surface): {rates}.",
+                         "zh": "在这个均方误差上调好的学习率（侧边栏的学习率是为赛跑曲面调的）：{rates}。"},
+    "regression.caption": {"en": "y = 2x + 1 + noise, fitted by the optimizers and settings chosen in the sidebar (with "
+                                 "their learning rates tuned on this loss while the box below is ticked). "
                                  "A batch as large as the data gives the full gradient; smaller batches make it noisy.",
-                           "zh": "数据 y = 2x + 1 + 噪声，由侧边栏选定的优化器及其设置来拟合。"
+                           "zh": "数据 y = 2x + 1 + 噪声，由侧边栏选定的优化器及其设置来拟合（勾选下面的选项时，学习率在这个损失上重新调过）。"
                                  "批量等于数据量时是完整梯度；批量越小，梯度越嘈杂。"},
     "explain.pick_run": {"en": "optimizer to explain", "zh": "要解释的优化器"},
     "explain.pick_step": {"en": "step", "zh": "步数"},
@@ -155,6 +161,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "table.final_x": {"en": "final x", "zh": "最终 x"},
     "table.final_y": {"en": "final y", "zh": "最终 y"},
     "table.never": {"en": "—", "zh": "—"},
+    "table.never_reached": {"en": "never", "zh": "从未"},
     "table.tolerance": {"en": "tolerance", "zh": "容差"},
     "app.link_ignored": {"en": "Some values in the link were ignored:", "zh": "链接中的部分取值已被忽略："},
     "export.png": {"en": "⬇ PNG (final frame)", "zh": "⬇ PNG（最终画面）"},
@@ -214,6 +221,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "第 {step} 步没有移动：此运行已在第 {stop} 步{status}，之后停留在最后一个点。"},
     "explain.status.converged": {"en": "converged", "zh": "收敛"},
     "explain.status.diverged": {"en": "diverged", "zh": "发散"},
+    "explain.status.saddle": {"en": "stopped at a saddle point", "zh": "停在鞍点"},
     "explain.mismatch": {
         "en": "These numbers do not reproduce the recorded point ({x}, {y}): the settings differ from those the "
               "run was simulated with.",
@@ -228,8 +236,9 @@ TEXTS: dict[str, dict[str, str]] = {
     "sweep.best": {"en": "lowest final loss", "zh": "最终损失最低"},
     "sweep.final_loss": {"en": "final loss", "zh": "最终损失"},
     "sweep.status": {"en": "status", "zh": "状态"},
-    "sweep.status.running": {"en": "running", "zh": "运行中"},
-    "sweep.status.converged": {"en": "converged", "zh": "已收敛"},
+    "sweep.status.running": {"en": "not converged", "zh": "未收敛"},
+    "sweep.status.converged": {"en": "converged to a minimum", "zh": "已收敛到极小值"},
+    "sweep.status.saddle": {"en": "stopped at a saddle point", "zh": "停在鞍点"},
     "sweep.status.diverged": {"en": "diverged", "zh": "已发散"},
     "sweep.title_loss": {"en": "{optimizer} on {surface}: final loss after {steps} steps",
                          "zh": "{optimizer} 在 {surface} 上：{steps} 步后的最终损失"},

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from optviz.limits import SEEDS
-from optviz.optimizers import CONVENTIONS, HAS_BIAS_CORRECTION, HYPERPARAMETERS, NOISE, OPTIMIZERS
+from optviz.optimizers import HAS_BIAS_CORRECTION, HYPERPARAMETERS, NOISE, OPTIMIZERS, SPECS
 from optviz.race import OptimizerConfig, label_problem
 from optviz.schedules import parse as parse_schedule
 from optviz.share import BOOLS, SETTINGS, SHORT
@@ -114,8 +114,9 @@ def _number(setting: Setting, spec: Parameter) -> float:
 
 def _convention(setting: Setting, name: str) -> str:
     value = setting.text.strip().lower()
-    if value not in CONVENTIONS:
-        raise SpecError(f"{setting.said} must be one of {', '.join(CONVENTIONS)} (got {setting.text})")
+    allowed = SPECS[name].conventions  # an optimizer offers only the conventions its spec declares
+    if value not in allowed:
+        raise SpecError(f"{setting.said} must be one of {', '.join(allowed)} (got {setting.text})")
     return value
 
 

@@ -30,7 +30,8 @@ key         value                                                 when absent
             in its optimizer's module), such as ``lr b b1 b2
             eps wd damp`` (lr, beta, beta1, beta2, eps,
             weight_decay, damping)
-            ``c`` convention: pytorch, keras, textbook            pytorch
+            ``c`` convention: pytorch, keras, textbook — only     pytorch
+            those its spec declares (``SPEC.conventions``)
             ``bc`` bias correction 0 or 1 (adam, adamw)            1
             ``sch`` schedule, ``optviz.schedules.parse`` syntax    constant
             with ``~`` for ``:`` and ``_`` for ``+``:
@@ -83,7 +84,7 @@ from urllib.parse import parse_qs
 from optviz.i18n import LANGUAGES
 from optviz.limits import (BOUND_RANGE, MAX_EXPRESSION, MAX_LINK, MAX_LINK_VALUE, MAX_NOTICES, MAX_OPTIMIZERS,
                            RACE_STEPS, SEEDS, START_RANGE)
-from optviz.optimizers import CONVENTIONS, HAS_BIAS_CORRECTION, HYPER_BY_NAME, HYPERPARAMETERS, NOISE, OPTIMIZERS
+from optviz.optimizers import HAS_BIAS_CORRECTION, HYPER_BY_NAME, HYPERPARAMETERS, NOISE, OPTIMIZERS, SPECS
 from optviz.race import OptimizerConfig, RaceConfig, label_problem, unique_labels, validate
 from optviz.schedules import parse as parse_schedule
 from optviz.views import VIEWS
@@ -552,7 +553,7 @@ def _optimizer(reader: _Reader, read, d: RaceConfig, k: int, name: str, occurren
         elif what == "bias_correction" and name not in HAS_BIAS_CORRECTION:
             reader.refuse(key, f"{name} has no bias correction", subject)
         else:
-            parse = {"convention": lambda v: _choice(v, "convention", CONVENTIONS),
+            parse = {"convention": lambda v: _choice(v, "convention", SPECS[name].conventions),
                      "bias_correction": lambda v: BOOLS[_choice(v, "bias correction (0 or 1)", list(BOOLS))],
                      "schedule": _schedule,
                      "noise": lambda v: _float(v, NOISE),

@@ -2,7 +2,8 @@
 
 The loop is over steps only. Each step, every optimizer updates its own block of runs, then
 the surface is evaluated once for all runs, so ten thousand runs cost little more than one.
-A run stops when it converges (gradient and step both at most ``tol``) or diverges (a
+A run stops when it converges (gradient and step both at most ``tol``; where the surface's Hessian
+is indefinite there, the status is a saddle stop rather than a minimum) or diverges (a
 non-finite value or gradient, or a coordinate beyond ``±divergence_radius``, by default 100
 times the plot's largest bound); from then on it is frozen at its last valid point. A start that
 is already invalid diverges at step 0 and keeps its true loss and gradient where they are finite;
@@ -18,7 +19,7 @@ from typing import Sequence
 import numpy as np
 
 from optviz.optimizers import DISPLAY_NAMES, Optimizer
-from optviz.trajectory import CONVERGED_CODE, DIVERGED_CODE, RUNNING_CODE, Trajectory, status_words
+from optviz.trajectory import CONVERGED_CODE, DIVERGED_CODE, RUNNING_CODE, SADDLE_CODE, Trajectory, indefinite, status_words
 from surfaces.base import Surface
 
 Array = np.ndarray
@@ -143,7 +144,7 @@ def _run(surface: Surface, optimizers: list[Optimizer], params: Array, sizes: li
                 arriving = _stationary(new_grad, step, tol2)
                 if arriving is not None:
                     arriving &= ~stay
-                    status[arriving], stop_step[arriving] = CONVERGED_CODE, t
+                    status[arriving], stop_step[arriving] = _stationary_code(surface, new_params[arriving]), t
                     frozen = stay | arriving  # a converged run keeps the point it arrived at
             if any_frozen or stay.any():
                 new_params = np.where(stay[:, None], params, new_params)
@@ -191,6 +192,14 @@ def _all_valid(params: Array, value: Array, grad: Array, radius: float) -> bool:
     sends the step to the exact per-run test.
     """
     return bool(np.isfinite(value.sum() + grad.sum()) and params.max() <= radius and params.min() >= -radius)
+
+
+def _stationary_code(surface: Surface, points: Array) -> Array:
+    """(k,) SADDLE_CODE where the surface's exact Hessian at a stationary point is indefinite, else
+    CONVERGED_CODE (a minimum; a degenerate Hessian counts as one)."""
+    if not len(points):
+        return np.empty(0, dtype=np.int8)
+    return np.where(indefinite(surface.hessian(points)), SADDLE_CODE, CONVERGED_CODE).astype(np.int8)
 
 
 def _stationary(grad: Array, step: Array, tol2: float) -> Array | None:

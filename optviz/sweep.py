@@ -399,8 +399,11 @@ def basin_map(surface: Surface, optimizer: Optimizer | str, n: int = 41, steps: 
 # --------------------------------------------------------------------------------- tuned learning rates
 
 
+TUNING_TOLERANCE = 1e-6  # tuned_learning_rates' steps_to_tol: steps to loss − f_min ≤ this
+
+
 def tuned_learning_rates(surface: Surface, names: Iterable[str], start=None, steps: int = 200,
-                         tolerance: float = 1e-6, grid: Array = LR_GRID, *, convention: str = "pytorch",
+                         tolerance: float = TUNING_TOLERANCE, grid: Array = LR_GRID, *, convention: str = "pytorch",
                          tol: float = 1e-8) -> pd.DataFrame:
     """The best learning rate of ``grid`` for each optimizer, by ``optviz.tuning``'s score.
 

@@ -22,10 +22,25 @@ Array = np.ndarray
 # A run's status, the one encoding: words in a Trajectory and in every table; where arrays hold many
 # runs (simulate's loop, a sweep's grid) a small int, the word's index in STATUSES; the app colours its
 # badge with STATUS_COLORS.
-RUNNING, CONVERGED, DIVERGED = "running", "converged", "diverged"
-STATUSES = (RUNNING, CONVERGED, DIVERGED)
-RUNNING_CODE, CONVERGED_CODE, DIVERGED_CODE = range(len(STATUSES))
-STATUS_COLORS = {RUNNING: "blue", CONVERGED: "green", DIVERGED: "red"}
+#   RUNNING    not within the tolerance after all the steps (the run was not stopped; nothing is still computing)
+#   CONVERGED  gradient and step within the tolerance at a point where the Hessian is not indefinite (a minimum)
+#   DIVERGED   a non-finite value or gradient, or a coordinate beyond the divergence radius
+#   SADDLE     gradient and step within the tolerance at a point where the Hessian is indefinite (a saddle point)
+# SADDLE comes last so that the first three codes keep their values.
+RUNNING, CONVERGED, DIVERGED, SADDLE = "running", "converged", "diverged", "saddle"
+STATUSES = (RUNNING, CONVERGED, DIVERGED, SADDLE)
+RUNNING_CODE, CONVERGED_CODE, DIVERGED_CODE, SADDLE_CODE = range(len(STATUSES))
+STATUS_COLORS = {RUNNING: "blue", CONVERGED: "green", DIVERGED: "red", SADDLE: "orange"}
+STOPPED_STATIONARY = (CONVERGED, SADDLE)  # the runs the convergence test stopped
+
+
+def indefinite(hessian: Array) -> Array:
+    """(...,) the symmetric 2 × 2 Hessians (..., 2, 2) have eigenvalues of both signs: det H < 0.
+
+    For a 2 × 2 symmetric matrix the eigenvalues' product is the determinant, so a negative
+    determinant is exactly one positive and one negative eigenvalue."""
+    h = np.asarray(hessian, dtype=float)
+    return (h[..., 0, 0] * h[..., 1, 1] - h[..., 0, 1] * h[..., 1, 0]) < 0
 
 
 def status_words(codes: Array) -> Array:
@@ -46,7 +61,7 @@ class Trajectory:
     positions: Array  # (steps+1, runs, 2)
     loss: Array  # (steps+1, runs)
     grad: Array | None  # (steps+1, runs, 2); None when simulated with record_internals=False
-    status: Array  # (runs,) RUNNING | CONVERGED | DIVERGED
+    status: Array  # (runs,) RUNNING | CONVERGED | DIVERGED | SADDLE
     stop_step: Array  # (runs,) step at which the run stopped, -1 while running
     internals: dict[str, Array] = field(default_factory=dict)  # name -> (steps+1, runs, 2); NaN where absent
 
@@ -64,10 +79,17 @@ class Trajectory:
         return np.where(self.stop_step >= 0, self.stop_step, self.steps)
 
     def status_text(self, run: int) -> str:
-        """``"diverged at step 37"``, ``"converged at step 12"`` or ``"running"``."""
-        if self.status[run] == RUNNING:
-            return RUNNING
-        return f"{self.status[run]} at step {int(self.stop_step[run])}"
+        """``"converged to a minimum at step 12"``, ``"stopped at a saddle point at step 12"``,
+        ``"not converged in 300 steps"`` or ``"diverged at step 37"`` (English; ``i18n.status_text``
+        says it in either language)."""
+        status, stop = self.status[run], int(self.stop_step[run])
+        if status == RUNNING:
+            return f"not converged in {self.steps} steps"
+        if status == CONVERGED:
+            return f"converged to a minimum at step {stop}"
+        if status == SADDLE:
+            return f"stopped at a saddle point at step {stop}"
+        return f"diverged at step {stop}"
 
     def final_position(self) -> Array:
         return self.positions[-1]

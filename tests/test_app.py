@@ -25,7 +25,8 @@ from optviz.app.views import RENDERERS
 from optviz.app.widget_values import SLOT_IDS, SLOTS, app_state, widget_values
 from optviz.i18n import CATALOG, t
 from optviz.classroom.lessons import LESSONS, get_lesson
-from optviz.optimizers import CONVENTIONS, DISPLAY_NAMES, HAS_BIAS_CORRECTION, OPTIMIZERS
+from optviz.limits import MAX_OPTIMIZERS
+from optviz.optimizers import DISPLAY_NAMES, HAS_BIAS_CORRECTION, OPTIMIZERS, SPECS
 from optviz.figures.race import MAX_FRAMES
 from optviz.views import VIEWS
 from surfaces import PARAMETERS, SURFACES, get_surface
@@ -154,8 +155,9 @@ def test_default_page():
     assert at.slider(key="steps").value == 500
     assert start_of(at) == get_surface("rosenbrock").start
     assert at.multiselect(key="slots").value == list(controls.DEFAULT_SLOTS)
-    assert [text for _, text in badges(at)] == ["SGD: running", "Momentum: running", "RMSprop: running",
-                                                "Adam: running"]
+    never = "not converged in 500 steps"  # within the tolerance after no step of the 500: not "running"
+    assert [text for _, text in badges(at)] == [f"SGD: {never}", f"Momentum: {never}", f"RMSprop: {never}",
+                                                f"Adam: {never}"]
     spec = race_spec(at)
     assert spec["layout"]["images"][0]["source"].startswith("data:image/png;base64,")  # the contour map
     assert spec["data"][1]["name"] == "pick"
@@ -246,7 +248,7 @@ def test_optimizer_controls(name):
         for w in sliders:
             ladder = controls.NOISE_CHOICES if w.key.endswith(".noise") else controls.LADDERS[w.key.split(".")[1]]
             w.set_value(end_of(ladder, end))
-        choice(at, "selectbox", f"{name}.convention").set_value(end_of(CONVENTIONS, end))
+        choice(at, "selectbox", f"{name}.convention").set_value(end_of(SPECS[name].conventions, end))
         if name in HAS_BIAS_CORRECTION:
             at.checkbox(key=f"{name}.bias_correction").set_value(end != "low")
         at.run()
@@ -296,13 +298,23 @@ def test_constant_schedule_keeps_a_set_warmup_visible():
     assert at.number_input(key="adam.warmup").value == 50
 
 
-def test_every_optimizer_together():
-    """Every registered optimizer in one race."""
+@pytest.mark.parametrize("name", [name for name, spec in SPECS.items() if len(spec.conventions) < 3])
+def test_the_convention_box_offers_only_the_declared_conventions(name):
     at = fresh()
-    at.multiselect(key="slots").set_value(list(OPTIMIZERS)).run()
-    assert_clean(at)
-    assert len(badges(at)) == len(OPTIMIZERS)
-    assert len(path_traces(race_spec(at))) == len(OPTIMIZERS)
+    at.multiselect(key="slots").set_value([name]).run()
+    assert len(choice(at, "selectbox", f"{name}.convention").options) == len(SPECS[name].conventions)
+
+
+def test_every_optimizer_together():
+    """Every registered optimizer, in races as full as limits.MAX_OPTIMIZERS allows."""
+    names = list(OPTIMIZERS)
+    for first in range(0, len(names), MAX_OPTIMIZERS):
+        group = names[first:first + MAX_OPTIMIZERS]
+        at = fresh()
+        at.multiselect(key="slots").set_value(group).run()
+        assert_clean(at)
+        assert len(badges(at)) == len(group)
+        assert len(path_traces(race_spec(at))) == len(group)
 
 
 def test_every_view():
@@ -430,7 +442,7 @@ def test_duplicate_gets_its_own_label_and_path():
     after = race_spec(at)
     np.testing.assert_array_equal(path_of(spec, "Adam"), path_of(after, "Adam"))
     assert not np.array_equal(path_of(spec, "Adam (2)")[:50], path_of(after, "Adam (2)")[:50])
-    assert [text for _, text in badges(at)][-2:] == ["Adam: running", "Adam (2): running"]
+    assert [text for _, text in badges(at)][-2:] == ["Adam: not converged in 500 steps", "Adam (2): not converged in 500 steps"]
 
 
 def test_divergence_is_flagged_and_drawn_finite():
@@ -478,7 +490,7 @@ def test_chinese():
     assert at.title[0].value == t("app.title", "zh")
     assert choice(at, "selectbox", "surface").label == t("app.surface", "zh")
     assert at.select_slider(key="adam.lr").label == t("opt.lr", "zh")
-    assert [text for _, text in badges(at)][0] == "SGD: " + t("status.running", "zh")
+    assert [text for _, text in badges(at)][0] == "SGD: " + t("status.running", "zh", steps=500)
     spec = race_spec(at)
     assert spec["layout"]["updatemenus"][0]["buttons"][0]["label"] == "▶ " + t("plot.play", "zh")
     at.get("segmented_control")[0].set_value("table").run()
@@ -521,6 +533,58 @@ def linked(query: dict[str, str]) -> AppTest:
     return at.run()
 
 
+def test_regression_lab_tunes_its_learning_rates_on_the_regression_loss():
+    """At the default setting (Rosenbrock's tuned rates in the sidebar, 500 steps, 100 points, seed 0, full
+    batch) SGD's fitted line reaches y = 2x + 1 within 0.1 in w and b. The bound: the noise (σ = 0.5) leaves the
+    least-squares line off the true one by about its standard errors, σ/√(n·var x) = 0.5/√(100/12) = 0.17 in w
+    and σ/√n = 0.05 in b; seed 0's least squares is (1.935, 0.964). GD on the MSE (curvatures 0.19 and 2.0)
+    needs lr < 2/2.005 = 0.998; the tuned 0.631 contracts w by 1 − 0.631·0.183 = 0.885 a step, far within 500.
+    With Rosenbrock's lr 0.004 it would stop at y = 0.158x + 1.10."""
+    at = fresh()
+    at.get("segmented_control")[0].set_value("regression").run()
+    assert_clean(at)
+    assert at.checkbox(key="reg_tune").value
+    charts = [c for c in at.get("plotly_chart") if c.proto.id.endswith("chart_regression")]
+    assert len(charts) == 1
+    names = [d.get("name", "") for d in json.loads(charts[0].proto.spec)["data"]]
+    fit = [re.fullmatch(r"SGD: y = ([-0-9.e]+)x \+ ([-0-9.e]+)", name) for name in names]
+    (w, b), = [(float(m.group(1)), float(m.group(2))) for m in fit if m]
+    assert abs(w - 2.0) <= 0.1 and abs(b - 1.0) <= 0.1, (w, b)
+    assert (w, b) == (1.93, 0.964)  # the least-squares line to the figure's three digits
+    # Unticked, the sidebar's rates (tuned for Rosenbrock) come back, and SGD's line stays far off.
+    at.checkbox(key="reg_tune").uncheck().run()
+    names = [d.get("name", "") for c in at.get("plotly_chart") if c.proto.id.endswith("chart_regression")
+             for d in json.loads(c.proto.spec)["data"]]
+    (far,) = [n for n in names if n.startswith("SGD: y = ")]
+    assert abs(float(re.match(r"SGD: y = ([-0-9.e]+)x", far).group(1)) - 2.0) > 1.0, far
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_fair_race_table_speaks_the_page_language(lang):
+    """The fair-race table under the landscape view: display names, not registry ids; "never", not −1;
+    three significant digits, not 14-digit decimals; statuses in words; every header translated."""
+    from optviz.sweep import tuned_learning_rates
+
+    at = linked({"v": "sweep", "n": "50", "o": "sgd~momentum~adam", "l": lang})
+    assert_clean(at)
+    headers = [t("table.label", lang), t("opt.lr", lang), t("table.final_loss", lang),
+               t("table.steps_to", lang, tol="1e-6"), t("table.status", lang)]
+    tables = [d.value for d in at.dataframe if list(d.value.columns) == headers]
+    assert len(tables) == 1, [list(d.value.columns) for d in at.dataframe]
+    shown = tables[0]
+    # What it shows, from the numbers: 50 steps from Rosenbrock's start reach no tolerance (measured final
+    # losses 0.44, 0.38, 0.79), so every run is "never" and not converged.
+    raw = tuned_learning_rates(get_surface("rosenbrock"), ["sgd", "momentum", "adam"], None, 50)
+    assert shown[headers[0]].tolist() == ["SGD", "Momentum", "Adam"]
+    assert shown[headers[1]].tolist() == [f"{v:.3g}" for v in raw["lr"]]
+    assert shown[headers[2]].tolist() == [f"{v:.3g}" for v in raw["final_loss"]]
+    assert (raw["steps_to_tol"] == -1).all() and shown[headers[3]].tolist() == [{"en": "never", "zh": "从未"}[lang]] * 3
+    assert shown[headers[4]].tolist() == [t("sweep.status.running", lang)] * 3
+    for column in headers[1:3]:  # three significant digits: at most three digits before any exponent
+        assert all(len(re.sub(r"[^0-9]", "", v.split("e")[0]).lstrip("0")) <= 3 for v in shown[column]), shown[column]
+    assert "-1" not in shown.to_string() and "sgd" not in shown[headers[0]].tolist()
+
+
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_a_link_naming_only_a_lesson_loads_its_setting(lang):
     """``?ls=saddle-point`` opens the lesson's race (surface, start, steps, contestants, view), not
@@ -536,6 +600,19 @@ def test_a_link_naming_only_a_lesson_loads_its_setting(lang):
     assert [text.split(": ")[0] for _, text in badges(at)] == [opt.label for opt in setting.optimizers]
     for opt in path_traces(race_spec(at)):
         assert opt.split(" · ")[0] in {o.label for o in setting.optimizers}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_newton_on_the_saddle_is_not_badged_converged(lang):
+    """Newton stops at the ✕ saddle (0, 0) of the "Newton and saddles" lesson, where the Hessian diag(1, −1) is
+    indefinite: its badge says so (above the view and in its sidebar group) and is not the green of a minimum."""
+    at = linked({"ls": "newton-saddle", "l": lang})
+    assert_clean(at)
+    saddle = t("status.saddle", lang, step=4)  # the stop step, test_lessons derives it
+    assert ("orange", f"Newton: {saddle}") in badges(at)
+    assert ("orange", saddle) in badges(at, at.sidebar)
+    assert all(colour != "green" for colour, text in badges(at) if text.startswith("Newton"))
+    assert ("blue", "GD: " + t("status.running", lang, steps=100)) in badges(at)
 
 
 def test_a_link_that_carries_a_race_keeps_it_beside_its_lesson():
@@ -555,7 +632,7 @@ def test_text_from_a_link_is_shown_as_plain_text():
     (which would make ``http://…`` and ``www.…`` clickable links)."""
     at = linked({"o": "adam~sgd", "o1.lb": HOSTILE_TEXT, "o2.lr": "www.evil.example", "v": "inside"})
     assert not at.exception
-    assert ("blue", f"{HOSTILE_TEXT}: {t('status.running', 'en')}") in badges(at)
+    assert ("blue", f"{HOSTILE_TEXT}: {t('status.running', 'en', steps=500)}") in badges(at)
     (notice,) = plain_boxes(at, "warning")
     assert "www.evil.example" in notice
     assert any(HOSTILE_TEXT in text for text in plain_boxes(at, "note"))  # the explain caption

@@ -142,7 +142,7 @@ def test_race_chart_renders_with_contour(page, app_server, console, shot):
     names = [tr["name"] for tr in s["traces"] if tr["mode"] == "lines+markers"]
     assert names == ["SGD", "Momentum", "RMSprop", "Adam"]
     assert s["frames"] == MAX_FRAMES + 1 and s["active"] == MAX_FRAMES  # 500 steps: every ~8th, start and end
-    assert page.get_by_text("SGD: running").is_visible()
+    assert page.get_by_text("SGD: not converged in 500 steps").is_visible()
     assert_contour_painted(page, "after loading")
     assert_quiet(console, log)
 
@@ -255,7 +255,7 @@ def test_chinese(page, app_server, console, shot):
     sidebar = page.get_by_test_id("stSidebar")
     for key in ("app.surface", "app.steps", "app.optimizers"):
         assert sidebar.get_by_text(t(key, "zh"), exact=True).first.is_visible(), key
-    assert page.get_by_text("SGD: " + t("status.running", "zh")).is_visible()
+    assert page.get_by_text("SGD: " + t("status.running", "zh", steps=500)).is_visible()
     assert page.get_by_role("radio", name=t("view.side", "zh"), exact=True).is_visible()
     assert_quiet(console, log)
 
@@ -356,7 +356,7 @@ def test_text_from_a_link_never_becomes_a_link(page, app_server, console, shot):
     on the page comes from them (Markdown would auto-link ``http://…`` and ``www.…``)."""
     url, log = app_server
     open_app(page, f"{url}/?o=adam~sgd&o1.lb=Update%20at%20http%3A%2F%2Fevil.example%2Fpay&o2.lr=www.evil.example")
-    assert page.get_by_text("Update at http://evil.example/pay: running", exact=True).is_visible()  # badge
+    assert page.get_by_text("Update at http://evil.example/pay: not converged in 500 steps", exact=True).is_visible()  # badge
     assert page.get_by_text("www.evil.example", exact=False).first.is_visible()  # the notice
     page.get_by_role("radio", name=t("view.inside", "en"), exact=True).click()  # explain names the label
     page.get_by_text("Update rule (Update at http://evil.example/pay", exact=False).first.wait_for()

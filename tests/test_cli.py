@@ -52,7 +52,7 @@ def test_rosenbrock_adam_prints_header_and_one_row_per_step_from_the_start(capsy
     assert rows[0]["loss"] == pytest.approx(24.2, rel=1e-12)
     # The status is one stderr line. Adam with lr 0.001 moves each coordinate by about 0.001 a
     # step, so 100 steps cannot cover the distance 2.2 to the minimum at (1, 1): still running.
-    assert err == "# rosenbrock · adam · running\n"
+    assert err == "# rosenbrock · adam · not converged in 100 steps\n"
 
 
 def test_extra_columns_are_gradient_then_internals(capsys):
@@ -189,8 +189,8 @@ def test_convergence_is_in_the_status(capsys):
     code, out, err = run_cli(capsys, "run", "--surface", "quadratic", "--optimizer", "newton",
                              "--steps", "5", "--format", "json")
     assert code == 0
-    assert json.loads(out)["status"] == "converged at step 2"
-    assert err == "# quadratic · newton · converged at step 2\n"
+    assert json.loads(out)["status"] == "converged to a minimum at step 2"
+    assert err == "# quadratic · newton · converged to a minimum at step 2\n"
 
 
 # ------------------------------------------------------------------------------------------ run, JSON
@@ -204,7 +204,7 @@ def test_json_has_the_same_rows_as_csv_and_the_settings(capsys):
     data = json.loads(out)
     assert data["rows"] == csv_rows(text)
     assert data["surface"] == "rosenbrock" and data["optimizer"] == "adam"
-    assert data["status"] == "running"
+    assert data["status"] == "not converged in 20 steps"
     assert data["start"] == [-1.2, 1.0] and data["steps"] == 20
 
 
@@ -349,7 +349,7 @@ def test_sweep_header_names_the_swept_hyperparameters(capsys):
     assert header == ["lr", "beta1", "final_loss", "steps_to_tol", "status"]
     assert len(rows) == 15
     assert rows[0]["lr"] == 1e-4 and rows[4]["lr"] == 1.0 and rows[-1]["beta1"] == 0.999
-    assert {r["status"] for r in rows} <= {"running", "converged", "diverged"}
+    assert {r["status"] for r in rows} <= {"running", "converged", "diverged", "saddle"}
 
 
 def test_sweep_fixed_flags_start_and_steps_reach_every_cell(capsys):
@@ -524,7 +524,7 @@ def test_module_entry_prints_the_trajectory():
     assert lines[0].startswith("step,x,y,loss")
     assert len(lines) == 1 + 101
     assert lines[1].startswith("0,-1.2,1.0,")
-    assert done.stderr == "# rosenbrock · adam · running\n"
+    assert done.stderr == "# rosenbrock · adam · not converged in 100 steps\n"
 
 
 def test_module_entry_sweep_prints_every_cell():
@@ -563,7 +563,7 @@ def test_reader_that_stops_early_is_not_a_traceback():
     err = proc.stderr.read()
     proc.stderr.close()
     assert proc.wait(timeout=120) in (0, 1)
-    assert err == "# quadratic · sgd · running\n"
+    assert err == "# quadratic · sgd · not converged in 5000 steps\n"
 
 
 def test_reader_gone_before_any_output_gives_status_1():

@@ -15,6 +15,7 @@ import pytest
 
 from optviz.classroom.explain import explain_step, number
 from optviz.i18n import CATALOG as STRINGS
+from optviz.limits import MAX_OPTIMIZERS
 from optviz.optimizers import CONVENTIONS, SPECS, make_optimizer, standard_normal
 from optviz.race import OptimizerConfig, RaceConfig, run_race
 from optviz.simulate import simulate
@@ -51,11 +52,15 @@ def configs(convention: str, variant: str) -> tuple[OptimizerConfig, ...]:
 _RACES: dict = {}
 
 
-def race(convention: str, variant: str):
-    key = (convention, variant)
+def race(convention: str, variant: str, name: str | None = None):
+    """The race of the contestants ``configs`` gives, in races of at most ``MAX_OPTIMIZERS``: the one holding ``name``
+    (the first without a name)."""
+    cfgs = configs(convention, variant)
+    first = 0 if name is None else index_of(name, cfgs) // MAX_OPTIMIZERS * MAX_OPTIMIZERS
+    key = (convention, variant, first)
     if key not in _RACES:
-        cfgs = configs(convention, variant)
-        _RACES[key] = cfgs, run_race(RaceConfig("rosenbrock", steps=STEPS, optimizers=cfgs))
+        chunk = cfgs[first:first + MAX_OPTIMIZERS]
+        _RACES[key] = chunk, run_race(RaceConfig("rosenbrock", steps=STEPS, optimizers=chunk))
     return _RACES[key]
 
 
@@ -157,7 +162,7 @@ def test_converter_reads_what_it_should():
 
 @pytest.mark.parametrize("name,convention,variant", CASES)
 def test_exact_numbers_recompute_the_next_position(name, convention, variant):
-    cfgs, traj = race(convention, variant)
+    cfgs, traj = race(convention, variant, name)
     run = index_of(name, cfgs)
     assert traj.status[run] == "running"
     for step in EXPLAINED:
@@ -176,7 +181,7 @@ def test_exact_numbers_recompute_the_next_position(name, convention, variant):
 
 @pytest.mark.parametrize("name,convention,variant", CASES)
 def test_six_digits_recompute_the_next_position_to_the_digits_shown(name, convention, variant):
-    cfgs, traj = race(convention, variant)
+    cfgs, traj = race(convention, variant, name)
     run = index_of(name, cfgs)
     step = 3
     e = explain_step(cfgs[run], traj, run, step, digits=6)
@@ -284,7 +289,7 @@ def test_converged_step_and_after():
     # Newton (lr 1) on x² + y² jumps to the origin at step 1; step 2 takes a zero step there and converges.
     cfg = OptimizerConfig("newton")
     traj = run_race(RaceConfig("quadratic", start=(1.0, -0.5), steps=5, optimizers=(cfg,)))
-    assert traj.status_text(0) == "converged at step 2"
+    assert traj.status_text(0) == "converged to a minimum at step 2"
     first = explain_step(cfg, traj, 0, 1)
     assert first.status == "moved" and first.reproduces
     assert r"H_{xx} = 2" in first.substituted_latex and r"D = \left(2 + 0\right) \cdot \left(2 + 0\right) - 0^{2} = 4" \

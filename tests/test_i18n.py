@@ -32,12 +32,14 @@ def test_every_literal_key_in_code_exists():
 
 def test_dynamic_keys_exist():
     from optviz.schedules import KINDS as SCHEDULE_KINDS
+    from optviz.trajectory import STATUSES
     from optviz.optimizers import CONVENTIONS, HYPERPARAMETERS
 
     keys = {f"opt.schedule.{k}" for k in SCHEDULE_KINDS} | {f"opt.conv.{c}" for c in CONVENTIONS}
     keys |= {f"opt.{p.name}" for specs in HYPERPARAMETERS.values() for p in specs}
     keys |= {f"view.{v}" for v in ("race", "side", "3d", "loss", "table")}
-    keys |= {f"status.{s}" for s in ("running", "converged", "diverged")}
+    keys |= {f"status.{s}" for s in STATUSES} | {f"sweep.status.{s}" for s in STATUSES}
+    keys |= {f"explain.status.{s}" for s in STATUSES if s != "running"}
     keys |= {f"surface.{name}" for name in SURFACES}
     keys |= {f"sparam.{p.name}{suffix}" for specs in PARAMETERS.values() for p in specs for suffix in ("", ".help")}
     assert keys - set(CATALOG) == set()

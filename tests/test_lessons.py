@@ -20,6 +20,7 @@ from optviz.optimizers import HYPERPARAMETERS
 from optviz.race import OptimizerConfig, RaceConfig, run_race, unique_labels, validate
 from optviz.schedules import KINDS, schedule_fields, schedule_text
 from optviz.simulate import default_divergence_radius, simulate
+from optviz.trajectory import STATUS_COLORS
 from surfaces import PARAMETERS
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -211,19 +212,26 @@ def test_learning_rate_bound_two_over_l():
     assert lrs == [0.79, 1.0, 1.3]
     L = float(np.linalg.eigvalsh(traj.surface.hessian(np.zeros(2))).max())
     assert L == 2.0 and lrs[0] < 2 / L == lrs[1] < lrs[2]
-    x = traj.positions[..., 0]  # x_t = (1 − 2·lr)^t · 1.5 while running
+    x = traj.positions[..., 0]  # x_t = (1 − 2·lr)^t · 0.1 while running
     low, edge, high = 0, 1, 2
+    assert traj.positions[0, 0].tolist() == [0.1, 0.05]
     # lr 0.79: factor −0.58 — flips sides every step and converges. Converged means |∇f| = 2|θ_t| ≤ 1e-8
-    # and the step 1.58|θ_{t−1}| ≤ 1e-8 with |θ_0| = 1.803: t ≥ 36.2 and t − 1 ≥ 35.7, so step 37.
-    np.testing.assert_allclose(x[:37, low], 1.5 * (-0.58) ** np.arange(37), rtol=1e-12)
-    assert traj.status_text(low) == "converged at step 37"
+    # and the step 1.58|θ_{t−1}| ≤ 1e-8 with |θ_0| = √0.0125 = 0.1118: 0.58^t ≤ 4.47e-8 gives t ≥ 31.07 and
+    # 0.58^(t−1) ≤ 5.66e-8 gives t ≥ 31.64, so step 32.
+    np.testing.assert_allclose(x[:32, low], 0.1 * (-0.58) ** np.arange(32), rtol=1e-12)
+    assert traj.status_text(low) == "converged to a minimum at step 32"
     # lr 1 = 2/L: factor −1, bounces between ±start forever, the loss never changes.
-    np.testing.assert_array_equal(traj.positions[:, edge], np.array([1.5, 1.0]) * (-1.0) ** np.arange(51)[:, None])
-    assert np.all(traj.loss[:, edge] == 3.25) and traj.status_text(edge) == "running"
-    # lr 1.3: factor −1.6; |x_t| = 1.5·1.6^t first exceeds the radius 100·2 = 200 at t = 11 (164.9 at t = 10).
+    np.testing.assert_array_equal(traj.positions[:, edge], np.array([0.1, 0.05]) * (-1.0) ** np.arange(51)[:, None])
+    assert np.all(traj.loss[:, edge] == 0.1**2 + 0.05**2) and traj.status_text(edge) == "not converged in 50 steps"
+    # lr 1.3 (the lr ladder's first notch above 2/L = 1): factor −1.6. The plot is ±2: |x_t| = 0.1·1.6^t ≤ 2
+    # for t ≤ ln 20 / ln 1.6 = 6.37, so six growing jumps stay on the map (steps 1 … 6); it first exceeds the
+    # radius 100·2 = 200 at t > ln 2000 / ln 1.6 = 16.2, step 17 (184.5 at t = 16).
     assert default_divergence_radius(traj.surface) == 200
-    assert traj.status_text(high) == "diverged at step 11"
-    np.testing.assert_allclose(x[:11, high], 1.5 * (-1.6) ** np.arange(11), rtol=1e-12)
+    assert traj.status_text(high) == "diverged at step 17"
+    np.testing.assert_allclose(x[:17, high], 0.1 * (-1.6) ** np.arange(17), rtol=1e-12)
+    on_map = np.abs(traj.positions[:, high]).max(axis=1) <= 2.0  # (steps+1,)
+    assert on_map[:7].all() and not on_map[7:].any()
+    assert np.all(np.abs(np.diff(x[:7, high])) > 0) and np.all(np.diff(np.abs(x[:7, high])) > 0)  # jumps grow
 
 
 def test_adagrad_decays_too_early_rmsprop_recovers():
@@ -342,7 +350,11 @@ def test_newton_solves_quadratics_in_one_step_but_seeks_the_saddle():
     for k in range(1, 4):
         y = 2 * y**3 / (3 * y**2 - 1)
         assert pos[k, 1] == pytest.approx(y, rel=1e-9, abs=1e-15)  # the step is computed as a difference
-    assert traj.status[newton] == "converged" and traj.stop_step[newton] <= 5  # measured 4
+    # It stops at the saddle (0, 0), where the exact Hessian diag(1, −1) is indefinite: a saddle stop, not a
+    # minimum, and its badge is not the green of "converged".
+    assert traj.status[newton] == "saddle" and traj.stop_step[newton] <= 5  # measured 4
+    assert traj.status_text(newton) == f"stopped at a saddle point at step {traj.stop_step[newton]}"
+    assert STATUS_COLORS["saddle"] != STATUS_COLORS["converged"] == "green"
     assert np.linalg.norm(pos[-1]) < 1e-8  # at the saddle (0, 0)
     assert np.linalg.norm(traj.positions[-1, gd] - np.array([0.0, 1.0])) < 1e-3
     assert traj.loss[-1, gd] == pytest.approx(-0.25, abs=1e-6)
@@ -357,34 +369,59 @@ def test_step_decay_shrinks_rmsprop_cycle():
     traj = race("step-decay")
     const, decay = run_index(traj, "RMSprop"), run_index(traj, "RMSprop, step decay")
     lr, kappa, factor, every = 0.1, 20.0, 0.7, 100
+    assert {opt.value("beta") for opt in get_lesson("step-decay").config.optimizers} == {0.1}
     dist = traj.distance_to_nearest_minimum()  # (steps+1, runs)
     # Constant lr: a 2-cycle θ = ±a per coordinate has |g| constant, so s → g² and each step is ±lr; it must
     # carry a to −a, so a = lr/2: distance lr/√2 and loss gap (1 + κ)/2·(lr/2)² = 0.02625.
     np.testing.assert_allclose(dist[-50:, const].max(), lr / np.sqrt(2), rtol=1e-3)
     np.testing.assert_allclose(traj.loss[-1, const], (1 + kappa) / 2 * (lr / 2) ** 2, rtol=1e-3)
-    # With decay the cycle before the k-th cut has lr·0.7^(k−1)/√2 (the first window is still transient).
+    # With decay the cycle before the k-th cut has lr·0.7^(k−1)/√2.
     for k in range(2, 7):
         window = dist[k * every - 20:k * every + 1, decay].max()
-        np.testing.assert_allclose(window, lr * factor ** (k - 1) / np.sqrt(2), rtol=0.06)  # measured ≤ 4.3 % off
+        np.testing.assert_allclose(window, lr * factor ** (k - 1) / np.sqrt(2), rtol=1e-6)  # measured 6e-7 off
+    # The staircase: stage k (steps 100k+1 … 100k+100) runs at lr·0.7^k, so its cycle's gap is
+    # 0.02625·0.49^k. β = 0.1 forgets the old s within a few steps (0.1^t), so every stage is flat — every
+    # step of its second half within 1e-6 of that level (ε = 1e-8 next to |g| ≥ 0.01 shortens the step by
+    # < 1e-6) — and no step of a stage rises above the previous stage's level (measured at most 0.54 of it).
+    level = (1 + kappa) / 2 * (lr / 2) ** 2
+    for k in range(6):
+        stage = traj.loss[k * every + 1:(k + 1) * every + 1, decay]  # (100,)
+        np.testing.assert_allclose(stage[every // 2:], level * factor ** (2 * k), rtol=1e-6)
+        if k:
+            assert stage.max() < 0.6 * level * factor ** (2 * (k - 1))
     # Five cuts by step 600: the loss gap is 0.7^10 = 0.028 of the constant one.
-    assert traj.loss[-1, decay] < 0.04 * traj.loss[-1, const]
+    np.testing.assert_allclose(traj.loss[-1, decay] / traj.loss[-1, const], factor**10, rtol=1e-6)
 
 
 def test_learning_rate_matters_most():
     traj = race("learning-rate-importance")
     config = get_lesson("learning-rate-importance").config
     lrs = [opt.value("lr") for opt in config.optimizers]
-    assert lrs == [0.0001, 0.001, 0.01, 0.1, 1.0] and {opt.value("beta") for opt in config.optimizers} == {0.9}
+    assert lrs == [0.0001, 0.001, 0.01, 0.1, 1.0] and {opt.value("beta") for opt in config.optimizers} == {0.5}
     gap = traj.loss[-1] - traj.surface.min_value
-    # Across the valley (curvature κ = 20) heavy ball is stable only for lr·κ < 2(1 + β) = 3.8, i.e. lr < 0.19.
-    # At lr 1 the root of z² − (1 + β − 20)z + β is ≈ −18: y goes 0.5 → −9.5 → 171.5 → −3096, past the
+    # Across the valley (curvature κ = 20) heavy ball is stable only for lr·κ < 2(1 + β) = 3, i.e. lr < 0.15.
+    # At lr 1 the root of z² − (1 + β − 20)z + β is ≈ −18.5: y goes 0.5 → −9.5 → 175.5 → −3242, past the
     # radius 100·3 = 300 at step 3.
     assert traj.status_text(4) == "diverged at step 3"
-    assert gap[0] > 0.5  # lr 1e-4 crawls (measured 1.16)
-    assert gap[2] < 1e-12 and gap[3] < 1e-12  # lr 0.01 and 0.1 converge
+    assert gap[0] > 0.5  # lr 1e-4 crawls (measured 2.60)
+    assert traj.steps_to_reach(1e-6)[1] == -1  # lr 1e-3 is not there within 500 steps (measured gap 0.42)
+    # lr 0.01 and lr 0.1 differ clearly. Each coordinate follows z² − (1 + β − lr·λ)z + β = 0 (λ = 1 along the
+    # floor, 20 across). lr 0.1: z² − 1.4z + 0.5 and z² + 0.5z + 0.5 have complex roots, |z| = √β = 0.7071.
+    # lr 0.01: across, z² − 1.3z + 0.5 is complex (|z| = 0.7071), but along the floor z² − 1.49z + 0.5 has
+    # the real root (1.49 + √0.2201)/2 = 0.97957, which sets the pace. Steps to the same tolerance scale as
+    # ln 0.7071 / ln 0.97957 = 16.8.
+    slow = (1.49 + np.sqrt(1.49**2 - 2)) / 2
+    assert slow == pytest.approx(0.97957, abs=1e-5)
+    u = traj.positions[:, 2, 0]  # lr 0.01 along the floor: ratio of consecutive positions → the slow root
+    assert u[301] / u[300] == pytest.approx(slow, rel=1e-9)
+    reach = traj.steps_to_reach(1e-6)
+    assert reach[3] > 0 and reach[2] > 0
+    ratio = reach[2] / reach[3]  # measured 364 / 20 = 18.2
+    assert 16.8 / 1.5 < ratio < 16.8 * 1.5
+    assert traj.status_text(3).startswith("converged to a minimum")  # lr 0.1: |θ| ≤ 1e-8 well within 500
+    assert traj.status_text(2) == "not converged in 500 steps"  # lr 0.01: 2.5·0.97957^t ≤ 1e-8 needs t ≈ 940
     running = traj.status != "diverged"
     assert gap[running].max() / max(gap[running].min(), 1e-300) > 1e10
-    assert traj.steps_to_reach(1e-6)[1] == -1  # lr 1e-3 is not there within 500 steps
     # β, by contrast: at lr 0.01, β = 0.8, 0.9, 0.95 all reach 1e-6 within 500 steps, within a factor 3 of
     # each other (measured 108, 126, 244 steps).
     base = config.optimizers[2]

@@ -136,7 +136,7 @@ def test_every_figure_copes_with_runs_that_diverged_at_step_0():
     opts = [make_optimizer("adam"), make_optimizer("adagrad", eps=0.0), make_optimizer("sgd", lr=0.1)]
     starts = [np.array([201.0, 0.0]), np.array([np.nan, 1.0]), np.array([1.0, 0.5])]
     traj = simulate(QUAD, opts, starts, 6)
-    assert [traj.status_text(i) for i in range(3)] == ["diverged at step 0"] * 2 + ["running"]
+    assert [traj.status_text(i) for i in range(3)] == ["diverged at step 0"] * 2 + ["not converged in 6 steps"]
     for figure in (race_figure(traj, arrows=True), side_by_side_figure(traj), loss_figure(traj),
                    surface_3d_figure(traj), surface_3d_figure(traj, height="value"), effective_lr_figure(traj)):
         assert "NaN" not in pio.to_json(figure)

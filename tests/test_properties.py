@@ -40,7 +40,7 @@ from optviz.optimizers import CONVENTIONS, HAS_BIAS_CORRECTION, HYPERPARAMETERS,
 from optviz.race import RaceConfig, run_race
 from optviz.share import AppState, decode
 from optviz.simulate import default_divergence_radius, simulate
-from optviz.trajectory import CONVERGED, DIVERGED, RUNNING
+from optviz.trajectory import CONVERGED, DIVERGED, RUNNING, SADDLE, indefinite
 from surfaces import SURFACES, custom_surface, get_surface
 
 PROPERTY = settings(max_examples=100, deadline=None, derandomize=True, database=None, print_blob=True,
@@ -178,13 +178,15 @@ def check_trajectory(traj, steps: int) -> None:
         assert np.isfinite(array).all(), f"non-finite {what} in runs {np.nonzero(~np.isfinite(array).reshape(steps + 1, runs, -1).all(axis=(0, 2)))[0]}"
     for run in range(runs):
         status, stop = traj.status[run], int(traj.stop_step[run])
-        assert status in (RUNNING, CONVERGED, DIVERGED), status
+        assert status in (RUNNING, CONVERGED, DIVERGED, SADDLE), status
         assert (status == RUNNING) == (stop == -1), (status, stop)
         if status == RUNNING:
             continue
         assert 0 <= stop <= steps, (status, stop, steps)
-        if status == CONVERGED:
+        if status in (CONVERGED, SADDLE):
             assert stop >= 1, "a run cannot converge before its first step"
+            # a stationary stop is a saddle exactly where the surface's Hessian there is indefinite
+            assert (status == SADDLE) == bool(indefinite(traj.surface.hessian(traj.positions[stop, run]))), status
         for what, array in recorded:
             after = array[stop:, run]
             assert (after == after[0]).all(), f"run {run} ({status} at {stop}): its {what} moved afterwards"

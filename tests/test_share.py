@@ -14,7 +14,7 @@ from optviz.classroom.lessons import LESSONS as LESSON_LIST
 from optviz.classroom.lessons import VIEWS as LESSON_VIEWS
 from optviz.classroom.lessons import get_lesson
 from optviz.limits import MAX_OPTIMIZERS, RACE_STEPS, SCHEDULE_EVERY, SCHEDULE_PERIOD, SCHEDULE_WARMUP, SEEDS
-from optviz.optimizers import CONVENTIONS, HAS_BIAS_CORRECTION, HYPERPARAMETERS, OPTIMIZERS
+from optviz.optimizers import HAS_BIAS_CORRECTION, HYPERPARAMETERS, OPTIMIZERS, SPECS
 from optviz.race import OptimizerConfig, RaceConfig, validate
 from optviz.controls import surface_ladder
 from optviz.schedules import KINDS, schedule_text
@@ -129,7 +129,7 @@ def optimizer_configs(draw) -> OptimizerConfig:
     hyper = tuple((p.name, draw(ladder_values[p.name])) for p in HYPERPARAMETERS[name]
                   if draw(st.booleans()))  # some given, the rest at their defaults
     return OptimizerConfig(
-        name, label=draw(labels), hyperparams=hyper, convention=draw(st.sampled_from(CONVENTIONS)),
+        name, label=draw(labels), hyperparams=hyper, convention=draw(st.sampled_from(SPECS[name].conventions)),
         bias_correction=draw(st.booleans()) if name in HAS_BIAS_CORRECTION else True,
         schedule=draw(schedules()), noise=draw(st.sampled_from(controls.NOISE_CHOICES)),
         seed=draw(st.integers(*SEEDS)))

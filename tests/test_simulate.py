@@ -11,7 +11,8 @@ import pytest
 
 from optviz import make_optimizer, simulate
 from optviz.simulate import default_divergence_radius
-from optviz.trajectory import STATUS_COLORS, STATUSES, status_codes, status_words
+from optviz.i18n import status_text
+from optviz.trajectory import SADDLE_CODE, STATUS_COLORS, STATUSES, indefinite, status_codes, status_words
 from surfaces import get_surface
 
 QUADRATIC = get_surface("quadratic")
@@ -23,7 +24,7 @@ def test_gradient_descent_on_quadratic_follows_closed_form():
     np.testing.assert_allclose(traj.positions[:, 0], expected, rtol=1e-13)
     np.testing.assert_allclose(traj.loss[:, 0], 5.0 * 0.64 ** np.arange(21), rtol=1e-12)
     np.testing.assert_allclose(traj.grad[:, 0], 2 * expected, rtol=1e-13)
-    assert traj.status_text(0) == "running"
+    assert traj.status_text(0) == "not converged in 20 steps"
 
 
 def test_divergence_flagged_at_the_step_that_leaves_the_radius():
@@ -53,7 +54,7 @@ def test_overflow_is_divergence_not_a_warning():
 def test_convergence_needs_small_gradient_and_small_step():
     # lr = 0.5 reaches 0 in one step, but that step is large; step 2 has zero gradient and zero step.
     traj = simulate(QUADRATIC, make_optimizer("sgd", lr=0.5), [1.0, 1.0], 10)
-    assert traj.status_text(0) == "converged at step 2"
+    assert traj.status_text(0) == "converged to a minimum at step 2"
     np.testing.assert_array_equal(traj.positions[1:, 0], 0.0)
 
 
@@ -99,7 +100,7 @@ def test_newton_is_drawn_to_the_saddle():
     start = [0.3, 0.2]
     newton = simulate(saddle, make_optimizer("newton"), start, 50)
     gd = simulate(saddle, make_optimizer("sgd", lr=0.1), start, 2000)
-    assert newton.status[0] == "converged"
+    assert newton.status[0] == "saddle"  # stopped where the Hessian diag(1, −1) is indefinite
     np.testing.assert_allclose(newton.positions[-1, 0], [0.0, 0.0], atol=1e-8)
     np.testing.assert_allclose(np.abs(gd.positions[-1, 0]), [0.0, 1.0], atol=1e-6)
 
@@ -135,7 +136,7 @@ def test_non_finite_start_loss_is_the_worst_not_a_minimum_and_the_other_runs_are
     # gradient coordinate as 0, so the record stays finite. The third run, from (1, 1), is SGD's 0.8^t θ0.
     starts = np.array([[np.nan, 1.0], [1e200, 0.0], [1.0, 1.0]])
     traj = simulate(QUADRATIC, make_optimizer("sgd", lr=0.1), starts, 3, tol=0)
-    assert [traj.status_text(i) for i in range(3)] == ["diverged at step 0"] * 2 + ["running"]
+    assert [traj.status_text(i) for i in range(3)] == ["diverged at step 0"] * 2 + ["not converged in 3 steps"]
     np.testing.assert_array_equal(traj.loss[:, :2], np.finfo(float).max)
     np.testing.assert_array_equal(traj.grad[:, 0], [[0.0, 2.0]] * 4)
     np.testing.assert_array_equal(traj.grad[:, 1], [[2e200, 0.0]] * 4)
@@ -163,7 +164,7 @@ def test_summary_and_steps_to_reach():
     traj = simulate(QUADRATIC, make_optimizer("sgd", lr=0.1), [1.0, 2.0], 30, tol=0)
     assert traj.steps_to_reach(1e-3)[0] == 20
     row = traj.summary(1e-3).iloc[0]
-    assert row["status"] == "running" and row["steps_to_0.001"] == 20
+    assert row["status"] == "not converged in 30 steps" and row["steps_to_0.001"] == 20
     np.testing.assert_allclose(row["final_loss"], 5 * 0.64**30)
     np.testing.assert_allclose(traj.distance_to_nearest_minimum()[:, 0], np.sqrt(5) * 0.8 ** np.arange(31))
 
@@ -216,9 +217,38 @@ def test_without_internals_only_positions_and_loss_are_kept():
 def test_one_status_encoding_words_codes_and_colours():
     # lr 0.1 runs on, 0.5 converges at step 2 (see above), 1.5 diverges at step 8: one of each
     traj = simulate(QUADRATIC, make_optimizer("sgd", lr=np.array([0.1, 0.5, 1.5])), [1.0, 1.0], 10)
-    assert traj.status.tolist() == ["running", "converged", "diverged"] == list(STATUSES)
+    assert traj.status.tolist() == ["running", "converged", "diverged"] == list(STATUSES[:3])
     codes = status_codes(traj.status)
     assert codes.dtype == np.int8 and codes.tolist() == [0, 1, 2]
     assert status_words(codes).tolist() == traj.status.tolist()
     assert status_words(codes.reshape(1, 3)).shape == (1, 3)
     assert set(STATUS_COLORS) == set(STATUSES)
+    assert status_codes(np.array(["saddle"])).tolist() == [SADDLE_CODE] and STATUSES[SADDLE_CODE] == "saddle"
+
+
+def test_status_texts_say_what_happened():
+    # The words a student reads: no "running" (nothing is still computing), a minimum named as one.
+    traj = simulate(QUADRATIC, make_optimizer("sgd", lr=np.array([0.1, 0.5, 1.5])), [1.0, 1.0], 10)
+    assert [traj.status_text(i) for i in range(3)] == [
+        "not converged in 10 steps", "converged to a minimum at step 2", "diverged at step 8"]
+    assert [status_text(traj, i, "zh") for i in range(3)] == ["10 步内未收敛", "第 2 步收敛到极小值", "第 8 步发散"]
+
+
+def test_a_stop_where_the_hessian_is_indefinite_is_a_saddle():
+    # saddle f = x²/2 + y⁴/4 − y²/2: stationary at (0, 0) with H = diag(1, −1) (indefinite, det −1) and at
+    # (0, ±1) with H = diag(1, 2) (minima). Newton from (0.5, 0) reaches (0, 0) in one step (x is quadratic,
+    # y = 0 stays 0), so it stops there at step 2 (step 1 still moved 0.5); GD with lr 0.5 from (1, 1) halves
+    # x every step onto the minimum (0, 1): |∇f| = |x| ≤ 1e-8 at 0.5^t ≤ 1e-8, step 0.5^t ≤ 1e-8 at t ≥ 26.6.
+    saddle = get_surface("saddle")
+    assert indefinite(saddle.hessian(np.zeros(2))) and not indefinite(saddle.hessian(np.array([0.0, 1.0])))
+    traj = simulate(saddle, [make_optimizer("newton", lr=1.0, damping=0.0), make_optimizer("sgd", lr=0.5)],
+                    [np.array([0.5, 0.0]), np.array([1.0, 1.0])], 50)
+    assert traj.status.tolist() == ["saddle", "converged"]
+    assert traj.stop_step.tolist() == [2, 27]
+    assert traj.status_text(0) == "stopped at a saddle point at step 2"
+    assert traj.status_text(1) == "converged to a minimum at step 27"
+    assert status_text(traj, 0, "zh") == "第 2 步停在鞍点"
+    assert STATUS_COLORS["saddle"] not in (STATUS_COLORS["converged"], "green")
+    # A batch stops each run exactly as it would alone.
+    alone = simulate(saddle, make_optimizer("newton", lr=1.0, damping=0.0), [0.5, 0.0], 50)
+    assert alone.status.tolist() == ["saddle"] and alone.stop_step.tolist() == [2]

@@ -14,7 +14,7 @@ from optviz.classroom.ewa import temperatures
 from optviz.figures.race import effective_lr_figure, loss_figure, race_figure, side_by_side_figure, surface_3d_figure
 from optviz.figures.classroom import ewa_figure
 from optviz.race import OptimizerConfig, RaceConfig, run_race
-from optviz.classroom.regression import run_regression
+from optviz.classroom.regression import run_regression, tuned_for_regression
 from optviz.sweep import basin_map, sweep, tuned_learning_rates
 from optviz.tuning import classroom_learning_rate
 
@@ -76,6 +76,12 @@ def cached_tuning(where: RaceConfig, names: tuple, start: tuple, steps: int):
 @st.cache_data(max_entries=32, show_spinner=False)
 def ewa_spec(days: int, seed: int, betas: tuple, corrected: bool, lang: str) -> dict:
     return ewa_figure(temperatures(days, seed), list(betas), corrected, lang).to_dict()
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def cached_regression_tuning(optimizers: tuple, steps: int, n: int, seed: int) -> tuple:
+    """The contestants with learning rates tuned on the regression's MSE (see ``tuned_for_regression``)."""
+    return tuned_for_regression(optimizers, steps, n, seed)
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)

@@ -14,9 +14,9 @@ from optviz.app.widget_values import (BOUNDS, EXPRESSION, LANG, LESSON, SLOT_IDS
 from optviz.app.widgets import choice, plain_text
 from optviz.i18n import LANGUAGES, t
 from optviz.classroom.lessons import get_lesson
-from optviz.limits import (APP_STEPS, BOUND_RANGE, MAX_EXPRESSION, SCHEDULE_EVERY, SCHEDULE_PERIOD, SCHEDULE_WARMUP,
-                           SEEDS, START_RANGE, STEPS_NOTCH)
-from optviz.optimizers import CONVENTIONS, HAS_BIAS_CORRECTION
+from optviz.limits import (APP_STEPS, BOUND_RANGE, MAX_EXPRESSION, MAX_OPTIMIZERS, SCHEDULE_EVERY, SCHEDULE_PERIOD,
+                           SCHEDULE_WARMUP, SEEDS, START_RANGE, STEPS_NOTCH)
+from optviz.optimizers import HAS_BIAS_CORRECTION, SPECS
 from optviz.race import RaceConfig
 from surfaces import CUSTOM, PARAMETERS, SURFACES
 
@@ -31,7 +31,8 @@ def render() -> tuple[RaceConfig, list]:
         surface_controls(L)
         start_controls(L)
         slots = st.multiselect(t("app.optimizers", L), state.value(SLOT_IDS), key=SLOTS, format_func=slot_label,
-                               help=t("app.optimizers_help", L), on_change=state.forget_labels)
+                               max_selections=MAX_OPTIMIZERS, help=t("app.optimizers_help", L),
+                               on_change=state.forget_labels)
         st.button(t("app.tune_all", L), on_click=state.tune_all, help=t("app.tune_help", L), width="stretch")
         badges = [contestant_controls(slot, L) for slot in slots]
     return state.race(), badges
@@ -95,7 +96,7 @@ def contestant_controls(slot: str, L: str):
         badge = st.empty()
         for p in controls.hyperparameter_names(slot):
             st.select_slider(t(f"opt.{p}", L), controls.LADDERS[p], key=key(p), format_func=controls.format_number)
-        choice(st.selectbox, t("opt.convention", L), CONVENTIONS, key=key("convention"),
+        choice(st.selectbox, t("opt.convention", L), SPECS[controls.optimizer_of(slot)].conventions, key=key("convention"),
                format_func=lambda c: t(f"opt.conv.{c}", L))
         if controls.optimizer_of(slot) in HAS_BIAS_CORRECTION:
             st.checkbox(t("opt.bias_correction", L), key=key("bias_correction"))

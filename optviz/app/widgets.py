@@ -14,7 +14,8 @@ from optviz.figures.race import race_figure
 
 PLOT_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 BADGE_STYLES = {"blue": "background:#e0ecff;color:#0b3d91", "green": "background:#dcf5e3;color:#0d5124",
-                "red": "background:#fde2e2;color:#8a1010"}  # text at 7:1 or more against its ground
+                "red": "background:#fde2e2;color:#8a1010",
+                "orange": "background:#ffe8cc;color:#6b3300"}  # text at 7:1 or more against its ground
 TONES = {"note": "font-size:0.875rem;color:#31333f", "warning": "padding:0.75rem 1rem;background:#fff4d6;color:#4d3800",
          "error": "padding:0.75rem 1rem;background:#fde2e2;color:#7a0b0b"}
 

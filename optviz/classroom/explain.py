@@ -35,7 +35,7 @@ from optviz.optimizers import SPECS, standard_normal
 from optviz.optimizers.explaining import COORDS, Replay, Writer, number
 from optviz.race import OptimizerConfig
 from optviz.schedules import Constant, parse as parse_schedule
-from optviz.trajectory import CONVERGED, DIVERGED, Trajectory
+from optviz.trajectory import DIVERGED, STOPPED_STATIONARY, Trajectory
 
 Array = np.ndarray
 
@@ -157,7 +157,7 @@ def explain_step(config: OptimizerConfig, traj: Trajectory, run: int, step: int,
         notes.append(t("explain.diverged", lang, prev=sub, x=number(theta[0], digits),
                           y=number(theta[1], digits)))
     else:
-        status = "converged" if status_run == CONVERGED and step == stop else "moved"
+        status = "converged" if status_run in STOPPED_STATIONARY and step == stop else "moved"
         scale = np.maximum(np.abs(recorded), np.abs(new - theta))
         reproduces = bool(np.all(np.abs(new - recorded) <= REPRODUCE_RTOL * np.maximum(scale, 1e-300)))
         if status == "converged":

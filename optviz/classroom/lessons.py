@@ -173,12 +173,15 @@ LESSONS: tuple[Lesson, ...] = (
             "zh": "哪个学习率一步就能到达最小值？为什么？如果碗的陡度加倍，这个界会变成多少？",
         },
         look_for={
-            "en": "Side by side: lr 0.79 hops across the minimum but closes in; lr 1 hops between (1.5, 1) and "
-                  "(−1.5, −1) forever; lr 1.3 flies off and is marked diverged at step 11.",
-            "zh": "并排对比：学习率 0.79 在最小值两侧来回跳但越来越近；学习率 1 在 (1.5, 1) 和 (−1.5, −1) "
-                  "之间永远跳来跳去；学习率 1.3 越飞越远，在第 11 步被标记为发散。",
+            "en": "Side by side: lr 0.79 hops across the minimum but closes in; lr 1 hops between (0.1, 0.05) and "
+                  "(−0.1, −0.05) forever; lr 1.3, the first notch above the bound, lands 1.6 times farther out on "
+                  "every jump: six growing jumps stay on the map before it flies off, and it is marked diverged "
+                  "at step 17.",
+            "zh": "并排对比：学习率 0.79 在最小值两侧来回跳但越来越近；学习率 1 在 (0.1, 0.05) 和 (−0.1, −0.05) "
+                  "之间永远跳来跳去；学习率 1.3 是界以上的第一个刻度，每跳一次落点远 1.6 倍：越来越大的六跳都留在图中，"
+                  "之后飞出图外，在第 17 步被标记为发散。",
         },
-        config=_race("quadratic", (1.5, 1.0), 50,
+        config=_race("quadratic", (0.1, 0.05), 50,
                      _opt("sgd", "GD lr=0.79", lr=0.79),
                      _opt("sgd", "GD lr=1", lr=1.0),
                      _opt("sgd", "GD lr=1.3", lr=1.3)),
@@ -364,10 +367,13 @@ LESSONS: tuple[Lesson, ...] = (
             "en": "With a constant learning rate RMSprop does not settle at the minimum: its normalized steps stay "
                   "about lr long, so it keeps jumping across the minimum in a small cycle. Step decay multiplies "
                   "the learning rate by a fixed factor every N steps, here × 0.7 every 100 steps. Each cut shrinks "
-                  "the cycle by the same factor, so the loss falls in a staircase.",
+                  "the cycle by the same factor, so the loss falls in a staircase. (β = 0.1 here: the average of "
+                  "the squared gradients forgets almost at once, so each stage settles into its cycle within about "
+                  "20 steps and the stairs are flat.)",
             "zh": "学习率不变时，RMSprop 停不到最小值上：归一化后的步长始终约等于学习率，所以它在最小值两侧以一个小循环"
                   "来回跳。阶梯衰减每隔 N 步把学习率乘以一个固定因子，这里是每 100 步乘以 0.7。每降一次，循环就按"
-                  "同样的比例缩小，损失曲线呈阶梯状下降。",
+                  "同样的比例缩小，损失曲线呈阶梯状下降。（这里 β = 0.1：梯度平方的平均几乎立刻遗忘旧值，所以每个阶段"
+                  "大约 20 步内就进入新的循环，台阶是平的。）",
         },
         question={
             "en": "Why does a normalized step (the gradient divided by its own typical size) not get smaller by "
@@ -375,14 +381,14 @@ LESSONS: tuple[Lesson, ...] = (
             "zh": "为什么在最小值附近，普通梯度下降的步长会自己变小，而归一化的步长（梯度除以它自己的典型大小）却不会？",
         },
         look_for={
-            "en": "In the loss view the constant-lr run levels off about 0.026 above the minimum; the decayed run "
-                  "drops at every 100th step, about halving the loss gap at each cut.",
-            "zh": "在损失视图中，学习率不变的路径停在比最小值高约 0.026 的水平；衰减的路径每到第 100 步的倍数就下一个台阶，"
-                  "每次损失差距大约减半。",
+            "en": "In the loss view the constant-lr run levels off 0.026 above the minimum; the decayed run's loss "
+                  "is a staircase: a flat step for each stage of 100 steps, each 0.49 = 0.7² times the one before.",
+            "zh": "在损失视图中，学习率不变的路径停在比最小值高 0.026 的水平；衰减路径的损失是一段阶梯："
+                  "每个 100 步的阶段是一级平台，每级是上一级的 0.49 = 0.7² 倍。",
         },
         config=_race("ravine", (-2.5, 0.5), 600,
-                     _opt("rmsprop", "RMSprop", lr=0.1, beta=0.9, eps=1e-8),
-                     _opt("rmsprop", "RMSprop, step decay", schedule="step:100:0.7", lr=0.1, beta=0.9, eps=1e-8),
+                     _opt("rmsprop", "RMSprop", lr=0.1, beta=0.1, eps=1e-8),
+                     _opt("rmsprop", "RMSprop, step decay", schedule="step:100:0.7", lr=0.1, beta=0.1, eps=1e-8),
                      condition=20.0, angle=0.0),
         view="loss",
         labels_zh=("RMSprop", "RMSprop（阶梯衰减）"),
@@ -391,13 +397,14 @@ LESSONS: tuple[Lesson, ...] = (
         id="learning-rate-importance",
         title={"en": "Which hyperparameter matters most? The learning rate", "zh": "哪个超参数最重要？学习率"},
         explanation={
-            "en": "Five copies of the same Momentum optimizer differ only in the learning rate, each ten times the "
-                  "one before. Too small and the run crawls; in a good range it converges; too large and it "
-                  "diverges. Changing β from 0.9 to 0.95 moves the result far less, which is why the learning "
-                  "rate is the first hyperparameter to tune, searched on a log scale.",
-            "zh": "同一个动量优化器的五个副本只有学习率不同，每个是前一个的十倍。太小就爬得很慢；在合适的范围内能收敛；"
-                  "太大就发散。把 β 从 0.9 改成 0.95，结果的变化要小得多。这就是为什么学习率是第一个要调的超参数，"
-                  "而且要在对数尺度上搜索。",
+            "en": "Five copies of the same Momentum optimizer (β = 0.5) differ only in the learning rate, each ten "
+                  "times the one before. Too small and the run crawls; in a good range it converges, and even there "
+                  "ten times the learning rate reaches the minimum about 17 times sooner; too large and it "
+                  "diverges. Changing β among 0.8, 0.9 and 0.95 moves the result far less (at most threefold), "
+                  "which is why the learning rate is the first hyperparameter to tune, searched on a log scale.",
+            "zh": "同一个动量优化器（β = 0.5）的五个副本只有学习率不同，每个是前一个的十倍。太小就爬得很慢；在合适的范围内"
+                  "能收敛，即使在这个范围里，学习率大十倍也能快大约 17 倍到达最小值；太大就发散。把 β 在 0.8、0.9 和 0.95 "
+                  "之间改变，结果的变化要小得多（最多三倍）。这就是为什么学习率是第一个要调的超参数，而且要在对数尺度上搜索。",
         },
         question={
             "en": "Before you tune anything else, which range of learning rates would you search, and why on a "
@@ -405,13 +412,14 @@ LESSONS: tuple[Lesson, ...] = (
             "zh": "在调其他超参数之前，你会在什么范围里搜索学习率？为什么要用对数尺度？",
         },
         look_for={
-            "en": "In the loss view lr 0.0001 is still far from the minimum after 500 steps, lr 0.001 is close, "
-                  "lr 0.01 and 0.1 reach it, and lr 1 diverges within 3 steps.",
-            "zh": "在损失视图中，学习率 0.0001 走了 500 步仍离最小值很远，0.001 已经接近，0.01 和 0.1 到达最小值，"
-                  "而学习率 1 在 3 步之内就发散了。",
+            "en": "In the loss view lr 0.0001 is still far from the minimum after 500 steps, lr 0.001 is closer, "
+                  "lr 0.01 gets within 1e-6 of it after about 360 steps and lr 0.1 after about 20, and lr 1 "
+                  "diverges within 3 steps.",
+            "zh": "在损失视图中，学习率 0.0001 走了 500 步仍离最小值很远，0.001 近了一些，0.01 大约 360 步后与最小值"
+                  "相差不到 1e-6，0.1 大约 20 步就做到，而学习率 1 在 3 步之内就发散了。",
         },
         config=_race("ravine", (-2.5, 0.5), 500,
-                     *(_opt("momentum", f"Momentum lr={lr:g}", lr=lr, beta=0.9)
+                     *(_opt("momentum", f"Momentum lr={lr:g}", lr=lr, beta=0.5)
                        for lr in (0.0001, 0.001, 0.01, 0.1, 1.0)),
                      condition=20.0, angle=0.0),
         view="loss",

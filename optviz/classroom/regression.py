@@ -26,9 +26,11 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from optviz.optimizers import SPECS
 from optviz.optimizers.base import Optimizer
 from optviz.race import unique_labels
 from optviz.simulate import simulate
+from optviz.tuning import classroom_learning_rate
 from surfaces._calculus import pack_grad, pack_hessian, split
 from surfaces.base import Surface
 
@@ -177,6 +179,20 @@ def with_minibatches(optimizer: Optimizer, data: RegressionData, batch_size: int
 
     return optimizer._replace(init=init, update=update, internals=lambda st: optimizer.internals(st.inner),
                               hyperparams={**optimizer.hyperparams, "batch_size": batch_size, "batch_seed": seed})
+
+
+def tuned_for_regression(optimizers: tuple, steps: int, n: int = 100, seed: int = 0) -> tuple:
+    """The contestants (OptimizerConfigs) with learning rates tuned on this data's MSE, every other setting kept.
+
+    A learning rate tuned for the race's surface means nothing on this bowl (its curvatures are
+    2·mean x² ≈ 1/6 along w and 2 along b), so each is re-chosen the way the race's defaults are:
+    ``tuning.classroom_learning_rate`` on the MSE from ``START`` over ``steps`` (full-batch). An
+    optimizer whose spec says not to tune its rate (Newton) is left as it is.
+    """
+    surface = mse_surface(make_data(int(n), int(seed)))
+    return tuple(config.with_values(lr=classroom_learning_rate(surface, config.name, START, int(steps)))
+                 if SPECS[config.name].tuning.tune_lr else config
+                 for config in optimizers)
 
 
 def run_regression(optimizers: tuple, steps: int, n: int = 100, seed: int = 0, batch_size: int | None = None,

@@ -16,7 +16,7 @@ from plotly.subplots import make_subplots
 
 from optviz.figures.contour_image import SCALE, contour_field, height_transform, png_data_uri
 from optviz.i18n import status_text, t
-from optviz.trajectory import DIVERGED, Trajectory
+from optviz.trajectory import DIVERGED, RUNNING, Trajectory
 from surfaces import Surface
 
 COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#7F3C8D", "#000000",
@@ -145,8 +145,8 @@ def _animation_controls(names: list[str], steps: list[int], lang: str, y: float 
 
 
 def _legend_name(traj: Trajectory, run: int, lang: str) -> str:
-    status = traj.status[run]
-    return traj.labels[run] if status == "running" else f"{traj.labels[run]} · {status_text(traj, run, lang)}"
+    running = traj.status[run] == RUNNING  # a run that never stopped has no event to name in the legend
+    return traj.labels[run] if running else f"{traj.labels[run]} · {status_text(traj, run, lang)}"
 
 
 ARROW_KINDS = ("gradient", "memory", "step")  # −∇f, −(velocity or first moment), the step taken next

@@ -1,9 +1,11 @@
 """The contestants fit a line to noisy points, with full or mini-batch gradients."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
 
-from optviz.app.caches import cached_regression
+from optviz.app.caches import cached_regression, cached_regression_tuning
 from optviz.app.explain_panel import explain_panel
 from optviz.app.widgets import PLOT_CONFIG
 from optviz.i18n import t
@@ -20,6 +22,12 @@ def render(config: RaceConfig, traj, lang: str) -> None:
     batch = cols[2].slider(t("regression.batch", lang), 1, int(n), int(n), key="reg_batch")
     batch_seed = cols[3].number_input(t("regression.batch_seed", lang), 0, 10_000, 0, key="reg_batch_seed")
     batch = min(int(batch), int(n))
+    # The sidebar's learning rates suit the race's surface, not this bowl: by default each is tuned on the MSE.
+    if st.checkbox(t("regression.tune", lang), value=True, key="reg_tune"):
+        config = replace(config, optimizers=cached_regression_tuning(config.optimizers, config.steps, int(n),
+                                                                     int(seed)))
+        rates = [f"{label} {float(opt.value('lr')):.3g}" for label, opt in zip(traj.labels, config.optimizers)]
+        st.caption(t("regression.tuned", lang, rates=", ".join(rates)))
     fit, data = cached_regression(config.optimizers, config.steps, int(n), int(seed), batch, int(batch_seed))
     step = st.slider(t("regression.step", lang), 0, fit.steps, fit.steps, key="reg_step")
     st.plotly_chart(regression_figure(fit, data, min(step, fit.steps), lang), key="chart_regression",

@@ -4,6 +4,9 @@ Its picks load onto the contestants' controls (``state.load_picked``, ``state.lo
 """
 from __future__ import annotations
 
+import math
+
+import pandas as pd
 import streamlit as st
 
 from optviz import controls
@@ -14,8 +17,29 @@ from optviz.app.widgets import PLOT_CONFIG, choice
 from optviz.i18n import t
 from optviz.limits import BASIN_GRID, SWEEP_RESOLUTION, SWEEP_STEPS
 from optviz.figures.sweep import basin_figure, steps_heatmap, sweep_heatmap
+from optviz.optimizers import DISPLAY_NAMES
 from optviz.race import RaceConfig
+from optviz.sweep import TUNING_TOLERANCE
 from optviz.tuning import LR_GRID  # the rates tuned_learning_rates tries per optimizer
+
+
+def _sig3(value: float) -> str:
+    """Three significant digits: 0.0316, 1.23e-07; "—" where there is no number (every rate diverged)."""
+    return "—" if value is None or not math.isfinite(value) else f"{value:.3g}"
+
+
+def fair_table(table: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """``sweep.tuned_learning_rates``'s table as students read it: display names, numbers to three
+    significant digits, "never" for a tolerance not reached, the status in words, translated headers."""
+    steps = [t("table.never_reached", lang) if s < 0 else str(int(s)) for s in table["steps_to_tol"]]
+    return pd.DataFrame({
+        t("table.label", lang): [DISPLAY_NAMES.get(name, name) for name in table["optimizer"]],
+        t("opt.lr", lang): [_sig3(v) for v in table["lr"]],
+        t("table.final_loss", lang): [_sig3(v) for v in table["final_loss"]],
+        t("table.steps_to", lang, tol=controls.format_number(TUNING_TOLERANCE)): steps,
+        t("table.status", lang): [t(f"sweep.status.{s}", lang) for s in table["status"]],
+    })
+
 
 def render(config: RaceConfig, traj, lang: str) -> None:
     where = surface_part(config)
@@ -74,6 +98,6 @@ def render(config: RaceConfig, traj, lang: str) -> None:
     names_in_race = tuple(dict.fromkeys(opt.name for opt in config.optimizers))
     with st.spinner(t("sweep.computing", lang, cells=len(names_in_race) * len(LR_GRID), steps=steps)):
         table = cached_tuning(where, names_in_race, start, steps)
-    st.dataframe(table, hide_index=True, width="stretch")
+    st.dataframe(fair_table(table, lang), hide_index=True, width="stretch")
     st.button(t("sweep.tuned_race", lang), on_click=state.load_tuned_rates,
               args=(dict(zip(table["optimizer"], table["lr"])),), key="tuned_race")
