@@ -458,6 +458,20 @@ def test_divergence_is_flagged_and_drawn_finite():
     assert np.isfinite(path_of(spec, "SGD")).all()
 
 
+def test_a_new_surface_closes_the_lesson_card():
+    """A lesson's card describes its own surface; after the lecturer picks another surface it would
+    describe something no longer on screen (found by the random walk: the local-minima card over Rastrigin)."""
+    at = fresh()
+    choice(at, "selectbox", "lesson").set_value("local-minima").run()
+    title = get_lesson("local-minima").title["en"]
+    assert any(title in m.value for m in at.markdown)
+    choice(at, "selectbox", "surface").set_value("rastrigin").run()
+    assert_clean(at)
+    assert choice(at, "selectbox", "lesson").value == ""
+    assert not any(title in m.value for m in at.markdown)
+    assert at.query_params.get("ls") is None
+
+
 def test_a_click_on_the_chosen_view_keeps_it_chosen():
     """Clicking the highlighted view button clears a segmented control; the app chooses that view again,
     so a button stays highlighted and the view, the picker and the link agree."""

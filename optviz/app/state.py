@@ -194,11 +194,11 @@ def on_lesson_change() -> None:
 
 def on_surface_change() -> None:
     """A new surface (or typed expression or bounds): its own start, the contestants under their own
-    names, and learning rates tuned for it."""
+    names, learning rates tuned for it, and no lesson (its card would describe another surface)."""
     start = _rounded(current_surface().start)
     state = _with_contestants(on_screen(as_typed=True), lambda slot, opt: replace(
         opt.with_values(lr=_tuned_lr(opt.name, start)), label=slot_label(slot)))
-    load(_with_race(state, start=start), ss[SLOTS])
+    load(replace(_with_race(state, start=start), lesson=None), ss[SLOTS])
 
 
 def forget_labels() -> None:
