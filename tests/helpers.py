@@ -2,6 +2,9 @@
 reference cases (``tests/reference/*.json``) name."""
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 
 from optviz import schedules
@@ -45,3 +48,16 @@ def schedule_from_spec(spec: dict | None) -> schedules.Schedule:
     if kind == "warmup":
         return schedules.warmup(spec["steps"], schedule_from_spec(spec["then"]))
     raise AssertionError(f"unknown schedule spec {spec}")
+
+
+def torch_reference() -> dict:
+    """The torch reference data as one ``{"meta", "cases", "not_equal"}``.
+
+    ``tests/reference/make_torch_reference.py`` writes one file per optimizer,
+    ``tests/reference/torch/<name>.json``, plus ``schedules.json`` (the scheduled cases and
+    ``not_equal``); every file carries the same ``meta``. Files are read in name order.
+    """
+    parts = [json.loads(p.read_text()) for p in sorted((Path(__file__).parent / "reference" / "torch").glob("*.json"))]
+    assert parts and all(part["meta"] == parts[0]["meta"] for part in parts), "regenerate tests/reference/torch/"
+    return {"meta": parts[0]["meta"], "cases": [c for part in parts for c in part["cases"]],
+            "not_equal": [c for part in parts for c in part.get("not_equal", [])]}

@@ -1,7 +1,7 @@
 """Adamax: steps worked out by hand from its docstring, the infinity norm's memory, and its place in links.
 
 That it reproduces torch.optim.Adamax to 1e-9 is ``tests/test_optimizers.py::test_matches_torch`` on the
-``adamax-*`` trajectories of ``tests/reference/torch_trajectories.json``; that its spec is complete and its
+``adamax-*`` trajectories of ``tests/reference/torch/adamax.json``; that its spec is complete and its
 explanation redoes its steps is ``tests/test_registry.py`` and ``tests/test_explain.py``.
 """
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """AMSGrad: steps worked out by hand from its docstring, where it equals Adam and where it parts from it.
 
 That it reproduces torch.optim.Adam(amsgrad=True) to 1e-9 is ``tests/test_optimizers.py::test_matches_torch``
-on the ``amsgrad-*`` trajectories of ``tests/reference/torch_trajectories.json``; that its spec is complete and
+on the ``amsgrad-*`` trajectories of ``tests/reference/torch/amsgrad.json``; that its spec is complete and
 its explanation redoes its steps is ``tests/test_registry.py`` and ``tests/test_explain.py``.
 """
 from __future__ import annotations

@@ -27,7 +27,7 @@ EXPLAINED = (1, 3, STEPS)
 # Learning rates that stay on Rosenbrock's map for 8 steps from (-1.2, 1), where |∇f| ≈ 230; an
 # optimizer not listed runs at its default rate.
 LR = {"sgd": 2e-4, "momentum": 2e-4, "nesterov": 2e-4, "adagrad": 0.1, "rmsprop": 0.01, "adadelta": 1.0,
-      "adam": 0.05, "adamw": 0.05, "newton": 0.5}
+      "adam": 0.05, "adamw": 0.05, "newton": 0.5, "asgd": 2e-4}
 DECORATIONS = {"weight_decay": 0.05, "damping": 0.5}  # for the optimizers that take them
 
 

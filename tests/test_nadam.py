@@ -1,7 +1,7 @@
 """NAdam: steps worked out by hand from its docstring, identities with Adam, and its place in links.
 
 That it reproduces torch.optim.NAdam to 1e-9 is ``tests/test_optimizers.py::test_matches_torch`` on
-the ``nadam-*`` trajectories of ``tests/reference/torch_trajectories.json``; that its spec is
+the ``nadam-*`` trajectories of ``tests/reference/torch/nadam.json``; that its spec is
 complete and its explanation redoes its steps in every convention is ``tests/test_registry.py``.
 """
 from __future__ import annotations

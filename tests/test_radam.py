@@ -1,7 +1,7 @@
 """RAdam: steps worked out by hand from its docstring, on both sides of the rectification threshold.
 
 That it reproduces torch.optim.RAdam to 1e-9 is ``tests/test_optimizers.py::test_matches_torch`` on the
-``radam-*`` trajectories of ``tests/reference/torch_trajectories.json``; that its spec is complete and its
+``radam-*`` trajectories of ``tests/reference/torch/radam.json``; that its spec is complete and its
 explanation redoes its steps (momentum steps and rectified ones) is ``tests/test_registry.py`` and
 ``tests/test_explain.py``.
 """

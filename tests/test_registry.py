@@ -14,12 +14,12 @@ import inspect
 import json
 import pkgutil
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 import optviz.optimizers
+from helpers import torch_reference
 from optviz import controls, share
 from optviz.classroom.explain import explain_step
 from optviz.i18n import CATALOG, LANGUAGES
@@ -27,7 +27,7 @@ from optviz.optimizers import CONVENTIONS, HYPER_BY_NAME, SPECS, make_optimizer
 from optviz.optimizers.base import Hyper, OptimizerSpec, Text, TorchCounterpart, TuningHint
 from optviz.race import OptimizerConfig, RaceConfig, run_race
 
-TORCH = json.loads((Path(__file__).parent / "reference" / "torch_trajectories.json").read_text())
+TORCH = torch_reference()
 SUPPORT_MODULES = {"base", "explaining", "hyperparameters", "noise"}  # the package's modules that are no optimizer
 NAMES = list(SPECS)
 CJK = re.compile(r"[\u4e00-\u9fff]")

@@ -14,13 +14,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helpers import schedule_from_spec
+from helpers import schedule_from_spec, torch_reference
 from optviz import schedules
 from optviz.optimizers.base import learning_rate
 from optviz.schedules import Constant, Cosine, Exponential, StepDecay, Warmup, parse, schedule_fields, schedule_text
 
 REFERENCE = Path(__file__).parent / "reference"
-TORCH = json.loads((REFERENCE / "torch_trajectories.json").read_text())
+TORCH = torch_reference()
 KERAS = json.loads((REFERENCE / "keras_trajectories.json").read_text())
 
 

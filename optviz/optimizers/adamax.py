@@ -144,7 +144,7 @@ def _hyper(lr: float, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e
 _REFERENCE_SETS = {"default": _hyper(0.01), "betas_eps_decay": _hyper(0.05, betas=(0.8, 0.9), eps=1e-3,
                                                                       weight_decay=0.3)}
 
-# Rosenbrock records the default set only: tests/test_optimizers.py keeps all reference data under 1 MB
+# Rosenbrock records the default set only: tests/test_optimizers.py keeps each reference file small
 _ROSEN = {"default": _REFERENCE_SETS["default"]}
 
 SPEC = OptimizerSpec(

@@ -195,7 +195,7 @@ def _hyper(lr: float, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e
 # needs a rate of 1e-3 to stay on the map. β2 = 0.9 also rectifies from t = 6 (ρ_6 ≈ 5.39).
 _SMOOTH = {"default": _hyper(0.01), "betas_eps_decay": _hyper(0.05, betas=(0.8, 0.9), eps=1e-4,
                                                                        weight_decay=0.3)}
-_ROSEN = {"default": _hyper(1e-3)}  # the default set only: all reference data stays under 1 MB
+_ROSEN = {"default": _hyper(1e-3)}  # the default set only: its reference file stays small
 
 SPEC = OptimizerSpec(
     name="radam", order=13, display_name="RAdam",

@@ -1,4 +1,4 @@
-"""Write ``torch_trajectories.json``: torch.optim trajectories that OptViz must reproduce.
+"""Write ``torch/*.json``: torch.optim trajectories that OptViz must reproduce.
 
 Run from the repository root (needs torch, which the test suite itself does not, next to
 OptViz's own requirements, as it imports the optimizer registry):
@@ -15,6 +15,11 @@ The optimizers come from the registry: every spec with a ``torch`` counterpart (
 class, how its hyperparameters map to torch's keyword arguments, and the hyperparameter sets to
 record) is run here, so adding an optimizer needs no edit of this script. Only that data is read
 from OptViz, never its arithmetic.
+
+One file per optimizer, ``torch/<name>.json``, holds its unscheduled cases, so adding an optimizer
+adds one file; ``torch/schedules.json`` holds the scheduled cases and ``not_equal``. Every file is
+``{"meta", "cases"}`` (plus ``"not_equal"`` in schedules.json) with the same ``meta``;
+``tests/helpers.py``'s ``torch_reference()`` joins them back into one ``{"meta", "cases", "not_equal"}``.
 
 Each case stores the torch class, the torch keyword arguments, the matching OptViz
 optimizer name and keyword arguments (``convention="pytorch"``), the schedule in both
@@ -46,7 +51,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from optviz.optimizers import SPECS  # noqa: E402  (the registry only: names, mappings, hyperparameter sets)
 
-OUT = Path(__file__).with_name("torch_trajectories.json")
+OUT = Path(__file__).with_name("torch")  # one file per optimizer, plus schedules.json
 STEPS = 50
 LIMIT = 50.0  # a reference run must stay far inside OptViz's divergence box, which would freeze it
 
@@ -308,13 +313,26 @@ def main() -> None:
               "surfaces": {"quadratic": "x^2 + y^2", "rosenbrock": "(1 - x)^2 + 100 (y - x^2)^2",
                            "saddle": "x^2/2 + y^4/4 - y^2/2"},
               "note": "positions[k] is the point after k optimizer steps; lrs[k] the lr step k+1 used"}
-    # One case per line keeps the file small and its diffs readable.
-    lines = ",\n".join(json.dumps(c, separators=(",", ":")) for c in cases)
-    other = ",\n".join(json.dumps(c, separators=(",", ":")) for c in not_equal)
-    OUT.write_text("{\"meta\": " + json.dumps(header) + ",\n\"cases\": [\n" + lines
-                   + "\n],\n\"not_equal\": [\n" + other + "\n]}\n")
-    print(f"wrote {len(cases)} trajectories and {len(not_equal)} rate sequences to {OUT} "
-          f"({OUT.stat().st_size / 1e3:.0f} kB)")
+    # One case per line keeps the files small and their diffs readable.
+    OUT.mkdir(exist_ok=True)
+    files = {name: [c for c in cases if c["optimizer"] == name and c["schedule"] is None] for name in OPTIMIZERS}
+    files["schedules"] = [c for c in cases if c["schedule"] is not None]
+    assert "schedules" not in OPTIMIZERS and sum(map(len, files.values())) == len(cases)
+    for old in OUT.glob("*.json"):
+        if old.stem not in files:
+            old.unlink()  # an optimizer that lost its torch counterpart
+    total = 0
+    for stem, group in files.items():
+        text = "{\"meta\": " + json.dumps(header) + ",\n\"cases\": [\n" + ",\n".join(
+            json.dumps(c, separators=(",", ":")) for c in group) + "\n]"
+        if stem == "schedules":
+            text += ",\n\"not_equal\": [\n" + ",\n".join(
+                json.dumps(c, separators=(",", ":")) for c in not_equal) + "\n]"
+        path = OUT / f"{stem}.json"
+        path.write_text(text + "}\n")
+        total += path.stat().st_size
+    print(f"wrote {len(cases)} trajectories and {len(not_equal)} rate sequences to {len(files)} files in {OUT} "
+          f"({total / 1e3:.0f} kB, the largest {max(p.stat().st_size for p in OUT.glob('*.json')) / 1e3:.0f} kB)")
 
 
 if __name__ == "__main__":
