@@ -12,6 +12,7 @@ from typing import Mapping, NamedTuple
 import numpy as np
 
 from optviz.optimizers import hyperparameters as hp
+from optviz.optimizers.adam import adam_hyper
 from optviz.optimizers.base import (Array, Optimizer, OptimizerSpec, Text, TorchCounterpart, TuningHint, WeightDecay,
                                     check_convention, divide, effective_rate, has_zero, learning_rate, per_run,
                                     runs_of, zeros_like_runs)
@@ -148,14 +149,9 @@ def _torch_kwargs(h: Mapping[str, float]) -> dict:
             "amsgrad": True, "foreach": False}
 
 
-def _hyper(lr: float, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-           weight_decay: float = 0.0) -> dict[str, float]:
-    return {"lr": lr, "beta1": betas[0], "beta2": betas[1], "eps": eps, "weight_decay": weight_decay}
-
-
 # β2 = 0.9 forgets fast, so v_t falls below the kept maximum within 50 steps and the two rules part
-_REFERENCE_SETS = {"default": _hyper(0.01), "betas_eps_decay": _hyper(0.05, betas=(0.8, 0.9), eps=1e-4,
-                                                                       weight_decay=0.3)}
+_REFERENCE_SETS = {"default": adam_hyper(0.01),
+    "betas_eps_decay": adam_hyper(0.05, betas=(0.8, 0.9), eps=1e-4, weight_decay=0.3)}
 
 # Rosenbrock records the default set only: tests/test_optimizers.py keeps each reference file small
 _ROSEN = {"default": _REFERENCE_SETS["default"]}

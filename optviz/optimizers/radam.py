@@ -13,6 +13,7 @@ from typing import Mapping, NamedTuple
 import numpy as np
 
 from optviz.optimizers import hyperparameters as hp
+from optviz.optimizers.adam import adam_hyper
 from optviz.optimizers.base import (Array, Optimizer, OptimizerSpec, Text, TorchCounterpart, TuningHint, WeightDecay,
                                     check_convention, effective_rate, has_zero, learning_rate, per_run, runs_of,
                                     zeros_like_runs)
@@ -186,16 +187,11 @@ def _torch_kwargs(h: Mapping[str, float]) -> dict:
             "decoupled_weight_decay": False, "foreach": False}
 
 
-def _hyper(lr: float, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-           weight_decay: float = 0.0) -> dict[str, float]:
-    return {"lr": lr, "beta1": betas[0], "beta2": betas[1], "eps": eps, "weight_decay": weight_decay}
-
-
 # The first five steps are η_t m̂_t, as long as the gradient: Rosenbrock's (|g| ≈ 230 at the start)
 # needs a rate of 1e-3 to stay on the map. β2 = 0.9 also rectifies from t = 6 (ρ_6 ≈ 5.39).
-_SMOOTH = {"default": _hyper(0.01), "betas_eps_decay": _hyper(0.05, betas=(0.8, 0.9), eps=1e-4,
-                                                                       weight_decay=0.3)}
-_ROSEN = {"default": _hyper(1e-3)}  # the default set only: its reference file stays small
+_SMOOTH = {"default": adam_hyper(0.01),
+    "betas_eps_decay": adam_hyper(0.05, betas=(0.8, 0.9), eps=1e-4, weight_decay=0.3)}
+_ROSEN = {"default": adam_hyper(1e-3)}  # the default set only: its reference file stays small
 
 SPEC = OptimizerSpec(
     name="radam", order=13, display_name="RAdam",
