@@ -61,3 +61,53 @@ def torch_reference() -> dict:
     assert parts and all(part["meta"] == parts[0]["meta"] for part in parts), "regenerate tests/reference/torch/"
     return {"meta": parts[0]["meta"], "cases": [c for part in parts for c in part["cases"]],
             "not_equal": [c for part in parts for c in part.get("not_equal", [])]}
+
+
+def thirdparty_reference(name: str) -> dict:
+    """``tests/reference/thirdparty/<name>.json``: ``{"meta", "cases"}`` recorded from an optimizer's reference
+    package by ``tests/reference/make_thirdparty_reference.py`` (torch.optim has no such optimizer)."""
+    return json.loads((Path(__file__).parent / "reference" / "thirdparty" / f"{name}.json").read_text())
+
+
+def replay_thirdparty_case(case: dict, internals: bool = False):
+    """The OptViz run of a third-party reference case (``convention="pytorch"``, no schedule): its Trajectory.
+
+    The surfaces are OptViz's own (``surfaces.get_surface``): the same formulas the reference wrote in torch.
+    """
+    from optviz.optimizers import make_optimizer
+    from optviz.simulate import simulate
+    from surfaces import get_surface
+
+    optimizer = make_optimizer(case["optimizer"], **case["optviz_kwargs"])
+    traj = simulate(get_surface(case["surface"]), optimizer, case["start"], case["steps"], tol=0,
+                    record_internals=internals)
+    assert list(traj.status) == ["running"], "a reference run must not be frozen by OptViz"
+    return traj
+
+
+def check_thirdparty_meta(reference: dict, package: str, version: str) -> None:
+    """The data is what make_thirdparty_reference.py claims: float64 torch 2.13, the named package at its version."""
+    meta, cases = reference["meta"], reference["cases"]
+    assert meta["torch_version"].startswith("2.13.0") and meta["dtype"] == "float64"
+    assert cases and {(c["package"], c["version"]) for c in cases} == {(package, version)}
+    assert {c["surface"] for c in cases} == {"quadratic", "rosenbrock", "saddle"}
+    for c in cases:
+        assert c["positions"][0] == c["start"] and len(c["positions"]) == c["steps"] + 1
+    path = Path(__file__).parent / "reference" / "thirdparty" / f"{cases[0]['optimizer']}.json"
+    assert path.stat().st_size < 400_000  # the per-file cap of tests/test_optimizers.py
+
+
+def assert_batch_equals_runs(builder, arrays: dict, surface, start=(-1.2, 1.0), steps: int = 50) -> None:
+    """Hyperparameters given as arrays (one value per run) trace the same paths as each run alone.
+
+    To 1e-12 relative: the same operations per element, but NumPy's vectorized and scalar paths
+    of power and square root may differ in the last bit, which 50 steps can grow by a few orders.
+    """
+    from optviz import simulate
+
+    batch = simulate(surface, builder(**{k: np.array(v) for k, v in arrays.items()}), list(start), steps,
+                     tol=0, record_internals=False).positions
+    for i in range(len(next(iter(arrays.values())))):
+        alone = simulate(surface, builder(**{k: v[i] for k, v in arrays.items()}), list(start), steps,
+                         tol=0, record_internals=False).positions[:, 0]
+        np.testing.assert_allclose(batch[:, i], alone, rtol=1e-12)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from helpers import assert_batch_equals_runs
 from optviz.classroom.explain import explain_step
 from optviz.optimizers import make_optimizer
 from optviz.optimizers.adamax import adamax
@@ -69,10 +70,7 @@ def test_a_batch_equals_its_runs_alone():
     surface = get_surface("rosenbrock")
     arrays = dict(lr=[0.01, 0.05, 0.002], beta1=[0.9, 0.5, 0.0], beta2=[0.999, 0.9, 0.99], eps=[1e-8, 0.1, 0.0],
                   weight_decay=[0.0, 0.3, 0.1])
-    batch = run(adamax(**{k: np.array(v) for k, v in arrays.items()}), [-1.2, 1.0], 50, surface).positions
-    for i in range(3):
-        alone = run(adamax(**{k: v[i] for k, v in arrays.items()}), [-1.2, 1.0], 50, surface).positions[:, 0]
-        np.testing.assert_allclose(batch[:, i], alone, rtol=1e-12)
+    assert_batch_equals_runs(adamax, arrays, surface)
 
 
 def test_settings_travel_in_links():

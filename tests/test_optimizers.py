@@ -735,8 +735,8 @@ def test_noise_rejects_bad_seeds():
 # make_optimizer validation.
 
 def test_make_optimizer_rejects_unknown_names():
-    with pytest.raises(ValueError, match="adabelief") as info:
-        make_optimizer("adabelief")
+    with pytest.raises(ValueError, match="adabound") as info:
+        make_optimizer("adabound")
     assert "adam" in str(info.value)  # and lists the choices
 
 

@@ -13,6 +13,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from helpers import assert_batch_equals_runs
 from optviz.classroom.explain import explain_step
 from optviz.optimizer_spec import SpecError, parse
 from optviz.optimizers import make_optimizer
@@ -93,10 +94,7 @@ def test_a_batch_equals_its_runs_alone():
     surface = get_surface("rosenbrock")
     arrays = dict(lr=[0.001, 0.0005, 0.002], beta1=[0.9, 0.5, 0.0], beta2=[0.999, 0.9, 0.5], eps=[1e-8, 0.1, 0.0],
                   weight_decay=[0.0, 0.3, 0.1])  # β2 = 0.5: ρ_∞ = 3, never rectified
-    batch = run(radam(**{k: np.array(v) for k, v in arrays.items()}), [-1.2, 1.0], 50, surface).positions
-    for i in range(3):
-        alone = run(radam(**{k: v[i] for k, v in arrays.items()}), [-1.2, 1.0], 50, surface).positions[:, 0]
-        np.testing.assert_allclose(batch[:, i], alone, rtol=1e-12)
+    assert_batch_equals_runs(radam, arrays, surface)
 
 
 def test_the_only_convention_is_pytorch():

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from helpers import assert_batch_equals_runs
 from optviz import schedules
 from optviz.optimizers import make_optimizer
 from optviz.optimizers.rprop import rprop
@@ -76,10 +77,7 @@ def test_a_batch_equals_its_runs_alone():
     surface = get_surface("rosenbrock")
     arrays = dict(lr=[0.01, 0.05, 0.002], eta_minus=[0.5, 0.3, 0.9], eta_plus=[1.2, 1.5, 1.0],
                   step_size_min=[1e-6, 1e-3, 0.0], step_size_max=[50.0, 0.2, 1.0])
-    batch = run(rprop(**{k: np.array(v) for k, v in arrays.items()}), [-1.2, 1.0], 50, surface).positions
-    for i in range(3):
-        alone = run(rprop(**{k: v[i] for k, v in arrays.items()}), [-1.2, 1.0], 50, surface).positions[:, 0]
-        np.testing.assert_allclose(batch[:, i], alone, rtol=1e-12)
+    assert_batch_equals_runs(rprop, arrays, surface)
 
 
 def test_settings_travel_in_links():

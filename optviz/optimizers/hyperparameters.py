@@ -55,3 +55,17 @@ L2_WEIGHT_DECAY = Text("weight decay λ", "权重衰减 λ")
 def weight_decay(default: float = 0.0, help: Text = L2_WEIGHT_DECAY) -> Hyper:
     return Hyper("weight_decay", default, 0.0, 10.0, WEIGHT_DECAY_LADDER, "wd", Text("weight decay λ", "权重衰减 λ"),
                  help, Sweep(1e-4, 1.0, True), log=True)
+
+
+NU_LADDER = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0)
+# name -> (link code, label). QHM's ν is ``discount``: "nu" is ASGD's link code for λ, and a name may be no code.
+_NU = {"discount": ("qnu", Text("ν (immediate discount)", "ν（即时折扣）")),
+       "nu1": ("nu1", Text("ν1 (first-moment discount)", "ν1（一阶矩折扣）")),
+       "nu2": ("nu2", Text("ν2 (second-moment discount)", "ν2（二阶矩折扣）"))}
+
+
+def nu(name: str, default: float, help: Text) -> Hyper:
+    """A quasi-hyperbolic weight ν (QHM's ``discount``; QHAdam's ``nu1``, ``nu2``): how much of a moving average,
+    against the current value, enters the step; ν = 1 is the plain average, ν = 0 ignores it."""
+    link, label = _NU[name]
+    return Hyper(name, default, 0.0, 1.0, NU_LADDER, link, label, help, Sweep(0.0, 1.0, False))
