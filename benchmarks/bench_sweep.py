@@ -8,6 +8,9 @@
    (float64, a 2-element tensor, the Rosenbrock loss through autograd), timed on a small sample
    and extrapolated per run-step. Goal: torch / sweep >= 1000.
 
+3. Memory: the sweep's peak traced memory (tracemalloc; NumPy reports its buffers to it), in an
+   extra untimed run, next to what a recorded trajectory of the same runs would hold.
+
 Both baselines are checked against the sweep's numbers: the loop bit for bit, torch to 1e-9 (autograd
 orders the gradient's arithmetic differently, and runs with large steps amplify the last bit).
 Run: ``python benchmarks/bench_sweep.py [--n 100 --steps 1000 --repeats 5 --torch-runs 20 --torch-steps 200]``
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import time
+import tracemalloc
 
 import numpy as np
 
@@ -101,10 +105,17 @@ def main() -> None:
           f"beta1 {y_axis.low:g}..{y_axis.high:g}) = {runs} runs x {args.steps} steps (best of {args.repeats}, interleaved)")
     print(f"  cells: {np.count_nonzero(result.status == 0)} running, {np.count_nonzero(result.status == 2)} "
           f"diverged; best {result.best()}")
-    print(f"  sweep (one simulate call)  {t_sweep:8.3f} s  {1e9 * t_sweep / run_steps:8.1f} ns/run-step")
+    print(f"  sweep (simulate_finals)    {t_sweep:8.3f} s  {1e9 * t_sweep / run_steps:8.1f} ns/run-step")
     print(f"  hand-written NumPy loop    {t_loop:8.3f} s  {1e9 * t_loop / run_steps:8.1f} ns/run-step")
     print(f"  loop == sweep on the {moved.sum()} non-diverged runs: final loss {same_loss}, steps to tol {same_steps}")
     print(f"ratio sweep/loop = {t_sweep / t_loop:.2f} (goal <= 1.5)")
+    tracemalloc.start()
+    through_sweep()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    record = runs * (args.steps + 1) * 3 * 8  # position and loss per run and step
+    print(f"sweep peak traced memory {peak / 2**20:.1f} MiB (a trajectory record of these runs: "
+          f"{record / 2**20:,.0f} MiB)")
 
     try:
         import torch

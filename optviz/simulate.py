@@ -10,7 +10,8 @@ is already invalid diverges at step 0 and keeps its true loss and gradient where
 a non-finite loss is stored as ``NO_LOSS`` (the largest double) and a non-finite gradient
 coordinate as 0, so that every stored number stays finite without passing for a minimum. Overflow
 inside a step is expected there and never warns. Once every run has stopped, the remaining
-rows repeat the final state without further arithmetic.
+rows repeat the final state without further arithmetic. ``simulate_finals`` runs the same loop
+keeping only each run's end (for sweeps: memory independent of the steps).
 """
 from __future__ import annotations
 
@@ -56,7 +57,29 @@ def simulate(surface: Surface, optimizers: Optimizer | Sequence[Optimizer], star
         raise ValueError(f"{len(labels)} labels for {len(names)} runs")
     radius = divergence_radius if divergence_radius is not None else default_divergence_radius(surface)
     out = _run(surface, optimizers, np.concatenate(blocks), sizes, int(steps), record_internals, tol, radius)
+    del out["first_within"]
     return Trajectory(surface=surface, labels=labels, optimizers=names, status=status_words(out.pop("status")), **out)
+
+
+def simulate_finals(surface: Surface, optimizer: Optimizer, starts, steps: int, *, tol: float = 1e-8,
+                    f_min: float | None = None, tolerance: float = 0.0,
+                    divergence_radius: float | None = None) -> dict[str, Array]:
+    """``simulate`` without the trajectory: the same arithmetic, keeping only each run's end.
+
+    Returns ``positions`` (runs, 2) and ``loss`` (runs,) after the last step (a stopped run's
+    frozen point), ``status`` (runs,) int8 codes, ``stop_step`` (runs,), and ``first_within``
+    (runs,): the first step with ``loss - f_min <= tolerance`` (-1 if never, or if ``f_min`` is
+    None), the same test as ``Trajectory.steps_to_reach``. Memory is a few arrays of (runs, 2),
+    whatever ``steps``: what a sweep of many runs wants.
+    """
+    if isinstance(steps, bool) or int(steps) != steps or steps < 1:
+        raise ValueError(f"steps must be a whole number ≥ 1 (got {steps!r})")
+    params = _as_starts(starts, optimizer)
+    radius = divergence_radius if divergence_radius is not None else default_divergence_radius(surface)
+    out = _run(surface, [optimizer], params, [len(params)], int(steps), False, tol, radius, record=False,
+               reach=None if f_min is None else (f_min, tolerance))
+    return {"positions": out["positions"][0], "loss": out["loss"][0], "status": out["status"],
+            "stop_step": out["stop_step"], "first_within": out["first_within"]}
 
 
 def default_divergence_radius(surface: Surface) -> float:
@@ -89,16 +112,21 @@ def _default_labels(optimizers: list[Optimizer], sizes: list[int]) -> list[str]:
 
 
 def _run(surface: Surface, optimizers: list[Optimizer], params: Array, sizes: list[int], steps: int,
-         record_internals: bool, tol: float, radius: float) -> dict:
+         record_internals: bool, tol: float, radius: float, *, record: bool = True,
+         reach: tuple[float, float] | None = None) -> dict:
+    """The loop. ``record=False`` keeps one row (the latest) instead of ``steps + 1``; ``reach =
+    (f_min, tolerance)`` tracks each run's first step with ``loss - f_min <= tolerance``."""
     runs = params.shape[0]
     edges = np.cumsum([0] + sizes)
     blocks = [slice(a, b) for a, b in zip(edges[:-1], edges[1:])]
     single = len(optimizers) == 1
     needs_hessian = any(opt.needs_hessian for opt in optimizers)
-    positions = np.empty((steps + 1, runs, 2))  # (steps+1, runs, 2)
-    loss = np.empty((steps + 1, runs))
+    rows = steps + 1 if record else 1
+    positions = np.empty((rows, runs, 2))  # (steps+1, runs, 2), or only the latest row
+    loss = np.empty((rows, runs))
     # The gradient history is an internal too: without it a big sweep writes a third less memory.
-    grads = np.empty((steps + 1, runs, 2)) if record_internals else None
+    grads = np.empty((rows, runs, 2)) if record_internals else None
+    first_within = np.full(runs, -1)
     status = np.full(runs, RUNNING_CODE, dtype=np.int8)  # (runs,) codes, see trajectory.STATUSES
     stop_step = np.full(runs, -1)
     tol2 = tol * tol
@@ -116,6 +144,10 @@ def _run(surface: Surface, optimizers: list[Optimizer], params: Array, sizes: li
             grad = np.where(np.isfinite(grad), grad, 0.0)
         states = [opt.init(params[block]) for opt, block in zip(optimizers, blocks)]
         positions[0], loss[0] = params, value
+        if reach is not None:  # a start that diverged at step 0 never counts (Trajectory.steps_to_reach)
+            f_min, tolerance = reach
+            counted = ~bad  # (runs,)
+            first_within[(value - f_min <= tolerance) & counted] = 0
         if grads is not None:
             grads[0] = grad
         recorded = _internal_arrays(optimizers, states, blocks, steps, runs) if record_internals else {}
@@ -152,9 +184,12 @@ def _run(surface: Surface, optimizers: list[Optimizer], params: Array, sizes: li
                 new_grad = np.where(stay[:, None], grad, new_grad)
             any_frozen = bool(frozen.any())
             params, value, grad = new_params, new_value, new_grad
-            positions[t], loss[t] = params, value
+            row = t if record else 0
+            positions[row], loss[row] = params, value
+            if reach is not None:
+                first_within[(value - f_min <= tolerance) & (first_within < 0) & counted] = t
             if grads is not None:
-                grads[t] = grad
+                grads[row] = grad
             for opt, block, state in zip(optimizers, blocks, states) if recorded else ():
                 for key, array in opt.internals(state).items():
                     recorded[key][t, block] = np.where(stay[block, None], recorded[key][t - 1, block], array)
@@ -162,11 +197,11 @@ def _run(surface: Surface, optimizers: list[Optimizer], params: Array, sizes: li
                 last = t
                 break
 
-    if last < steps:  # every run has stopped: the rest of the record is the final state
+    if record and last < steps:  # every run has stopped: the rest of the record is the final state
         for array in (positions, loss, *([] if grads is None else [grads]), *recorded.values()):
             array[last + 1:] = array[last]
     return {"positions": positions, "loss": loss, "grad": grads, "status": status, "stop_step": stop_step,
-            "internals": recorded}
+            "internals": recorded, "first_within": first_within}
 
 
 def _internal_arrays(optimizers, states, blocks, steps: int, runs: int) -> dict[str, Array]:

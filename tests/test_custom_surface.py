@@ -17,7 +17,7 @@ from optviz.optimizers.sgd import sgd
 from optviz.simulate import simulate
 from surfaces import get_surface
 from surfaces.typed.custom import MAX_NODES, custom_function, custom_surface, source_of
-from surfaces.typed.expression import Binary, ExpressionError, Num, Var, evaluate
+from surfaces.typed.expression import Binary, ExpressionError, Num, Var, evaluate, postorder
 from surfaces.typed.calculus import derivative, simplify
 from surfaces.typed.latex import to_latex
 from surfaces.typed.parser import USER_FUNCTIONS, parse
@@ -194,6 +194,90 @@ def test_typed_rosenbrock_equals_the_built_in():
                  (typed.hessian(p), built_in.hessian(p))]:
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-9)
     assert typed.minima == built_in.minima == ((1.0, 1.0),) and typed.start == built_in.start
+
+
+# --- compiled programs against the tree walk they replace ---------------------------------
+# A 285-character expression near the size cap: 2,189 distinct derivative-tree operations.
+_HALF = ("sigmoid(sigmoid(sigmoid(sigmoid(x*y)/(1+x^2))/(2+sigmoid(x-y)^2))/(1+sigmoid(sigmoid(x+y)/(1+y^2))^2))"
+         "/(1+sigmoid(x/(1+sigmoid(y/(1+x^2))))^2)")
+BIG = _HALF + "+" + _HALF.replace("x", "X").replace("y", "x").replace("X", "y")
+ULPS = 4
+
+
+def assert_within_ulps(new, old):
+    """Same inf/nan pattern, finite entries within ULPS units in the last place of the tree walk's.
+
+    The programs run the same IEEE operations on the same operands as the tree walk; they only
+    reuse equal subresults, swap the operands of + and * (exact in IEEE arithmetic) and call
+    np.square/np.sqrt/np.reciprocal for the exponents 2, 0.5, -1, which np.power does itself on
+    arrays. So the results are expected bit for bit; 4 ulps leave room for a libm that rounds a
+    vectorized and a scalar path differently, while any wrong or missing term is off by far more.
+    """
+    new, old = np.asarray(new), np.asarray(old)
+    assert new.shape == old.shape
+    np.testing.assert_array_equal(np.isnan(new), np.isnan(old))
+    np.testing.assert_array_equal(np.isinf(new), np.isinf(old))
+    finite = np.isfinite(old)
+    np.testing.assert_array_equal(new[np.isinf(old)], old[np.isinf(old)])  # the same sign of infinity
+    gap = np.abs(new[finite] - old[finite])
+    assert np.all(gap <= ULPS * np.spacing(np.abs(old[finite]))), gap.max()
+
+
+PROGRAM_CASES = [text for text, _ in FD_CASES] + list(HAND) + ["2.5", "y", "x", "-x", "x*y + y*x - 2*(y*x)", BIG]
+
+
+@pytest.mark.parametrize("text", PROGRAM_CASES, ids=[t[:40] for t in PROGRAM_CASES])
+def test_programs_equal_the_tree_walk(text):
+    fn = custom_function(text)
+    rng = np.random.default_rng(len(text))
+    p = np.concatenate([rng.uniform(-3, 3, (300, 2)), rng.uniform(0.05, 3, (100, 2)),  # x > 0 for x^y, log
+                        [[0, 0], [np.inf, 1], [1, -np.inf], [np.nan, 0], [1e300, -1e300], [-0.0, 2]]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the programs, like the tree walk, never warn
+        f, g, hess = fn.value_grad_hessian(p)
+        parts = fn.value(p), fn.grad(p), fn.hessian(p)
+    old_f, old_g, old_h = fn.tree_value_grad_hessian(p)
+    for new, old in [(f, old_f), (g, old_g), (hess, old_h)] + list(zip(parts, (old_f, old_g, old_h))):
+        assert_within_ulps(new, old)
+    grid = p[:24].reshape(2, 3, 4, 2)  # any batch shape, and single points
+    assert_within_ulps(fn.hessian(grid), old_h[:24].reshape(2, 3, 4, 2, 2))
+    assert_within_ulps(fn.grad(p[7]), old_g[7])
+    assert np.shape(fn.value(p[7])) == ()
+
+
+def test_the_big_expression_is_near_the_cap_and_matches_finite_differences():
+    fn = custom_function(BIG)
+    assert len(BIG) == 285
+    assert 2000 < len(postorder([fn.f, *fn.gradient, *fn.hessian_entries])) <= MAX_NODES
+    p = random_points(((-3, 3), (-3, 3)), n=100, seed=11)
+    f, g, hess = fn.value_grad_hessian(p)
+    numeric_g, numeric_h = central_difference(fn.value, p), central_difference(fn.grad, p)  # see helpers
+    scale_g = RTOL * (1 + np.abs(f) + np.max(np.abs(g), axis=-1))[:, None]
+    scale_h = RTOL * (1 + np.max(np.abs(g), axis=-1) + np.max(np.abs(hess), axis=(-2, -1)))[:, None, None]
+    assert np.all(np.abs(numeric_g - g) <= scale_g) and np.all(np.abs(numeric_h - hess) <= scale_h)
+
+
+def test_equal_subexpressions_are_computed_once():
+    # x*y and y*x are one value (IEEE multiplication commutes exactly): f = x*y + y*x - 2*(y*x) is
+    # t = x*y, t + t, 2*t, then the difference: 4 NumPy calls, not 6.
+    fn = custom_function("x*y + y*x - 2*(y*x)")
+    assert fn.programs[0].size == 4
+    # sin(x*y)^2 + cos(x*y)^2: x*y once, sin, cos, two squares, one sum = 6 calls.
+    assert custom_function("sin(x*y)^2 + cos(x*y)^2").programs[0].size == 6
+    # the value and gradient of exp(x*y) share exp(x*y): f, f_x = exp(x*y)*y, f_y = exp(x*y)*x
+    # together are x*y, exp, two products: 4 calls.
+    fn = custom_function("exp(x*y)")
+    assert fn.programs[0].size == 2 and fn.programs[1].size == 4
+    gradient = fn.value_grad_hessian(np.array([1.0, 2.0]))[1]
+    np.testing.assert_array_equal(gradient, np.exp(2.0) * np.array([2.0, 1.0]))
+
+
+def test_programs_reuse_registers():
+    # x + x + ... + y (150 terms) is a chain of 149 additions, each reading the previous sum once:
+    # one register for the running sum, besides x, y and the constants, whatever the length.
+    program = custom_function("x+" * 149 + "y").programs[0]
+    assert program.size == 149
+    assert len(program.registers) == 3  # x, y, the running sum (no constants)
 
 
 # --- broadcasting ------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 The quadratic x² + y² has gradient 2θ, so gradient descent gives θ_t = (1 − 2η)^t θ_0 exactly:
 every step and stop below is derived from that closed form.
 """
+import math
 import warnings
 
 import numpy as np
@@ -252,3 +253,39 @@ def test_a_stop_where_the_hessian_is_indefinite_is_a_saddle():
     # A batch stops each run exactly as it would alone.
     alone = simulate(saddle, make_optimizer("newton", lr=1.0, damping=0.0), [0.5, 0.0], 50)
     assert alone.status.tolist() == ["saddle"] and alone.stop_step.tolist() == [2]
+
+
+# --- simulate_finals: the same runs without the trajectory ------------------------------------------
+@pytest.mark.parametrize("name, settings", [("sgd", {"lr": np.array([0.1, 0.5, 1.1, 1e-3])}),
+                                            ("momentum", {"lr": np.array([0.05, 0.3, 0.9, 2.0]), "beta": 0.9}),
+                                            ("adam", {"lr": np.array([1e-3, 0.05, 0.5, 5.0])})])
+def test_simulate_finals_is_the_last_row_of_simulate(name, settings):
+    """Every field against the recorded trajectory of the same runs: a converging, a stalling and a
+    diverging run, plus one whose start is beyond the radius (diverged at step 0, never reaching)."""
+    from optviz.simulate import simulate_finals
+    starts = np.array([[1.0, -2.0], [0.5, 0.5], [1.5, 1.0], [300.0, 0.0]])
+    for f_min, tolerance in [(0.0, 1e-6), (0.0, 0.5), (None, 0.0)]:
+        traj = simulate(QUADRATIC, make_optimizer(name, **settings), starts, 200, record_internals=False)
+        end = simulate_finals(QUADRATIC, make_optimizer(name, **settings), starts, 200, f_min=f_min,
+                              tolerance=tolerance)
+        np.testing.assert_array_equal(end["positions"], traj.positions[-1])
+        np.testing.assert_array_equal(end["loss"], traj.loss[-1])
+        np.testing.assert_array_equal(end["status"], status_codes(traj.status))
+        np.testing.assert_array_equal(end["stop_step"], traj.stop_step)
+        reach = traj.steps_to_reach(tolerance) if f_min is not None else np.full(4, -1)
+        np.testing.assert_array_equal(end["first_within"], reach)
+    assert end["status"][3] == STATUSES.index("diverged") and end["stop_step"][3] == 0
+
+
+def test_simulate_finals_first_step_within_by_the_closed_form():
+    # SGD lr = 0.1 on x² + y²: loss_t = 0.64^t · |θ_0|² = 5 · 0.64^t from (1, -2). loss ≤ 1e-3 first
+    # at t = ceil(log(1e-3 / 5) / log(0.64)) = ceil(19.08) = 20; loss ≤ 5 at t = 0.
+    from optviz.simulate import simulate_finals
+    end = simulate_finals(QUADRATIC, make_optimizer("sgd", lr=0.1), [1.0, -2.0], 30, tol=0, f_min=0.0,
+                          tolerance=1e-3)
+    assert math.ceil(math.log(1e-3 / 5) / math.log(0.64)) == 20 and end["first_within"][0] == 20
+    np.testing.assert_allclose(end["positions"][0], 0.8**30 * np.array([1.0, -2.0]), rtol=1e-13)
+    assert simulate_finals(QUADRATIC, make_optimizer("sgd", lr=0.1), [1.0, -2.0], 5, f_min=0.0,
+                           tolerance=5.0)["first_within"][0] == 0
+    with pytest.raises(ValueError, match="steps must be a whole number"):
+        simulate_finals(QUADRATIC, make_optimizer("sgd", lr=0.1), [1.0, -2.0], 0)

@@ -211,11 +211,11 @@ def test_the_momentum_spot_checks_cover_every_status():
 def test_chunked_runs_equal_one_call(monkeypatch):
     import optviz.sweep as module
     whole = sweep(QUADRATIC, "momentum", "lr:0.05:3:7:log", "beta:0:0.9:5", steps=60)
-    # a budget of 3 runs' record per call splits the 35 cells into 12 calls
-    monkeypatch.setattr(module, "RECORD_BUDGET", 3 * 40 * 61)
+    # a budget of 3 runs' working set per call splits the 35 cells into 12 calls
+    monkeypatch.setattr(module, "WORK_BUDGET", 3 * module.WORK_BYTES)
     calls = []
-    real = module.simulate
-    monkeypatch.setattr(module, "simulate", lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = module.simulate_finals
+    monkeypatch.setattr(module, "simulate_finals", lambda *a, **k: calls.append(1) or real(*a, **k))
     chunked = sweep(QUADRATIC, "momentum", "lr:0.05:3:7:log", "beta:0:0.9:5", steps=60)
     assert len(calls) == 12
     for name in ("final_loss", "steps_to_tol", "status", "stop_step", "final_position"):
@@ -225,15 +225,64 @@ def test_chunked_runs_equal_one_call(monkeypatch):
 def test_one_simulate_call_with_array_hyperparameters(monkeypatch):
     import optviz.sweep as module
     seen = []
-    real = module.simulate
+    real = module.simulate_finals
 
     def spy(surface, optimizer, starts, steps, **kwargs):
-        seen.append((optimizer.runs, np.shape(starts), kwargs["record_internals"]))
+        seen.append((optimizer.runs, np.shape(starts)))
         return real(surface, optimizer, starts, steps, **kwargs)
 
-    monkeypatch.setattr(module, "simulate", spy)
+    monkeypatch.setattr(module, "simulate_finals", spy)
     sweep(QUADRATIC, "momentum", "lr:0.05:3:20:log", "beta:0:0.9:30", steps=20)
-    assert seen == [(600, (2,), False)]
+    assert seen == [(600, (2,))]
+
+
+def test_sweep_memory_is_one_chunk_of_working_set_not_the_trajectory(monkeypatch):
+    """Peak traced memory (NumPy reports its buffers to tracemalloc) of a 40 x 40 x 1000 Adam sweep in
+    four chunks of 400 runs, against a bound derived from the chunk budget:
+
+    - one chunk's working set: at most WORK_BYTES per run by the measurement written next to
+      WORK_BYTES (Adam holds 288 B per run), so at most WORK_BUDGET = 400 · WORK_BYTES;
+    - kept for every run across chunks: FINAL_BYTES (final loss, position, status, stop step,
+      steps to tol) and the two meshgrid arrays of the swept values, 2 · 8 B.
+
+    A recorded trajectory would need (steps + 1) · 24 B per run (position and loss each step):
+    9.6 MB for one chunk, 38 MB for the four that the sweep used to keep alive, against this bound
+    of 0.5 MB. The bound does not grow with the steps.
+    """
+    import tracemalloc
+
+    import optviz.sweep as module
+    surface = get_surface("rosenbrock")
+    monkeypatch.setattr(module, "WORK_BUDGET", 400 * module.WORK_BYTES)
+    sweep(surface, "adam", "lr:1e-4:1e-2:4:log", "beta1:0:0.99:4", steps=5)  # imports and caches outside the trace
+    runs, steps = 40 * 40, 1000
+    tracemalloc.start()
+    try:
+        result = sweep(surface, "adam", "lr:1e-4:1e-2:40:log", "beta1:0:0.99:40", steps=steps)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    bound = module.WORK_BUDGET + runs * (module.FINAL_BYTES + 2 * 8)
+    one_chunk_record = 400 * (steps + 1) * 3 * 8
+    assert peak < bound < one_chunk_record / 10, (peak, bound)
+    assert result.shape == (40, 40) and np.all(np.isfinite(result.final_loss))
+
+
+def test_a_typed_surface_gets_chunks_sized_for_its_programs(monkeypatch):
+    import optviz.sweep as module
+    from surfaces import custom_surface
+    from surfaces.typed.custom import working_arrays
+    typed = custom_surface("sigmoid(x*y/(1 + x^2)) + (y - 1)^2")
+    arrays = working_arrays(typed)
+    programs = typed.value.__self__.programs[:3]  # value, gradient, Hessian
+    assert working_arrays(QUADRATIC) == 0 and arrays == max(len(p.registers) for p in programs)
+    # a budget of 4 runs at WORK_BYTES plus 8 B per program array: 12 cells in 3 calls
+    monkeypatch.setattr(module, "WORK_BUDGET", 4 * (module.WORK_BYTES + 8 * arrays))
+    calls = []
+    real = module.simulate_finals
+    monkeypatch.setattr(module, "simulate_finals", lambda *a, **k: calls.append(1) or real(*a, **k))
+    sweep(typed, "momentum", "lr:0.01:0.1:4", "beta:0:0.9:3", steps=10)
+    assert len(calls) == 3
 
 
 # ------------------------------------------------------------------------------------- table and best

@@ -2,9 +2,10 @@
 
 The text is parsed by our own tokenizer and parser (:mod:`surfaces.typed.parser`);
 it never reaches a Python evaluator. The gradient and Hessian are exact: symbolic
-derivatives of the parsed tree (:mod:`surfaces.typed.calculus`), evaluated with NumPy
-like the built-in surfaces. Overflow and invalid operations give inf/nan without warnings,
-which the simulation treats as divergence.
+derivatives of the parsed tree (:mod:`surfaces.typed.calculus`), turned once into
+straight-line NumPy programs with shared subexpressions (:mod:`surfaces.typed.program`),
+so a step costs about what the built-in surfaces' hand-written NumPy costs. Overflow and
+invalid operations give inf/nan without warnings, which the simulation treats as divergence.
 
 Example::
 
@@ -18,7 +19,7 @@ Hessian away from its kink.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MethodType
 
 import numpy as np
@@ -29,6 +30,7 @@ from .expression import Expr, ExpressionError, evaluate, postorder
 from .calculus import gradient_and_hessian, simplify
 from .latex import to_latex
 from .parser import parse
+from .program import Program, build_programs
 
 DEFAULT_BOUNDS: tuple[Point, Point] = ((-3.0, 3.0), (-3.0, 3.0))
 MAX_SPAN, MAX_COORDINATE = 1e3, 1e6
@@ -39,10 +41,13 @@ MAX_POINTS = 8  # listed minima, and saddles, at most
 
 @dataclass(frozen=True, eq=False)
 class CustomFunction:
-    """``f(x, y)`` from text: the parsed tree, its exact derivative trees, NumPy evaluation.
+    """``f(x, y)`` from text: the parsed tree, its exact derivative trees, compiled NumPy programs.
 
     ``value``/``grad``/``hessian`` take points ``(..., 2)`` and return ``(...)``,
-    ``(..., 2)``, ``(..., 2, 2)``, like every surface.
+    ``(..., 2)``, ``(..., 2, 2)``, like every surface; ``value_grad_hessian`` returns all three
+    from one program run. They run straight-line programs built once from the trees
+    (:mod:`surfaces.typed.program`); ``tree_value_grad_hessian`` walks the trees instead, the
+    way every call did before, kept as the reference the programs are tested and timed against.
     """
 
     source: str  # the text as typed, whitespace collapsed
@@ -50,15 +55,54 @@ class CustomFunction:
     f: Expr  # simplified
     gradient: tuple[Expr, Expr]  # f_x, f_y
     hessian_entries: tuple[Expr, Expr, Expr]  # f_xx, f_xy, f_yy
+    programs: tuple[Program, Program, Program, Program] = field(init=False, repr=False)  # f; f_x, f_y; H; all
+
+    def __post_init__(self):
+        object.__setattr__(self, "programs", tuple(build_programs(
+            [self.f], list(self.gradient), list(self.hessian_entries),
+            [self.f, *self.gradient, *self.hessian_entries])))
 
     def value(self, p) -> Array:
-        return _at([self.f], p)[0]
+        x, y = split(p)
+        return _full(self.programs[0].run(x, y)[0], np.shape(x))
 
     def grad(self, p) -> Array:
-        return pack_grad(*_at(list(self.gradient), p))
+        x, y = split(p)
+        return _pack_grad(*self.programs[1].run(x, y), np.shape(x))
 
     def hessian(self, p) -> Array:
-        return pack_hessian(*_at(list(self.hessian_entries), p))
+        x, y = split(p)
+        return _pack_hessian(*self.programs[2].run(x, y), np.shape(x))
+
+    def value_grad_hessian(self, p) -> tuple[Array, Array, Array]:
+        x, y = split(p)
+        f, fx, fy, fxx, fxy, fyy = self.programs[3].run(x, y)
+        shape = np.shape(x)
+        return _full(f, shape), _pack_grad(fx, fy, shape), _pack_hessian(fxx, fxy, fyy, shape)
+
+    def tree_value_grad_hessian(self, p) -> tuple[Array, Array, Array]:
+        """The same three by walking the trees (``expression.evaluate``): the reference, slower."""
+        f, fx, fy, fxx, fxy, fyy = _at([self.f, *self.gradient, *self.hessian_entries], p)
+        return f, pack_grad(fx, fy), pack_hessian(fxx, fxy, fyy)
+
+
+def _full(v, shape) -> Array:
+    """``v`` (an array of ``shape``, a view of the input, or a float) as a new float array of ``shape``."""
+    out = np.empty(shape)
+    out[...] = v
+    return out
+
+
+def _pack_grad(fx, fy, shape) -> Array:
+    out = np.empty(shape + (2,))
+    out[..., 0], out[..., 1] = fx, fy
+    return out
+
+
+def _pack_hessian(fxx, fxy, fyy, shape) -> Array:
+    out = np.empty(shape + (2, 2))
+    out[..., 0, 0], out[..., 0, 1], out[..., 1, 0], out[..., 1, 1] = fxx, fxy, fxy, fyy
+    return out
 
 
 def _at(trees: list[Expr], p) -> list[Array]:
@@ -107,6 +151,15 @@ def source_of(surface: Surface) -> str | None:
     value = surface.value
     is_custom = isinstance(value, MethodType) and isinstance(value.__self__, CustomFunction)
     return value.__self__.source if is_custom else None
+
+
+def working_arrays(surface: Surface) -> int:
+    """Arrays of the batch's shape a typed surface's value, gradient or Hessian holds at once (at most
+    its largest program's registers), 0 for a built-in surface: what a caller sizing batches adds."""
+    value = surface.value
+    if not (isinstance(value, MethodType) and isinstance(value.__self__, CustomFunction)):
+        return 0
+    return max(len(program.registers) for program in value.__self__.programs[:3])
 
 
 def check_bounds(bounds) -> tuple[Point, Point]:
