@@ -33,6 +33,7 @@ class Lesson:
     config: RaceConfig  # complete: surface and its parameters, start, steps, every hyperparameter
     view: str = "race"  # one of VIEWS
     labels_zh: tuple[str, ...] = ()  # legend labels in Chinese, one per contestant; () keeps the English
+    opening_step: int | None = None  # the step the race opens on, where the claim shows; None: the last
 
     def race_config(self, lang: str = "en") -> RaceConfig:
         """The lesson's race with its contestants labelled in ``lang``."""
@@ -42,7 +43,7 @@ class Lesson:
         return replace(self.config, optimizers=optimizers)
 
 
-def _opt(name: str, label: str, *, convention: str = "pytorch", bias_correction: bool = True,
+def contestant(name: str, label: str, *, convention: str = "pytorch", bias_correction: bool = True,
          schedule: str = "constant", noise: float = 0.0, seed: int = 0, **hyperparams: float) -> OptimizerConfig:
     """A contestant with every hyperparameter written out; only weight decay may go unsaid (then 0)."""
     if any(p.name == "weight_decay" for p in HYPERPARAMETERS[name]):
@@ -52,7 +53,7 @@ def _opt(name: str, label: str, *, convention: str = "pytorch", bias_correction:
                            noise=float(noise), seed=seed)
 
 
-def _race(surface: str, start: tuple[float, float], steps: int, *optimizers: OptimizerConfig,
+def race_setting(surface: str, start: tuple[float, float], steps: int, *optimizers: OptimizerConfig,
           **surface_params: float) -> RaceConfig:
     return RaceConfig(surface=surface, surface_params=tuple((k, float(v)) for k, v in surface_params.items()),
                       start=start, steps=steps, optimizers=optimizers)
@@ -89,11 +90,12 @@ LESSONS: tuple[Lesson, ...] = (
                   "GD + 噪声的路径抖动不停，从不在鞍点停下。",
         },
         # f = x²/2 + y⁴/4 − y²/2; GD with lr 0.05: x_t = −1.5·0.95^t, y_t ≈ 1e-4·1.05^t near the saddle.
-        config=_race("saddle", (-1.5, 0.0001), 200,
-                     _opt("sgd", "GD", lr=0.05),
-                     _opt("momentum", "Momentum β=0.9", lr=0.05, beta=0.9),
-                     _opt("sgd", "GD + noise σ=0.1", lr=0.05, noise=0.1, seed=0)),
+        config=race_setting("saddle", (-1.5, 0.0001), 200,
+                     contestant("sgd", "GD", lr=0.05),
+                     contestant("momentum", "Momentum β=0.9", lr=0.05, beta=0.9),
+                     contestant("sgd", "GD + noise σ=0.1", lr=0.05, noise=0.1, seed=0)),
         labels_zh=("GD", "Momentum β=0.9", "GD + 噪声 σ=0.1"),
+        opening_step=80,  # GD still on the ✕ while Momentum already sits in a minimum
     ),
     Lesson(
         id="plateau",
@@ -117,9 +119,9 @@ LESSONS: tuple[Lesson, ...] = (
                   "the basin in about 45 steps.",
             "zh": "300 步之后 GD 几乎没有离开起点（损失仍高于 0.998），而 Adam 大约 45 步就到达了盆地。",
         },
-        config=_race("plateau", (3.0, 2.5), 300,
-                     _opt("sgd", "GD", lr=0.32),
-                     _opt("adam", "Adam", lr=0.05, **ADAM),
+        config=race_setting("plateau", (3.0, 2.5), 300,
+                     contestant("sgd", "GD", lr=0.32),
+                     contestant("adam", "Adam", lr=0.05, **ADAM),
                      width=1.0),
     ),
     Lesson(
@@ -146,11 +148,11 @@ LESSONS: tuple[Lesson, ...] = (
             "zh": "GD 的 y 坐标每一步都改变符号；Momentum 的路径平缓地弯过山谷；RMSprop 和 Adam 几乎沿谷底直奔最小值。",
         },
         # Across the valley (v = y at angle 0) GD multiplies v by 1 − lr·κ = 1 − 0.079·25 = −0.975.
-        config=_race("ravine", (-2.5, 0.5), 100,
-                     _opt("sgd", "GD", lr=0.079),
-                     _opt("momentum", "Momentum β=0.9", convention="textbook", lr=0.079, beta=0.9),
-                     _opt("rmsprop", "RMSprop β=0.9", lr=0.04, beta=0.9, eps=1e-8),
-                     _opt("adam", "Adam", lr=0.05, **ADAM),
+        config=race_setting("ravine", (-2.5, 0.5), 100,
+                     contestant("sgd", "GD", lr=0.079),
+                     contestant("momentum", "Momentum β=0.9", convention="textbook", lr=0.079, beta=0.9),
+                     contestant("rmsprop", "RMSprop β=0.9", lr=0.04, beta=0.9, eps=1e-8),
+                     contestant("adam", "Adam", lr=0.05, **ADAM),
                      condition=25.0, angle=0.0),
     ),
     Lesson(
@@ -181,10 +183,10 @@ LESSONS: tuple[Lesson, ...] = (
                   "之间永远跳来跳去；学习率 1.3 是界以上的第一个刻度，每跳一次落点远 1.6 倍：越来越大的六跳都留在图中，"
                   "之后飞出图外，在第 17 步被标记为发散。",
         },
-        config=_race("quadratic", (0.1, 0.05), 50,
-                     _opt("sgd", "GD lr=0.79", lr=0.79),
-                     _opt("sgd", "GD lr=1", lr=1.0),
-                     _opt("sgd", "GD lr=1.3", lr=1.3)),
+        config=race_setting("quadratic", (0.1, 0.05), 50,
+                     contestant("sgd", "GD lr=0.79", lr=0.79),
+                     contestant("sgd", "GD lr=1", lr=1.0),
+                     contestant("sgd", "GD lr=1.3", lr=1.3)),
         view="side",
     ),
     Lesson(
@@ -214,9 +216,9 @@ LESSONS: tuple[Lesson, ...] = (
             "zh": "在对数坐标上，AdaGrad 的有效学习率一路下降，而 RMSprop 的又重新上升。切换到赛跑视图：RMSprop "
                   "大约 100 步就到达最小值，AdaGrad 走了 300 步仍离最小值约 1。",
         },
-        config=_race("quadratic", (1.5, 1.0), 300,
-                     _opt("adagrad", "AdaGrad", lr=0.02, eps=1e-10),
-                     _opt("rmsprop", "RMSprop β=0.9", lr=0.02, beta=0.9, eps=1e-8)),
+        config=race_setting("quadratic", (1.5, 1.0), 300,
+                     contestant("adagrad", "AdaGrad", lr=0.02, eps=1e-10),
+                     contestant("rmsprop", "RMSprop β=0.9", lr=0.02, beta=0.9, eps=1e-8)),
         view="inside",
     ),
     Lesson(
@@ -243,10 +245,11 @@ LESSONS: tuple[Lesson, ...] = (
                   "to 6 times faster and overshoots the minimum by about 0.37 before it comes back.",
             "zh": "修正后的 Adam 每步每个坐标稳定地移动 0.02；未修正的一开始快 3 到 6 倍，冲过最小值约 0.37 后才折返。",
         },
-        config=_race("quadratic", (1.5, 1.0), 200,
-                     _opt("adam", "Adam", lr=0.02, **ADAM),
-                     _opt("adam", "Adam, no bias correction", bias_correction=False, lr=0.02, **ADAM)),
+        config=race_setting("quadratic", (1.5, 1.0), 200,
+                     contestant("adam", "Adam", lr=0.02, **ADAM),
+                     contestant("adam", "Adam, no bias correction", bias_correction=False, lr=0.02, **ADAM)),
         labels_zh=("Adam", "Adam（无偏差修正）"),
+        opening_step=20,  # the uncorrected run has leapt past the minimum; the corrected one has moved 0.4
     ),
     Lesson(
         id="momentum-conventions",
@@ -271,10 +274,10 @@ LESSONS: tuple[Lesson, ...] = (
                   "course-notes run with lr 0.1 trace the very same path.",
             "zh": "两个学习率为 0.01 的路径步长相差十倍；PyTorch 写法的 lr 0.01 与讲义写法的 lr 0.1 走出完全相同的路径。",
         },
-        config=_race("quadratic", (1.5, 1.0), 150,
-                     _opt("momentum", "v=βv+g, lr=0.01", lr=0.01, beta=0.9),
-                     _opt("momentum", "v=βv+(1−β)g, lr=0.01", convention="textbook", lr=0.01, beta=0.9),
-                     _opt("momentum", "v=βv+(1−β)g, lr=0.1", convention="textbook", lr=0.1, beta=0.9)),
+        config=race_setting("quadratic", (1.5, 1.0), 150,
+                     contestant("momentum", "v=βv+g, lr=0.01", lr=0.01, beta=0.9),
+                     contestant("momentum", "v=βv+(1−β)g, lr=0.01", convention="textbook", lr=0.01, beta=0.9),
+                     contestant("momentum", "v=βv+(1−β)g, lr=0.1", convention="textbook", lr=0.1, beta=0.9)),
         view="side",
     ),
     Lesson(
@@ -298,9 +301,9 @@ LESSONS: tuple[Lesson, ...] = (
             "zh": "两条路径都沿谷底冲过了 ★：Momentum 冲到约 x = 1.5，Nesterov 只到约 x = 1.0，"
                   "而且 Nesterov 在停下之前穿过最小值的次数更少。",
         },
-        config=_race("ravine", (-2.5, 0.5), 150,
-                     _opt("momentum", "Momentum β=0.9", lr=0.1, beta=0.9),
-                     _opt("nesterov", "Nesterov β=0.9", lr=0.1, beta=0.9),
+        config=race_setting("ravine", (-2.5, 0.5), 150,
+                     contestant("momentum", "Momentum β=0.9", lr=0.1, beta=0.9),
+                     contestant("nesterov", "Nesterov β=0.9", lr=0.1, beta=0.9),
                      condition=5.0, angle=0.0),
     ),
     Lesson(
@@ -325,11 +328,11 @@ LESSONS: tuple[Lesson, ...] = (
                   "in a different basin.",
             "zh": "看每条路径停在哪个 ★。然后改变 GD + 噪声的随机种子：大约一半的种子会落进不同的盆地。",
         },
-        config=_race("local_minima", (-0.5, 2.5), 500,
-                     _opt("sgd", "GD", lr=0.1),
-                     _opt("momentum", "Momentum β=0.9", lr=0.1, beta=0.9),
-                     _opt("adam", "Adam", lr=0.05, **ADAM),
-                     _opt("sgd", "GD + noise σ=0.5", lr=0.1, noise=0.5, seed=0)),
+        config=race_setting("local_minima", (-0.5, 2.5), 500,
+                     contestant("sgd", "GD", lr=0.1),
+                     contestant("momentum", "Momentum β=0.9", lr=0.1, beta=0.9),
+                     contestant("adam", "Adam", lr=0.05, **ADAM),
+                     contestant("sgd", "GD + noise σ=0.5", lr=0.1, noise=0.5, seed=0)),
         labels_zh=("GD", "Momentum β=0.9", "Adam", "GD + 噪声 σ=0.5"),
     ),
     Lesson(
@@ -356,9 +359,9 @@ LESSONS: tuple[Lesson, ...] = (
                   "down into the minimum at (0, 1).",
             "zh": "牛顿法一步就落到 x = 0，4 步之内到达 ✕ 鞍点并停在那里；GD 则滚进 (0, 1) 处的极小值。",
         },
-        config=_race("saddle", (-1.5, 0.3), 100,
-                     _opt("sgd", "GD", lr=0.1),
-                     _opt("newton", "Newton", lr=1.0, damping=0.0)),
+        config=race_setting("saddle", (-1.5, 0.3), 100,
+                     contestant("sgd", "GD", lr=0.1),
+                     contestant("newton", "Newton", lr=1.0, damping=0.0)),
     ),
     Lesson(
         id="step-decay",
@@ -386,9 +389,9 @@ LESSONS: tuple[Lesson, ...] = (
             "zh": "在损失视图中，学习率不变的路径停在比最小值高 0.026 的水平；衰减路径的损失是一段阶梯："
                   "每个 100 步的阶段是一级平台，每级是上一级的 0.49 = 0.7² 倍。",
         },
-        config=_race("ravine", (-2.5, 0.5), 600,
-                     _opt("rmsprop", "RMSprop", lr=0.1, beta=0.1, eps=1e-8),
-                     _opt("rmsprop", "RMSprop, step decay", schedule="step:100:0.7", lr=0.1, beta=0.1, eps=1e-8),
+        config=race_setting("ravine", (-2.5, 0.5), 600,
+                     contestant("rmsprop", "RMSprop", lr=0.1, beta=0.1, eps=1e-8),
+                     contestant("rmsprop", "RMSprop, step decay", schedule="step:100:0.7", lr=0.1, beta=0.1, eps=1e-8),
                      condition=20.0, angle=0.0),
         view="loss",
         labels_zh=("RMSprop", "RMSprop（阶梯衰减）"),
@@ -418,8 +421,8 @@ LESSONS: tuple[Lesson, ...] = (
             "zh": "在损失视图中，学习率 0.0001 走了 500 步仍离最小值很远，0.001 近了一些，0.01 大约 360 步后与最小值"
                   "相差不到 1e-6，0.1 大约 20 步就做到，而学习率 1 在 3 步之内就发散了。",
         },
-        config=_race("ravine", (-2.5, 0.5), 500,
-                     *(_opt("momentum", f"Momentum lr={lr:g}", lr=lr, beta=0.5)
+        config=race_setting("ravine", (-2.5, 0.5), 500,
+                     *(contestant("momentum", f"Momentum lr={lr:g}", lr=lr, beta=0.5)
                        for lr in (0.0001, 0.001, 0.01, 0.1, 1.0)),
                      condition=20.0, angle=0.0),
         view="loss",

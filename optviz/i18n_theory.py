@@ -1,0 +1,50 @@
+"""The words of the theory figures (``optviz/figures/theory.py``) in English and Simplified Chinese, by key.
+
+Data only, to be merged into ``optviz.i18n_catalog.TEXTS``; until then ``figures.theory`` looks keys up
+here when the main catalog lacks them.
+"""
+from __future__ import annotations
+
+THEORY_TEXTS: dict[str, dict[str, str]] = {
+    # edge of stability
+    "theory.eos.title": {"en": "Sharpness against the stability limit", "zh": "锐度与稳定性界限"},
+    "theory.eos.sharpness": {"en": "sharpness λ_max(∇²f)", "zh": "锐度 λ_max(∇²f)"},
+    "theory.eos.preconditioned": {"en": "preconditioned sharpness λ_max(P^-1/2 H P^-1/2)",
+                                  "zh": "预条件锐度 λ_max(P^-1/2 H P^-1/2)"},
+    "theory.eos.limit": {"en": "{label}: limit", "zh": "{label}：界限"},
+    "theory.eos.crossing": {"en": "{label} crosses its limit at step {step}", "zh": "{label} 在第 {step} 步越过界限"},
+    "theory.eos.y": {"en": "curvature (1/learning-rate units)", "zh": "曲率（以 1/学习率 为单位）"},
+    # predicted vs measured
+    "theory.pred.title": {"en": "Predicted and measured loss", "zh": "预测损失与实测损失"},
+    "theory.pred.measured": {"en": "{label}: measured", "zh": "{label}：实测"},
+    "theory.pred.exact": {"en": "{label}: predicted (exact)", "zh": "{label}：预测（精确）"},
+    "theory.pred.bound": {"en": "{label}: bound ρ^2t", "zh": "{label}：上界 ρ^2t"},
+    "theory.pred.optimal_gd": {"en": "GD at the best lr: ((κ−1)/(κ+1))^2t", "zh": "最佳学习率的 GD：((κ−1)/(κ+1))^2t"},
+    "theory.pred.optimal_hb": {"en": "momentum at the best (η, β): ((√κ−1)/(√κ+1))^2t",
+                               "zh": "最佳 (η, β) 的动量法：((√κ−1)/(√κ+1))^2t"},
+    "theory.pred.y": {"en": "loss − minimum (log)", "zh": "损失 − 最小值（对数）"},
+    # phase diagram
+    "theory.phase.title": {"en": "Momentum phase diagram: rate per step over (η, β)",
+                           "zh": "动量相图：各 (η, β) 下每步的收缩率"},
+    "theory.phase.rate": {"en": "rate (spectral radius)", "zh": "收缩率（谱半径）"},
+    "theory.phase.diverges": {"en": "diverges (rate ≥ 1)", "zh": "发散（收缩率 ≥ 1）"},
+    "theory.phase.critical": {"en": "critical damping, λ = {lam}", "zh": "临界阻尼，λ = {lam}"},
+    "theory.phase.optimum": {"en": "optimum η* = {lr}, β* = {beta}", "zh": "最优 η* = {lr}，β* = {beta}"},
+    "theory.phase.current": {"en": "{label}", "zh": "{label}"},
+    "theory.phase.lr": {"en": "learning rate η", "zh": "学习率 η"},
+    "theory.phase.beta": {"en": "momentum β", "zh": "动量 β"},
+    # eigen-direction loss
+    "theory.eigen.title": {"en": "Loss by eigen-direction: {label}", "zh": "按特征方向分解的损失：{label}"},
+    "theory.eigen.direction": {"en": "direction λ = {lam}", "zh": "方向 λ = {lam}"},
+    "theory.eigen.total": {"en": "total", "zh": "总和"},
+    # range test
+    "theory.range.title": {"en": "Learning-rate range test", "zh": "学习率范围测试"},
+    "theory.range.loss": {"en": "loss after each step", "zh": "每步之后的损失"},
+    "theory.range.smoothed": {"en": "smoothed", "zh": "平滑后"},
+    "theory.range.steepest": {"en": "steepest descent, lr = {lr}", "zh": "下降最陡处，学习率 = {lr}"},
+    "theory.range.suggested": {"en": "suggested lr = {lr}", "zh": "建议学习率 = {lr}"},
+    "theory.range.x": {"en": "learning rate (log)", "zh": "学习率（对数）"},
+    "theory.range.y": {"en": "loss − minimum (log)", "zh": "损失 − 最小值（对数）"},
+    # shared
+    "theory.step": {"en": "step", "zh": "步数"},
+}

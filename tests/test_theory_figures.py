@@ -1,0 +1,89 @@
+"""The theory figures: every text from the catalog in both languages, and the drawn numbers the modules' own."""
+import re
+import string
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+from optviz.i18n import t
+
+from optviz.classroom import rates
+from optviz.classroom.curvature import sharpness_series
+from optviz.classroom.phase_diagram import phase_diagram
+from optviz.classroom.range_test import range_test
+from optviz.classroom.theory_lessons import get_theory_lesson
+from optviz.figures import theory as F
+from optviz.i18n_theory import THEORY_TEXTS
+from optviz.race import run_race
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _fields(text):
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def test_catalog_is_bilingual_with_matching_fields():
+    for key, entry in THEORY_TEXTS.items():
+        assert set(entry) == {"en", "zh"} and key.startswith("theory."), key
+        assert _fields(entry["en"]) == _fields(entry["zh"]), key
+        assert not CJK.search(entry["en"]), key
+
+
+def _race(lesson_id):
+    lesson = get_theory_lesson(lesson_id)
+    return lesson, run_race(lesson.config)
+
+
+def _figures(lang):
+    lesson, traj = _race("optimal-momentum")
+    quad = rates.quadratic_of(traj.surface)
+    diagram = phase_diagram(quad, np.geomspace(1e-3, 0.1, 30), np.linspace(0, 0.99, 30))
+    return {
+        "eos": F.stability_figure(sharpness_series(traj, lesson.config.optimizers), lang),
+        "pred": F.prediction_figure(traj, lesson.config.optimizers, lang),
+        "phase": F.phase_figure(diagram, lang, [("Momentum", 0.032, 0.7)]),
+        "eigen": F.eigen_loss_figure(traj, 1, lang),
+        "range": F.range_test_figure(range_test(traj.surface, "sgd", lesson.config.start), lang),
+    }
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_every_figure_builds_with_titles_in_its_language(lang):
+    for name, fig in _figures(lang).items():
+        assert isinstance(fig, go.Figure) and fig.data, name
+        title = fig.layout.title.text
+        assert bool(CJK.search(title)) == (lang == "zh"), (name, title)
+        label = get_theory_lesson("optimal-momentum").config.optimizers[1].label
+        expected = {"eos": t("theory.eos.title", lang), "pred": t("theory.pred.title", lang),
+                    "phase": t("theory.phase.title", lang), "eigen": t("theory.eigen.title", lang, label=label),
+                    "range": t("theory.range.title", lang)}
+        assert title == expected[name]
+
+
+def test_stability_figure_draws_the_limit_two_over_lr():
+    lesson, traj = _race("stability-edge")
+    fig = F.stability_figure(sharpness_series(traj, lesson.config.optimizers))
+    limits = [tr for tr in fig.data if tr.line is not None and tr.line.dash == "dash"]
+    np.testing.assert_allclose([np.asarray(tr.y)[0] for tr in limits], [2 / 0.05, 2 / 0.063], rtol=1e-14)
+    crossings = [tr for tr in fig.data if tr.mode == "markers"]
+    assert len(crossings) == 1 and list(crossings[0].x) == [0]  # only lr 0.063 crosses, from the start
+
+
+def test_phase_figure_marks_the_optimum_and_the_contestant():
+    quad = rates.quadratic_of(get_theory_lesson("optimal-momentum").config.build_surface())
+    diagram = phase_diagram(quad, np.geomspace(1e-3, 0.1, 20), np.linspace(0, 0.99, 20))
+    fig = F.phase_figure(diagram, "en", [("me", 0.032, 0.7)])
+    stars = [tr for tr in fig.data if tr.type == "scatter" and tr.marker.symbol == "star"]
+    assert (stars[0].x[0], stars[0].y[0]) == pytest.approx((4 / 121, (9 / 11) ** 2))
+    assert fig.data[-1].name == "me" and (fig.data[-1].x[0], fig.data[-1].y[0]) == (0.032, 0.7)
+    assert fig.layout.xaxis.type == "log"
+
+
+def test_range_figure_marks_the_suggestion():
+    lesson, traj = _race("range-test")
+    result = range_test(traj.surface, "sgd", lesson.config.start)
+    fig = F.range_test_figure(result, "zh")
+    assert fig.layout.shapes[0].x0 == pytest.approx(result.suggested_lr)
+    assert fig.layout.xaxis.type == "log" and fig.layout.yaxis.type == "log"
