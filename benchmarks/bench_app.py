@@ -1,30 +1,39 @@
-"""How fast the Streamlit app answers in a real browser, against a bare Streamlit page.
+"""How fast the app answers in a real browser, against a bare Streamlit page, measured by pixels.
 
-Measures, with Debian's Chromium driven by Playwright:
+Debian's Chromium, driven by Playwright, records the screen with DevTools' screencast (PNG
+frames, each stamped with the time the compositor produced it). A latency is the time from the
+input (key press or pointer move, stamped just before it is sent) to the first frame whose
+chart area equals the settled picture, pixel for pixel; no private field of any chart library is
+read. Side by side, in one run:
 
-- cold start: ``streamlit run`` launched -> race chart with its contour on screen; and, with the
-  server up, page opened -> chart (first page: empty caches; second page: warm caches);
-- slider latency: keyboard ArrowRight on the Adam "learning rate η" slider -> the redrawn chart
-  painted, timed inside the page (keydown event -> first animation frame after the Adam path in
-  ``_fullData`` changed), median over ``--moves`` presses, each to a new value (no cache hits);
-- the same for the floor page: one select_slider and one static Plotly chart (a 100 x 100 contour
-  and a 501-point path that the slider changes), written to a temporary directory at run time;
-- payload: the race chart's (and the floor chart's) Plotly spec as Streamlit sends it (bytes of
-  the JSON string in the ``plotly_chart`` proto, read through AppTest), and the bytes the
-  browser's websocket received per slider move.
+- sidebar slider -> settled chart: ArrowRight on the Adam "learning rate η" slider (app) and on
+  the floor page's one slider, median over ``--moves`` presses, each to a new value;
+- page open -> map drawn (the chart area equal to its settled picture), app and floor;
+- websocket bytes received per slider move, app and floor;
+- in-chart scrub -> redrawn path: the live-scrub slider dragged one notch (pointer held down, so
+  nothing is committed), median over ``--moves`` notches; the page sends nothing meanwhile;
+- playback of 10 contestants x 2,000 steps: frames drawn per second, counted in the page.
 
-Run: ``python benchmarks/bench_app.py [--moves 16]``. Needs /usr/bin/chromium; about a minute.
+The floor page is one select_slider and one static Plotly contour with a 501-point path that the
+slider changes, written to a temporary directory at run time.
+
+Run: ``python benchmarks/bench_app.py [--moves 16]``. Needs /usr/bin/chromium; about two minutes.
 """
 from __future__ import annotations
 
 import argparse
-import json
+import base64
+import contextlib
+import io
 import os
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+import numpy as np
+from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
@@ -33,8 +42,13 @@ sys.path.insert(0, str(ROOT))
 from conftest import CHROMIUM, CHROMIUM_ARGS, free_port, start_streamlit, stop, wait_healthy  # noqa: E402
 
 LABEL = "learning rate η"
-CHART = '[data-testid="stPlotlyChart"] .js-plotly-plot'
-MAP_DRAWN = f"{CHART} .imagelayer image, {CHART} .contourlayer path"  # the app's map picture; the floor's contour
+VIEWPORT = {"width": 1920, "height": 1080}
+SETTLE_MS = 2500  # no new frame for this long after an input: the picture has settled
+# JPEG frames encode fast enough for the compositor's full rate (PNG at 1920x1080 halves it); the same
+# picture encodes to the same bytes, and a changed path moves the chart's mean far more than SAME levels.
+FORMAT, SAME = "jpeg", 0.05
+RACE_10 = ("/?o=sgd~momentum~nesterov~adagrad~rmsprop~adadelta~adam~adamw~nadam~radam&n=2000"
+           "&o1.lr=0.001&o2.lr=0.001&o3.lr=0.001&o4.lr=0.1&o5.lr=0.01&o7.lr=0.01&o8.lr=0.01&o9.lr=0.01&o10.lr=0.01")
 
 FLOOR_PAGE = '''
 import numpy as np
@@ -51,28 +65,55 @@ path = go.Scatter(x=np.cos(t) * np.exp(-lr * t), y=np.sin(t) * np.exp(-lr * t), 
 st.plotly_chart(go.Figure([go.Contour(x=grid, y=grid, z=X**2 + 3 * Y**2), path]), key="floor")
 '''
 
-# Arm a watcher: the time of the next keydown, then of the first animation frame after the Adam
-# path as drawn (its length and coordinates) differs from what it was when armed.
-ARM = f"""() => {{
-  const sig = () => {{
-    const gd = document.querySelector('{CHART}');
-    const t = gd && gd._fullData && gd._fullData.find(t => t.name === 'Adam' || (t.name || '').startsWith('Adam ·'));
-    return t ? t.x.length + ':' + Array.from(t.x).join(',') + ';' + Array.from(t.y).join(',') : null;
-  }};
-  const before = sig();
-  const bench = window.__bench = {{t0: null, t1: null}};
-  document.addEventListener('keydown', () => {{ if (bench.t0 === null) bench.t0 = performance.now(); }},
-                            {{capture: true, once: true}});
-  const tick = () => {{
-    const now = sig();
-    if (bench.t0 !== null && now !== null && now !== before) {{
-      requestAnimationFrame(() => {{ bench.t1 = performance.now(); }});  // the changed chart has been painted
-    }} else {{
-      requestAnimationFrame(tick);
-    }}
-  }};
-  requestAnimationFrame(tick);
-}}"""
+APP_CHART = """() => { for (const h of document.querySelectorAll('*')) { const r = h.shadowRoot && h.shadowRoot.querySelector('.ov-root');
+  if (r && r.__optviz && r.__optviz.data) { const c = r.__optviz.canvas.getBoundingClientRect();
+    return {x: c.x, y: c.y, w: c.width, h: c.height, frames: r.__optviz.frames}; } } return null; }"""
+FLOOR_CHART = """() => { const e = document.querySelector('[data-testid="stPlotlyChart"] .main-svg');
+  if (!e) return null; const c = e.getBoundingClientRect(); return {x: c.x, y: c.y, w: c.width, h: c.height, frames: 1}; }"""
+
+
+class Screencast:
+    """DevTools' screencast of a page: (timestamp, PNG bytes) of every frame the compositor paints."""
+
+    def __init__(self, page):
+        self.frames: list[tuple[float, bytes]] = []
+        self.cdp = page.context.new_cdp_session(page)
+        self.cdp.on("Page.screencastFrame", self._frame)
+        self.cdp.send("Page.startScreencast", {"format": FORMAT, "quality": 100, "maxWidth": VIEWPORT["width"],
+                                               "maxHeight": VIEWPORT["height"], "everyNthFrame": 1})
+
+    def _frame(self, params) -> None:
+        self.frames.append((params["metadata"]["timestamp"], base64.b64decode(params["data"])))
+        with contextlib.suppress(Exception):  # the page may have closed meanwhile
+            self.cdp.send("Page.screencastFrameAck", {"sessionId": params["sessionId"]})
+
+    def wait_settled(self, page, since: float, timeout: float = 60.0) -> None:
+        """Until no frame has come for SETTLE_MS after ``since`` (and at least one frame came)."""
+        t0 = time.time()
+        while time.time() - t0 < timeout:
+            page.wait_for_timeout(100)
+            last = self.frames[-1][0] if self.frames else 0.0
+            if last > since and time.time() - last > SETTLE_MS / 1000:
+                return
+            if last <= since and time.time() - since > SETTLE_MS / 1000 + 1:
+                return  # nothing changed at all
+        raise TimeoutError("the screen did not settle")
+
+    def first_settled(self, since: float, box: dict) -> float | None:
+        """Seconds from ``since`` to the first frame after it whose ``box`` equals the last frame's."""
+        after = sorted((t, png) for t, png in self.frames if t >= since)  # frames may arrive out of order
+        if not after:
+            return None
+        crop = lambda png: np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))[  # noqa: E731
+            int(box["y"]):int(box["y"] + box["h"]), int(box["x"]):int(box["x"] + box["w"])]
+        final = crop(after[-1][1]).astype(int)
+        for t, png in after:
+            if np.abs(crop(png).astype(int) - final).mean() <= SAME:
+                return t - since
+        return None
+
+    def stop(self) -> None:
+        self.cdp.send("Page.stopScreencast")
 
 
 def launch_browser(playwright):
@@ -81,63 +122,103 @@ def launch_browser(playwright):
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
 
 
-def open_page(browser, url: str):
-    """A fresh page (a new Streamlit session) opened at ``url``; returns (page, seconds to contour, ws bytes)."""
-    page = browser.new_page(viewport={"width": 1440, "height": 1100})
+def open_page(browser, url: str, chart_js: str):
+    """A fresh page (a new Streamlit session) at ``url``: (page, screencast, seconds to the settled map, bytes)."""
+    page = browser.new_page(viewport=VIEWPORT)
     page.set_default_timeout(120_000)
     received: list[int] = []
     page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: received.append(len(payload))))
-    t0 = time.perf_counter()
+    cast = Screencast(page)
+    t0 = time.time()
     page.goto(url)
-    page.wait_for_selector(MAP_DRAWN)
-    return page, time.perf_counter() - t0, received
+    page.wait_for_function(f"() => {{ const c = ({chart_js})(); return c && c.frames > 0 && c.w > 0; }}")
+    cast.wait_settled(page, t0)
+    box = page.evaluate(chart_js)
+    return page, cast, cast.first_settled(t0, box), received
 
 
-def slider_moves(page, slider, moves: int, received: list[int]) -> tuple[list[float], list[int]]:
-    """Seconds from keydown to the painted new chart, and websocket bytes received, per ArrowRight."""
+def slider_moves(page, cast: Screencast, slider, moves: int, received: list[int], chart_js: str):
+    """Seconds from ArrowRight to the settled chart by pixels, and websocket bytes received, per move."""
     slider.focus()
     seconds, payload = [], []
     for _ in range(moves):
-        page.evaluate(ARM)
         before = sum(received)
+        cast.frames.clear()
+        t0 = time.time()
         slider.press("ArrowRight")
-        page.wait_for_function("() => window.__bench.t1 !== null", polling=50)
-        bench = page.evaluate("window.__bench")
-        seconds.append((bench["t1"] - bench["t0"]) / 1000)
-        page.wait_for_timeout(300)  # let the rerun's last messages arrive before counting bytes
+        cast.wait_settled(page, t0)
+        seconds.append(cast.first_settled(t0, page.evaluate(chart_js)))
         payload.append(sum(received) - before)
     return seconds, payload
 
 
-def spec_bytes(script: Path, key: str) -> tuple[int, int]:
-    """Bytes of a chart's Plotly spec JSON as Streamlit puts it in the proto, and its number of frames."""
-    from streamlit.testing.v1 import AppTest
+def scrub_moves(page, cast: Screencast, moves: int, sent: list[int]) -> tuple[list[float], int]:
+    """Drag the live-scrub lr slider one notch at a time with the pointer held down: seconds from each
+    pointer move to the settled redrawn map, and the messages sent to the server meanwhile."""
+    page.locator(".ov-scrub-pick").select_option(index=4)  # Adam
+    page.wait_for_selector(".ov-scrub-slider[data-hyper=lr]")
+    page.wait_for_timeout(1500)
+    slider = page.locator(".ov-scrub-slider[data-hyper=lr]")
+    box, notches = slider.bounding_box(), int(slider.get_attribute("max")) + 1
+    value = int(slider.input_value())
+    x = lambda k: box["x"] + box["width"] * (k + 0.5) / notches  # noqa: E731  (roughly notch k's centre)
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(x(value), y)
+    page.mouse.down()
+    count, seconds = len(sent), []
+    chart = page.evaluate(APP_CHART)
+    for k in range(moves):
+        cast.frames.clear()
+        t0 = time.time()
+        page.mouse.move(x(value - 1 - k), y)
+        cast.wait_settled(page, t0)
+        seconds.append(cast.first_settled(t0, chart))
+    quiet = len(sent) - count
+    page.mouse.up()
+    return seconds, quiet
 
-    at = AppTest.from_file(str(script), default_timeout=120).run()
-    (chart,) = [c for c in at.get("plotly_chart") if c.proto.id.endswith(key)]
-    return len(chart.proto.spec.encode()), len(json.loads(chart.proto.spec).get("frames", []))
+
+def playback_fps(page, seconds: float = 3.0) -> float:
+    """Frames the race component draws per second while it plays (counted in the page)."""
+    view = "(() => { for (const h of document.querySelectorAll('*')) { const r = h.shadowRoot && h.shadowRoot.querySelector('.ov-root'); if (r && r.__optviz) return r.__optviz; } })()"
+    page.evaluate(f"() => {{ const v = {view}; v.seek(0); v.play(); }}")
+    page.wait_for_timeout(300)
+    f0 = page.evaluate(f"() => {view}.frames")
+    page.wait_for_timeout(int(seconds * 1000))
+    f1, playing = page.evaluate(f"() => [{view}.frames, {view}.playing]")
+    page.evaluate(f"() => {view}.pause()")
+    return (f1 - f0) / seconds if playing else float("nan")
 
 
 def measure_app(browser, moves: int, log_dir: Path) -> dict:
     port = free_port()
-    t0 = time.perf_counter()
     proc = start_streamlit(ROOT / "app.py", port, log_dir / "app.log", cwd=ROOT)
     try:
-        health = wait_healthy(proc, port, log_dir / "app.log")
+        wait_healthy(proc, port, log_dir / "app.log")
         url = f"http://127.0.0.1:{port}"
-        page, first_open, received = open_page(browser, url)
-        start_to_chart = time.perf_counter() - t0
-        second, second_open, _ = open_page(browser, url)
-        second.close()
+        warm, _, _, _ = open_page(browser, url, APP_CHART)  # fills the server's caches, as a lecturer's first visit does
+        warm.close()
+        page, cast, open_seconds, received = open_page(browser, url, APP_CHART)
         adam = page.get_by_test_id("stExpander").filter(has=page.get_by_text("Adam", exact=True))
         adam.locator("summary").click()
+        page.wait_for_timeout(500)
         slider = adam.get_by_role("slider", name=LABEL)
         start_value = slider.get_attribute("aria-valuetext")
-        seconds, payload = slider_moves(page, slider, moves, received)
+        seconds, payload = slider_moves(page, cast, slider, moves, received, APP_CHART)
         end_value = slider.get_attribute("aria-valuetext")
+        sent: list[int] = []
+        page.on("websocket", lambda ws: ws.on("framesent", lambda p: sent.append(len(p))))
+        scrub, quiet = scrub_moves(page, cast, moves, sent)
+        cast.stop()
         page.close()
-        return dict(health=health, start_to_chart=start_to_chart, first_open=first_open, second_open=second_open,
-                    seconds=seconds, payload=payload, values=(start_value, end_value))
+        race = browser.new_page(viewport=VIEWPORT)
+        race.goto(url + RACE_10)
+        race.wait_for_function(f"() => {{ const c = ({APP_CHART})(); return c && c.frames > 0; }}", timeout=120_000)
+        race.wait_for_timeout(1000)
+        fps = playback_fps(race)
+        race.close()
+        return dict(open=open_seconds, seconds=seconds, payload=payload, values=(start_value, end_value),
+                    scrub=scrub, scrub_sent=quiet, fps=fps)
     finally:
         stop(proc)
 
@@ -146,29 +227,32 @@ def measure_floor(browser, moves: int, log_dir: Path) -> dict:
     script = log_dir / "floor_page.py"
     script.write_text(FLOOR_PAGE)
     port = free_port()
-    t0 = time.perf_counter()
     proc = start_streamlit(script, port, log_dir / "floor.log", cwd=log_dir)
     try:
         wait_healthy(proc, port, log_dir / "floor.log")
-        page, first_open, received = open_page(browser, f"http://127.0.0.1:{port}")
-        start_to_chart = time.perf_counter() - t0
+        url = f"http://127.0.0.1:{port}"
+        warm, _, _, _ = open_page(browser, url, FLOOR_CHART)
+        warm.close()
+        page, cast, open_seconds, received = open_page(browser, url, FLOOR_CHART)
         slider = page.get_by_role("slider", name=LABEL)
-        seconds, payload = slider_moves(page, slider, moves, received)
+        seconds, payload = slider_moves(page, cast, slider, moves, received, FLOOR_CHART)
+        cast.stop()
         page.close()
-        return dict(start_to_chart=start_to_chart, first_open=first_open, seconds=seconds, payload=payload,
-                    spec_bytes=spec_bytes(script, "floor")[0])
+        return dict(open=open_seconds, seconds=seconds, payload=payload)
     finally:
         stop(proc)
 
 
-def summary(values: list[float]) -> str:
-    return (f"median {statistics.median(values) * 1000:7.0f} ms   min {min(values) * 1000:6.0f}   "
-            f"max {max(values) * 1000:6.0f}   (n={len(values)})")
+def median_ms(values: list[float | None]) -> str:
+    good = [v for v in values if v is not None]
+    missing = len(values) - len(good)
+    text = f"{statistics.median(good) * 1000:7.0f} ms (n={len(good)})" if good else "      —"
+    return text + (f", {missing} never settled" if missing else "")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--moves", type=int, default=16, help="slider moves per page (at least 15)")
+    parser.add_argument("--moves", type=int, default=16, help="slider moves per page")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -178,36 +262,33 @@ def main() -> None:
         browser = launch_browser(playwright)
         try:
             app = measure_app(browser, args.moves, log_dir)
-            print(f"app:   Adam lr {app['values'][0]} -> {app['values'][1]} in {args.moves} moves; "
-                  f"slider -> chart {summary(app['seconds'])}", flush=True)
             floor = measure_floor(browser, args.moves, log_dir)
-            print(f"floor: slider -> chart {summary(floor['seconds'])}", flush=True)
         finally:
             browser.close()
-    race_bytes, frames = spec_bytes(ROOT / "app.py", "race_chart")
-    ratio = statistics.median(app["seconds"]) / statistics.median(floor["seconds"])
+    app_ms = statistics.median([v for v in app["seconds"] if v is not None])
+    floor_ms = statistics.median([v for v in floor["seconds"] if v is not None])
+    kb = lambda values: statistics.median(values) / 1e3  # noqa: E731
     print()
-    print("=" * 78)
-    print("OptViz app vs a bare Streamlit page, headless Chromium (Debian), this machine")
-    print("-" * 78)
-    print(f"cold start, `streamlit run` -> race chart with contour on screen   {app['start_to_chart']:6.2f} s")
-    print(f"  of which: server start -> /_stcore/health ok                     {app['health']:6.2f} s")
-    print(f"  of which: page open -> chart (first page, empty caches)          {app['first_open']:6.2f} s")
-    print(f"page open -> chart, second page (warm caches)                       {app['second_open']:6.2f} s")
-    print(f"floor page: `streamlit run` -> chart on screen                      {floor['start_to_chart']:6.2f} s")
-    print(f"floor page: page open -> chart                                      {floor['first_open']:6.2f} s")
-    print(f"slider -> updated chart, app (4 optimizers x 500 steps)   {summary(app['seconds'])}")
-    print(f"slider -> updated chart, floor page                       {summary(floor['seconds'])}")
-    print(f"ratio app / floor (medians)                                         {ratio:6.1f} x")
-    print(f"race chart spec JSON as sent (AppTest proto.spec, {frames} frames)      {race_bytes / 1e6:6.2f} MB")
-    print(f"websocket bytes per slider move, app   median                       "
-          f"{statistics.median(app['payload']) / 1e6:6.2f} MB")
-    print(f"websocket bytes per slider move, floor median                       "
-          f"{statistics.median(floor['payload']) / 1e6:6.3f} MB")
-    print(f"floor chart spec JSON as sent (AppTest proto.spec)                  {floor['spec_bytes'] / 1e6:6.3f} MB")
-    print(f"load average (1 min) at the end, on {os.cpu_count()} CPUs                          {os.getloadavg()[0]:6.1f}")
-    print(f"benchmark wall time                                                 {time.perf_counter() - t_total:6.1f} s")
-    print("=" * 78)
+    print("=" * 86)
+    print(f"OptViz app vs a bare Streamlit page, by pixels (DevTools screencast), headless Chromium {VIEWPORT['width']}x"
+          f"{VIEWPORT['height']}")
+    print("-" * 86)
+    print(f"{'':46}{'app':>16}{'floor':>16}{'ratio':>8}")
+    print(f"{'page open -> map drawn (warm server)':46}{app['open'] * 1000:13.0f} ms{floor['open'] * 1000:13.0f} ms"
+          f"{app['open'] / floor['open']:8.2f}")
+    print(f"{'sidebar slider -> settled chart, median':46}{app_ms * 1000:13.0f} ms{floor_ms * 1000:13.0f} ms"
+          f"{app_ms / floor_ms:8.2f}")
+    print(f"{'websocket bytes per slider move, median':46}{kb(app['payload']):13.1f} KB{kb(floor['payload']):13.1f} KB"
+          f"{kb(app['payload']) / kb(floor['payload']):8.2f}")
+    print(f"in-chart scrub -> redrawn path, median          {median_ms(app['scrub'])}; messages sent meanwhile: "
+          f"{app['scrub_sent']}")
+    print(f"playback, 10 contestants x 2,000 steps          {app['fps']:6.1f} frames/s drawn")
+    print(f"Adam lr {app['values'][0]} -> {app['values'][1]} in {args.moves} moves; every slider move (ms): "
+          + ", ".join("—" if v is None else f"{v * 1000:.0f}" for v in app["seconds"]))
+    print("floor, every move (ms): " + ", ".join("—" if v is None else f"{v * 1000:.0f}" for v in floor["seconds"]))
+    print(f"load average (1 min) at the end, on {os.cpu_count()} CPUs: {os.getloadavg()[0]:.1f}; "
+          f"benchmark wall time {time.perf_counter() - t_total:.0f} s")
+    print("=" * 86)
 
 
 if __name__ == "__main__":

@@ -107,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
                                     help="print which minimum each start of an n x n grid ends at",
                                     description="Run one optimizer from every point of an n x n grid over the "
                                                 "plot and print where each run ended."))
-    _add_render(commands.add_parser("render", allow_abbrev=False, help="write a race as a GIF, PNG, HTML or CSV file",
+    _add_render(commands.add_parser("render", allow_abbrev=False, help="write a race as a PNG slide, GIF or MP4 animation, HTML or CSV file",
                                     description="Race one or more optimizers and write the race map as an animated "
                                                 "GIF, a PNG at one step, an interactive HTML page or a CSV table."))
     listing = commands.add_parser("list", allow_abbrev=False, help="print the surfaces and optimizers",
@@ -201,7 +201,7 @@ def _add_basins(command: argparse.ArgumentParser) -> None:
 def _add_render(command: argparse.ArgumentParser) -> None:
     command.set_defaults(handler=render_command)
     command.add_argument("--out", required=True, metavar="PATH",
-                         help="the file to write; its suffix picks the kind: .gif, .png, .html or .csv")
+                         help="the file to write; its suffix picks the kind: .png, .gif, .mp4, .html or .csv")
     command.add_argument("--surface", default="rosenbrock", choices=[*SURFACES, CUSTOM], metavar="NAME",
                          help=f"one of: {', '.join(SURFACES)}, or {CUSTOM} with --expression (default rosenbrock)")
     command.add_argument("--expression", metavar="TEXT",

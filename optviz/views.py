@@ -4,3 +4,4 @@ The one list: links (``optviz.share``) check a ``v=`` value against it, lessons 
 them, and ``optviz.app.views`` registers one module per id. No Streamlit here.
 """
 VIEWS = ("race", "side", "3d", "loss", "inside", "table", "sweep", "ewa", "regression")
+PLAYED = ("race", "side", "loss")  # drawn and played in the browser by the race component

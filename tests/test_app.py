@@ -27,7 +27,7 @@ from optviz.i18n import CATALOG, t
 from optviz.classroom.lessons import LESSONS, get_lesson
 from optviz.limits import MAX_OPTIMIZERS
 from optviz.optimizers import DISPLAY_NAMES, HAS_BIAS_CORRECTION, OPTIMIZERS, SPECS
-from optviz.figures.race import MAX_FRAMES
+from optviz.figures.race_payload import STATUS_INK
 from optviz.views import VIEWS
 from surfaces import PARAMETERS, SURFACES, get_surface
 
@@ -80,49 +80,48 @@ def choice(at: AppTest, kind: str, key: str):
 
 
 def assert_clean(at: AppTest) -> None:
-    """No exception and no error element; the race and side-by-side maps draw only finite points."""
+    """No exception and no error element; the race component's data is whole (every run's arrays sent)."""
     assert not problems(at), "\n".join(problems(at))
-    for chart in at.get("plotly_chart"):
-        if chart.proto.id.endswith(("race_chart", "chart_side")):
-            assert_paths_finite(json.loads(chart.proto.spec), chart.proto.id)
-
-
-def assert_paths_finite(spec: dict, where: str = "") -> None:
-    """Every path (data) and every path, head and arrow of every animation frame has finite x, y."""
-    traces = list(path_traces(spec).values()) + [d for f in spec.get("frames", []) for d in f["data"]]
-    for trace in traces:
-        for axis in ("x", "y"):
-            values = decode(trace[axis]).astype(float)
-            assert np.isfinite(values).all(), f"{where}: non-finite {axis} in {trace.get('name', 'a frame trace')!r}"
-
-
-def decode(values) -> np.ndarray:
-    """A Plotly array as NumPy: ``{"dtype", "bdata", "shape"}`` (Plotly ≥ 6) or a plain list."""
-    if isinstance(values, dict) and "bdata" in values:
-        array = np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"])
-        shape = values.get("shape")
-        if shape:
-            array = array.reshape([int(n) for n in str(shape).split(",")])
-        return array
-    return np.asarray(values)
+    if at.get("bidi_component"):
+        spec = race_spec(at)
+        for run in spec["data"]["runs"]:
+            assert spec["decoded"][run["xy"]].size == 2 * (spec["data"]["steps"] + 1), run["name"]
+            assert spec["decoded"][run["loss"]].size == spec["data"]["steps"] + 1, run["name"]
 
 
 def race_spec(at: AppTest) -> dict:
-    charts = [c for c in at.get("plotly_chart") if c.proto.id.endswith("race_chart")]
-    assert len(charts) == 1, f"expected one race chart, found {len(charts)}"
-    return json.loads(charts[0].proto.spec)
+    """The race component's data with its blobs decoded: ``{"data", "blobs", "paths"}``; ``paths`` maps each
+    run's name to its positions up to its last step. The page keeps blobs across reruns and the server sends
+    each once per session, so the session's record of sent blobs is cleared first and the app rerun."""
+    at.session_state["sent_blobs"] = set()
+    at.run()
+    (component,) = at.get("bidi_component")
+    data = json.loads(component.proto.json)
+    blobs = {key: value for key, value in data["blobs"].items()}
+    decoded = {key: np.frombuffer(base64.b64decode(value), dtype="<f4") for key, value in blobs.items()
+               if key != data["code"] and not value.startswith("data:")}  # arrays, not the code or the picture
+    paths = {run["name"]: decoded[run["xy"]].reshape(-1, 2).astype(float)[: run["last"] + 1] for run in data["runs"]}
+    return {"data": data, "blobs": blobs, "decoded": decoded, "paths": paths}
 
 
-def path_traces(spec: dict) -> dict[str, dict]:
-    """Path traces by legend name (``"Adam"`` or ``"SGD · diverged at step 1"``)."""
-    return {d["name"]: d for d in spec["data"] if d.get("mode") == "lines+markers" and d.get("name")}
+def path_traces(spec: dict) -> dict[str, np.ndarray]:
+    """Each run's drawn path by its name."""
+    return spec["paths"]
 
 
 def path_of(spec: dict, label: str) -> np.ndarray:
-    """(n, 2) drawn path of the run labelled ``label`` (its legend name may carry a status)."""
-    found = [d for name, d in path_traces(spec).items() if name == label or name.startswith(label + " · ")]
-    assert len(found) == 1, f"{label!r} among {list(path_traces(spec))}"
-    return np.column_stack([decode(found[0]["x"]), decode(found[0]["y"])]).astype(float)
+    """(n, 2) drawn path of the run named ``label``: its positions up to the step it stopped at."""
+    return spec["paths"][label]
+
+
+def map_picture(spec: dict) -> str:
+    return spec["blobs"][spec["data"]["map"]["image"]]
+
+
+def run_statuses(at: AppTest) -> list[tuple[str, str]]:
+    """(colour, "Label: status") of each run, as the race component's legend shows them."""
+    ink = {value: key for key, value in STATUS_INK.items()}
+    return [(ink[run["status_color"]], f"{run['name']}: {run['status']}") for run in race_spec(at)["data"]["runs"]]
 
 
 def badges(at: AppTest, where=None) -> list[tuple[str, str]]:
@@ -156,15 +155,13 @@ def test_default_page():
     assert start_of(at) == get_surface("rosenbrock").start
     assert at.multiselect(key="slots").value == list(controls.DEFAULT_SLOTS)
     never = "not converged in 500 steps"  # within the tolerance after no step of the 500: not "running"
-    assert [text for _, text in badges(at)] == [f"SGD: {never}", f"Momentum: {never}", f"RMSprop: {never}",
-                                                f"Adam: {never}"]
+    assert [text for _, text in run_statuses(at)] == [f"SGD: {never}", f"Momentum: {never}", f"RMSprop: {never}",
+                                                      f"Adam: {never}"]
     spec = race_spec(at)
-    assert spec["layout"]["images"][0]["source"].startswith("data:image/png;base64,")  # the contour map
-    assert spec["data"][1]["name"] == "pick"
+    assert map_picture(spec).startswith("data:image/png;base64,")  # the contour map
     assert list(path_traces(spec)) == ["SGD", "Momentum", "RMSprop", "Adam"]
-    assert len(spec["frames"]) == MAX_FRAMES + 1
-    assert spec["layout"]["sliders"][0]["active"] == MAX_FRAMES  # the finished race is shown first
-    assert [b["label"] for b in spec["layout"]["updatemenus"][0]["buttons"]][:2] == ["▶ Play", "❚❚ Pause"]
+    assert spec["data"]["open_step"] == 500 and spec["data"]["mode"] == "race"  # the finished race is shown first
+    assert spec["data"]["texts"]["play"] == "Play" and spec["data"]["clickable"]
 
 
 def test_no_optimizer_shows_info():
@@ -172,7 +169,7 @@ def test_no_optimizer_shows_info():
     at.multiselect(key="slots").set_value([]).run()
     assert_clean(at)
     assert [i.value for i in at.info] == [t("app.no_optimizer", "en")]
-    assert not at.get("plotly_chart")
+    assert not at.get("plotly_chart") and not at.get("bidi_component")
 
 
 # ---------------------------------------------------------------------------------------- every widget, ends and middle
@@ -188,7 +185,7 @@ def test_surface_change_resets_start():
         assert_clean(at)
         expected = tuple(round(v, 4) for v in get_surface(surface).start)
         assert start_of(at) == pytest.approx(expected, abs=1e-9), surface
-        assert race_spec(at)["layout"]["images"][0]["source"].startswith("data:image/png"), surface
+        assert map_picture(race_spec(at)).startswith("data:image/png"), surface
 
 
 @pytest.mark.parametrize("surface", [name for name in SURFACES if PARAMETERS[name]])
@@ -218,7 +215,7 @@ def test_start_inputs():
         assert not problems(at), (end, problems(at))
         assert_clean(at)
         assert start_of(at)[0] == value
-        assert len(badges(at)) == 4
+        assert len(run_statuses(at)) == 4
 
 
 def test_steps():
@@ -230,8 +227,7 @@ def test_steps():
         assert not problems(at), (end, problems(at))
         assert_clean(at)
         spec = race_spec(at)
-        assert int(spec["frames"][-1]["name"]) == value
-        assert len(spec["frames"]) == min(value, MAX_FRAMES) + 1
+        assert spec["data"]["steps"] == value and spec["data"]["open_step"] == value
 
 
 @pytest.mark.parametrize("name", list(OPTIMIZERS))
@@ -259,7 +255,7 @@ def test_optimizer_controls(name):
         if noisy:
             seeds[0].set_value({"mid": 12345, "high": seeds[0].max}[end]).run()
             assert_clean(at)
-        ((_, text),) = badges(at)
+        ((_, text),) = run_statuses(at)
         assert text.startswith(DISPLAY_NAMES[name] + ": "), (end, text)
         assert len(path_traces(race_spec(at))) == 1, end
 
@@ -313,7 +309,7 @@ def test_every_optimizer_together():
         at = fresh()
         at.multiselect(key="slots").set_value(group).run()
         assert_clean(at)
-        assert len(badges(at)) == len(group)
+        assert len(run_statuses(at)) == len(group)
         assert len(path_traces(race_spec(at))) == len(group)
 
 
@@ -327,20 +323,25 @@ def test_every_view():
         if view == "3d":
             choice(at, "radio", "height").set_value("value").run()
             assert not problems(at), (view, problems(at))
-        assert at.get("plotly_chart") or at.dataframe, f"{view}: neither a chart nor a table"
+        assert at.get("plotly_chart") or at.dataframe or at.get("bidi_component"), f"{view}: nothing drawn"
 
 
 def test_arrows_toggle_on_the_race_map():
     at = fresh()
     plain = race_spec(at)
+    assert not plain["data"]["arrows"] and all(run["grad"] is None for run in plain["data"]["runs"])
     at.toggle(key="arrows").set_value(True).run()
     assert_clean(at)
     with_arrows = race_spec(at)
-    assert len(with_arrows["data"]) > len(plain["data"])
-    assert path_traces(plain).keys() <= path_traces(with_arrows).keys()
+    assert with_arrows["data"]["arrows"]
+    rosenbrock = get_surface("rosenbrock")
+    for shown in with_arrows["data"]["runs"]:  # the gradient the arrows point against, at each drawn position
+        grad = with_arrows["decoded"][shown["grad"]].reshape(-1, 2)[: shown["last"] + 1]
+        at_path = rosenbrock.grad(with_arrows["paths"][shown["name"]])
+        np.testing.assert_allclose(grad, at_path, rtol=1e-4, atol=1e-4)  # both sides float32-rounded
     at.toggle(key="arrows").set_value(False).run()
     assert_clean(at)
-    assert len(race_spec(at)["data"]) == len(plain["data"])
+    assert not race_spec(at)["data"]["arrows"]
 
 
 def test_every_lesson_loads():
@@ -352,7 +353,7 @@ def test_every_lesson_loads():
         choice(at, "selectbox", "lesson").select_index(index).run()
         assert not problems(at), (lessons[index], problems(at))
         assert_clean(at)
-        assert at.get("plotly_chart") or at.dataframe, lessons[index]
+        assert at.get("plotly_chart") or at.dataframe or at.get("bidi_component"), lessons[index]
 
 
 CUSTOM_EXPRESSIONS = {  # expression -> is it usable (else: one st.error, the last good surface stays)
@@ -370,7 +371,7 @@ def test_custom_surface_expressions_and_bounds():
         assert not at.exception, (expression, problems(at))
         errors = plain_boxes(at, "error")
         assert len(errors) == (0 if usable else 1), (expression, errors)
-        assert race_spec(at)["layout"]["images"][0]["source"].startswith("data:image/png"), expression
+        assert map_picture(race_spec(at)).startswith("data:image/png"), expression
     at.text_input(key="custom_expr").set_value("x**2 + 3*y**2").run()
     keys = ("custom_x0", "custom_x1", "custom_y0", "custom_y1")
     cases = {(-500.0, 500.0, -500.0, 500.0): True, (-1000.0, -999.0, 999.0, 1000.0): True,
@@ -384,7 +385,7 @@ def test_custom_surface_expressions_and_bounds():
         assert len(errors) == (0 if usable else 1), (bounds, errors)
         spec = race_spec(at)
         if usable:
-            assert spec["layout"]["xaxis"]["range"] == [bounds[0], bounds[1]], bounds
+            assert spec["data"]["bounds"][0] == [bounds[0], bounds[1]], bounds
 
 
 def test_buttons_random_default_tune_and_reset():
@@ -442,20 +443,20 @@ def test_duplicate_gets_its_own_label_and_path():
     after = race_spec(at)
     np.testing.assert_array_equal(path_of(spec, "Adam"), path_of(after, "Adam"))
     assert not np.array_equal(path_of(spec, "Adam (2)")[:50], path_of(after, "Adam (2)")[:50])
-    assert [text for _, text in badges(at)][-2:] == ["Adam: not converged in 500 steps", "Adam (2): not converged in 500 steps"]
+    assert [text for _, text in run_statuses(at)][-2:] == ["Adam: not converged in 500 steps", "Adam (2): not converged in 500 steps"]
 
 
 def test_divergence_is_flagged_and_drawn_finite():
     at = fresh()
     at.select_slider(key="sgd.lr").set_value(10.0).run()
     assert_clean(at)  # includes: every drawn coordinate, in data and frames, is finite
-    colour, text = badges(at)[0]
+    colour, text = run_statuses(at)[0]
     assert colour == "red" and re.fullmatch(r"SGD: diverged at step \d+", text), text
     (sidebar_badge,) = [b for b in badges(at, at.sidebar) if b[0] == "red"]
     assert sidebar_badge[1] == text.removeprefix("SGD: ")
     spec = race_spec(at)
-    assert f"SGD · {text.removeprefix('SGD: ')}" in path_traces(spec)
-    assert np.isfinite(path_of(spec, "SGD")).all()
+    sgd = spec["data"]["runs"][0]
+    assert sgd["diverged"] and sgd["last"] == int(text.rsplit(" ", 1)[1])  # the page draws the ✕ at that step
 
 
 def test_a_new_surface_closes_the_lesson_card():
@@ -504,39 +505,12 @@ def test_chinese():
     assert at.title[0].value == t("app.title", "zh")
     assert choice(at, "selectbox", "surface").label == t("app.surface", "zh")
     assert at.select_slider(key="adam.lr").label == t("opt.lr", "zh")
-    assert [text for _, text in badges(at)][0] == "SGD: " + t("status.running", "zh", steps=500)
+    assert [text for _, text in run_statuses(at)][0] == "SGD: " + t("status.running", "zh", steps=500)
     spec = race_spec(at)
-    assert spec["layout"]["updatemenus"][0]["buttons"][0]["label"] == "▶ " + t("plot.play", "zh")
+    assert spec["data"]["texts"]["play"] == t("plot.play", "zh")
     at.get("segmented_control")[0].set_value("table").run()
     assert_clean(at)
     assert t("table.label", "zh") in at.dataframe[0].value.columns
-
-
-def test_map_click_moves_start():
-    """A selected point of the pick grid (curve 1) becomes the start, once per click."""
-    at = fresh()
-    before = race_spec(at)
-    at.session_state["race_chart"] = {"selection": {"points": [{"curve_number": 1, "point_index": 0, "x": 0.5,
-                                                                "y": -0.25}],
-                                                    "point_indices": [0], "box": [], "lasso": []}}
-    at.run()
-    assert_clean(at)
-    assert start_of(at) == (0.5, -0.25)
-    np.testing.assert_allclose(path_of(race_spec(at), "Adam")[0], [0.5, -0.25], rtol=1e-6)
-    np.testing.assert_allclose(path_of(before, "Adam")[0], get_surface("rosenbrock").start, rtol=1e-6)
-    # The same selection on later reruns does not pull the start back after the user edits it.
-    at.number_input(key="start_x").set_value(1.0).run()
-    assert start_of(at) == (1.0, -0.25)
-
-
-def test_map_click_on_a_path_is_ignored():
-    at = fresh()
-    at.session_state["race_chart"] = {"selection": {"points": [{"curve_number": 9, "point_index": 3, "x": 0.5,
-                                                                "y": -0.25}],
-                                                    "point_indices": [3], "box": [], "lasso": []}}
-    at.run()
-    assert_clean(at)
-    assert start_of(at) == get_surface("rosenbrock").start
 
 
 def linked(query: dict[str, str]) -> AppTest:
@@ -611,7 +585,7 @@ def test_a_link_naming_only_a_lesson_loads_its_setting(lang):
     assert choice(at, "selectbox", "surface").value == setting.surface
     assert start_of(at) == setting.start and at.slider(key="steps").value == setting.steps
     assert [opt.name for opt in setting.optimizers] == [controls.optimizer_of(s) for s in at.multiselect(key="slots").value]
-    assert [text.split(": ")[0] for _, text in badges(at)] == [opt.label for opt in setting.optimizers]
+    assert [text.split(": ")[0] for _, text in run_statuses(at)] == [opt.label for opt in setting.optimizers]
     for opt in path_traces(race_spec(at)):
         assert opt.split(" · ")[0] in {o.label for o in setting.optimizers}
 
@@ -623,10 +597,10 @@ def test_newton_on_the_saddle_is_not_badged_converged(lang):
     at = linked({"ls": "newton-saddle", "l": lang})
     assert_clean(at)
     saddle = t("status.saddle", lang, step=4)  # the stop step, test_lessons derives it
-    assert ("orange", f"Newton: {saddle}") in badges(at)
+    assert ("orange", f"Newton: {saddle}") in run_statuses(at)
     assert ("orange", saddle) in badges(at, at.sidebar)
-    assert all(colour != "green" for colour, text in badges(at) if text.startswith("Newton"))
-    assert ("blue", "GD: " + t("status.running", lang, steps=100)) in badges(at)
+    assert all(colour != "green" for colour, text in run_statuses(at) if text.startswith("Newton"))
+    assert ("blue", "GD: " + t("status.running", lang, steps=100)) in run_statuses(at)
 
 
 def test_a_link_that_carries_a_race_keeps_it_beside_its_lesson():

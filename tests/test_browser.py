@@ -19,41 +19,15 @@ from PIL import Image
 
 from optviz.i18n import LANGUAGES, t
 from optviz.classroom.lessons import get_lesson
-from optviz.figures.race import MAX_FRAMES
 
 pytestmark = pytest.mark.browser
 
-CHART = '[data-testid="stPlotlyChart"] .js-plotly-plot'
-FIG = f"document.querySelector('{CHART}')"
+# The race component draws in a canvas inside a shadow root; its view object reports what it drew.
+VIEW = """(() => { for (const host of document.querySelectorAll('*')) {
+  const root = host.shadowRoot && host.shadowRoot.querySelector('.ov-root');
+  if (root && root.__optviz && root.__optviz.data) return root.__optviz; } return null; })()"""
+SNAPSHOT = f"() => {{ const v = {VIEW}; return v ? v.snapshot() : null; }}"
 CONSOLE_ALLOW: tuple[str, ...] = ()  # substrings of console errors known to be benign: none so far
-
-# The state of the figure as plotly.js drew it: slider position, every path trace, every head.
-FIGURE_STATE = f"""() => {{
-  const gd = {FIG};
-  if (!gd || !gd._fullData || !gd._fullLayout) return null;
-  const all = gd._fullData;
-  return {{
-    active: gd._fullLayout.sliders && gd._fullLayout.sliders.length ? gd._fullLayout.sliders[0].active : null,
-    frames: gd._transitionData && gd._transitionData._frames ? gd._transitionData._frames.length : 0,
-    subplots: gd._fullLayout._subplots.cartesian.length,
-    contours: (gd._fullLayout.images || []).filter(i => String(i.source).startsWith('data:image/png')).length,
-    contourPaths: gd.querySelectorAll('.imagelayer image').length,
-    traces: all.map(t => ({{type: t.type, name: t.name, mode: t.mode, n: t.x ? t.x.length : 0,
-                            x0: t.x && t.x.length ? t.x[t.x.length - 1] : null,
-                            y0: t.y && t.y.length ? t.y[t.y.length - 1] : null}})),
-  }};
-}}"""
-
-# A fingerprint of one named path as drawn: its length and coordinates.
-PATH_SIGNATURE = f"""(label) => {{
-  const gd = {FIG};
-  if (!gd || !gd._fullData) return null;
-  const t = gd._fullData.find(t => t.name === label || (t.name || '').startsWith(label + ' · '));
-  return t ? t.x.length + ':' + Array.from(t.x).join(',') + ';' + Array.from(t.y).join(',') : null;
-}}"""
-
-PLOT_AREAS = f"""() => Array.from({FIG}.querySelectorAll('.draglayer .nsewdrag')).map(e => {{
-  const r = e.getBoundingClientRect(); return {{x: r.x, y: r.y, width: r.width, height: r.height}}; }})"""
 
 
 # ---------------------------------------------------------------------------------------- helpers
@@ -85,44 +59,40 @@ def assert_quiet(console: list[str], server_log) -> None:
 def open_app(page, url: str) -> dict:
     page.set_default_timeout(60_000)
     page.goto(url)
-    page.wait_for_selector(f"{CHART} .imagelayer image")
-    page.wait_for_function(f"() => ({FIGURE_STATE})() && ({FIGURE_STATE})().frames > 0")
-    return state(page)
+    return wait_drawn(page)
 
 
-def state(page) -> dict:
-    return page.evaluate(FIGURE_STATE)
+def wait_drawn(page, mode: str | None = None) -> dict:
+    """Until the race component has drawn its map (and, with ``mode``, is in that view)."""
+    want = f" && s.mode === '{mode}'" if mode else ""
+    page.wait_for_function(f"() => {{ const s = ({SNAPSHOT})(); return s && s.frames > 0 && s.runs.length > 0{want}; }}",
+                           timeout=60_000)
+    page.wait_for_timeout(200)  # the map picture decodes asynchronously
+    return snapshot(page)
 
 
-def white_fraction(page, area: dict) -> float:
-    """Share of pure-white pixels painted in a plot area: near 0 with the contour fill, near 1 without."""
-    png = page.screenshot(clip=area)
-    pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
-    return float(np.all(pixels == 255, axis=-1).mean())
+def snapshot(page) -> dict:
+    return page.evaluate(SNAPSHOT)
 
 
-def assert_contour_painted(page, when: str, dom: bool = True) -> None:
-    """Every plot area is painted with the contour fill (pixels); with ``dom``, its SVG paths exist too.
-
-    Mid-animation only the pixels count: that is what the visitor sees, whatever layer draws it.
-    """
-    areas = page.evaluate(PLOT_AREAS)
-    assert areas, "no plot area"
-    fractions = [white_fraction(page, a) for a in areas]
-    paths = state(page)["contourPaths"]
-    assert max(fractions) < 0.2, (f"{when}: the contour is not painted; white share per plot area "
-                                  f"{[round(f, 2) for f in fractions]} (under 0.2 when filled), "
-                                  f"contour images in the DOM: {paths}")
-    assert paths > 0 or not dom, f"{when}: the contour image is not in the DOM"
+def pixels(page, area: dict | None = None) -> np.ndarray:
+    """The screen as an (h, w, 3) array; ``area`` in page coordinates ({x, y, w, h})."""
+    clip = None if area is None else {"x": area["x"], "y": area["y"], "width": area["w"], "height": area["h"]}
+    png = page.screenshot(clip=clip)
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
 
 
-def press_play(page, label: str = "Play") -> None:
-    page.locator(".updatemenu-button", has_text=label).click()
+def assert_map_painted(page, when: str) -> None:
+    """Every map panel is painted with the contour's colours: almost no pure white and many colours."""
+    for panel in snapshot(page)["panels"]:
+        rgb = pixels(page, panel)
+        white = float(np.all(rgb == 255, axis=-1).mean())
+        colours = len(np.unique(rgb.reshape(-1, 3) // 8, axis=0))
+        assert white < 0.05 and colours > 20, f"{when}: panel {panel} is not painted (white {white:.2f}, colours {colours})"
 
 
-def wait_until_played(page, last: int) -> None:
-    page.wait_for_function(f"() => {{ const s = ({FIGURE_STATE})(); return s && s.active === {last}; }}",
-                           timeout=120_000, polling=100)
+def component_text(page) -> str:
+    return page.evaluate(f"() => {{ const v = {VIEW}; return v ? v.root.innerText : ''; }}")
 
 
 def expand(page, label: str):
@@ -131,116 +101,102 @@ def expand(page, label: str):
     return expander
 
 
+def press(page, key: str, times: int = 1) -> None:
+    page.evaluate(f"() => {VIEW}.root.focus()")
+    for _ in range(times):
+        page.keyboard.press(key)
+
+
 # ---------------------------------------------------------------------------------------- tests
 
-def test_race_chart_renders_with_contour(page, app_server, console, shot):
+def test_race_map_renders_with_every_run(page, app_server, console, shot):
     url, log = app_server
     s = open_app(page, url)
     shot("loaded")
-    assert s["contours"] == 1  # the contour map: a picture under the axes (see optviz.figures.race._background)
-    assert s["contourPaths"] > 0
-    names = [tr["name"] for tr in s["traces"] if tr["mode"] == "lines+markers"]
-    assert names == ["SGD", "Momentum", "RMSprop", "Adam"]
-    assert s["frames"] == MAX_FRAMES + 1 and s["active"] == MAX_FRAMES  # 500 steps: every ~8th, start and end
-    assert page.get_by_text("SGD: not converged in 500 steps").is_visible()
-    assert_contour_painted(page, "after loading")
+    assert [r["name"] for r in s["runs"]] == ["SGD", "Momentum", "RMSprop", "Adam"]
+    assert s["step"] == s["steps"] == 500  # the finished race is shown first
+    assert "not converged in 500 steps" in component_text(page)
+    assert_map_painted(page, "after loading")
     assert_quiet(console, log)
 
 
-def test_play_advances_frames_and_keeps_the_contour(page, app_server, console, shot):
+def test_play_walks_every_step_at_slow_speed(page, app_server, console, shot):
+    """At 5 steps per second the head visits every stored position in turn: no step is skipped, and the
+    dot on screen sits where the simulation put it (checked against an independent run here)."""
     url, log = app_server
-    s = open_app(page, url)
-    adam = next(i for i, tr in enumerate(s["traces"]) if tr["name"] == "Adam")
-    final_head = (s["traces"][adam + 1]["x0"], s["traces"][adam + 1]["y0"])
-    press_play(page)
-    page.wait_for_function(f"() => {{ const s = ({FIGURE_STATE})(); return s && s.active < 20; }}", polling=50)
-    samples, mid_problem = [], "never sampled mid-animation"
-    t0 = time.perf_counter()
-    while time.perf_counter() - t0 < 120:
-        now = state(page)
-        samples.append((now["active"], now["traces"][adam + 1]["x0"], now["traces"][adam + 1]["y0"],
-                        now["traces"][adam]["n"]))
-        if len(samples) == 4:  # well inside the animation
-            shot("mid-animation")
-            try:
-                assert_contour_painted(page, "mid-animation", dom=False)
-                mid_problem = None
-            except AssertionError as error:  # keep watching the animation, report at the end
-                mid_problem = str(error)
-        if now["active"] == MAX_FRAMES and len(samples) > 4:
+    open_app(page, url)
+    press(page, "Home")
+    for _ in range(20):  # the speed ladder has 16 notches
+        if snapshot(page)["speed"] <= 5:
             break
-        time.sleep(0.3)
-    wait_until_played(page, MAX_FRAMES)
-    time.sleep(0.5)
-    shot("after")
-    actives = [a for a, *_ in samples]
-    assert len(set(actives)) >= 3, f"the slider did not advance: {actives}"
-    assert actives[0] < 20 and actives == sorted(actives), actives
-    heads = {(x, y) for _, x, y, _ in samples}
-    assert len(heads) >= 3, "the current-point marker did not move"
-    assert samples[0][3] < s["traces"][adam]["n"], "the Adam path was not cut back to the current step"
-    end = state(page)
-    assert (end["traces"][adam + 1]["x0"], end["traces"][adam + 1]["y0"]) == pytest.approx(final_head, abs=1e-6)
-    assert_contour_painted(page, "after the animation")
-    if mid_problem:
-        pytest.fail(mid_problem, pytrace=False)
+        press(page, "-")
+    assert snapshot(page)["speed"] == 5 and snapshot(page)["step"] == 0
+    press(page, " ")
+    seen, t0 = [], time.perf_counter()
+    while time.perf_counter() - t0 < 4:
+        now = snapshot(page)
+        seen.append((now["step"], now["runs"][3]))
+        page.wait_for_timeout(40)
+    press(page, " ")
+    shot("after-slow-play")
+    steps = [step for step, _ in seen]
+    assert steps == sorted(steps) and steps[-1] >= 12, steps
+    assert all(b - a <= 1 for a, b in zip(steps, steps[1:])), f"a step was skipped: {steps}"
+    from optviz import make_optimizer, simulate
+    from surfaces import get_surface
+    adam = simulate(get_surface("rosenbrock"), make_optimizer("adam", lr=s_lr(page, "Adam")), [-1.2, 1.0], 30)
+    for step, run in seen:
+        assert run["at"] == step
+        np.testing.assert_allclose([run["x"], run["y"]], adam.positions[step, 0], rtol=1e-6, atol=1e-6)  # float32 wire
+    # by pixels: the head's core is Adam's colour (Adam is drawn last, above the others)
+    head = snapshot(page)["runs"][3]
+    rgb = pixels(page, {"x": head["px"] - 1, "y": head["py"] - 1, "w": 3, "h": 3})
+    want = np.array([int(head["color"][i:i + 2], 16) for i in (1, 3, 5)])
+    assert np.abs(rgb.reshape(-1, 3) - want).max(axis=1).min() <= 12, (rgb.tolist(), want)
     assert_quiet(console, log)
 
 
-def test_keyboard_on_adam_lr_redraws_only_adam(page, app_server, console, shot):
+def s_lr(page, label: str) -> float:
+    """The learning rate a contestant's slider shows."""
+    expander = expand(page, label)
+    value = float(expander.get_by_role("slider", name=t("opt.lr", "en")).get_attribute("aria-valuetext"))
+    expander.locator("summary").click()
+    return value
+
+
+def test_keyboard_on_adam_lr_sends_only_adam(page, app_server, console, shot):
     url, log = app_server
     open_app(page, url)
     adam = expand(page, "Adam")
     slider = adam.get_by_role("slider", name=t("opt.lr", "en"))
     start_value = slider.get_attribute("aria-valuetext")
-    adam_before = page.evaluate(PATH_SIGNATURE, "Adam")
-    sgd_before = page.evaluate(PATH_SIGNATURE, "SGD")
+    before = {r["name"]: r["xy"] for r in snapshot(page)["runs"]}
     slider.focus()
     slider.press("ArrowRight")
-    page.wait_for_function(f"(before) => {{ const s = ({PATH_SIGNATURE})('Adam'); return s && s !== before; }}",
-                           arg=adam_before)
+    page.wait_for_function(f"(old) => {{ const s = ({SNAPSHOT})(); return s && s.runs[3].xy !== old; }}",
+                           arg=before["Adam"])
     shot("after-arrow-right")
+    after = {r["name"]: r["xy"] for r in snapshot(page)["runs"]}
     assert slider.get_attribute("aria-valuetext") != start_value
-    assert page.evaluate(PATH_SIGNATURE, "SGD") == sgd_before
+    assert {k: v for k, v in after.items() if k != "Adam"} == {k: v for k, v in before.items() if k != "Adam"}
     slider.press("ArrowLeft")
-    page.wait_for_function(f"(before) => ({PATH_SIGNATURE})('Adam') === before", arg=adam_before)
-    assert slider.get_attribute("aria-valuetext") == start_value
-    assert_contour_painted(page, "after the slider moves")
+    page.wait_for_function(f"(old) => ({SNAPSHOT})().runs[3].xy === old", arg=before["Adam"])
+    assert_map_painted(page, "after the slider moves")
     assert_quiet(console, log)
 
 
-def test_side_by_side_has_a_panel_per_optimizer_and_one_play(page, app_server, console, shot):
+def test_side_by_side_has_a_panel_per_optimizer_and_one_player(page, app_server, console, shot):
     url, log = app_server
     open_app(page, url)
     page.get_by_role("radio", name=t("view.side", "en"), exact=True).click()
-    page.wait_for_function(f"() => {{ const s = ({FIGURE_STATE})(); return s && s.subplots === 4 && s.frames > 0; }}")
-    s = state(page)
+    s = wait_drawn(page, "side")
     shot("loaded")
-    assert s["contours"] == 4
-    paths = [i for i, tr in enumerate(s["traces"]) if tr["type"] == "scatter" and tr["mode"] == "lines+markers"]
-    assert len(paths) == 4
-    full = [s["traces"][i]["n"] for i in paths]
-    assert_contour_painted(page, "side by side, loaded")
-    press_play(page)
-    page.wait_for_function(f"() => {{ const s = ({FIGURE_STATE})(); return s && s.active >= 8 && s.active <= 60; }}",
-                           polling=50)
-    mid = state(page)
-    shot("mid-animation")
-    lengths = [mid["traces"][i]["n"] for i in paths]
-    assert all(n < f for n, f in zip(lengths, full)), f"every panel should be mid-way: {lengths} of {full}"
-    mid_problem = None
-    try:
-        assert_contour_painted(page, "side by side, mid-animation", dom=False)
-    except AssertionError as error:
-        mid_problem = str(error)
-    wait_until_played(page, MAX_FRAMES)
-    time.sleep(0.5)
-    shot("after")
-    end = state(page)
-    assert [end["traces"][i]["n"] for i in paths] == full
-    assert_contour_painted(page, "side by side, after the animation")
-    if mid_problem:
-        pytest.fail(mid_problem, pytrace=False)
+    assert sorted(p["run"] for p in s["panels"]) == [0, 1, 2, 3]
+    assert_map_painted(page, "side by side")
+    press(page, "Home")
+    press(page, "ArrowRight", 7)
+    mid = snapshot(page)
+    assert mid["step"] == 7 and all(r["at"] == 7 for r in mid["runs"])  # one step for every panel
     assert_quiet(console, log)
 
 
@@ -249,13 +205,12 @@ def test_chinese(page, app_server, console, shot):
     open_app(page, url)
     page.get_by_text("简体中文").click()
     page.get_by_role("heading", name=t("app.title", "zh")).wait_for()
-    page.wait_for_function(f"() => {{ const s = ({FIGURE_STATE})(); return s && s.frames > 0; }}")
-    page.locator(".updatemenu-button", has_text=t("plot.play", "zh")).wait_for()
+    page.wait_for_function(f"() => ({SNAPSHOT})() && {VIEW}.texts.play === '{t('plot.play', 'zh')}'")
     shot("zh")
     sidebar = page.get_by_test_id("stSidebar")
     for key in ("app.surface", "app.steps", "app.optimizers"):
         assert sidebar.get_by_text(t(key, "zh"), exact=True).first.is_visible(), key
-    assert page.get_by_text("SGD: " + t("status.running", "zh", steps=500)).is_visible()
+    assert t("status.running", "zh", steps=500) in component_text(page)
     assert page.get_by_role("radio", name=t("view.side", "zh"), exact=True).is_visible()
     assert_quiet(console, log)
 
@@ -270,16 +225,16 @@ def test_a_shared_link_round_trips_into_a_fresh_browser(page, browser, app_serve
     page.wait_for_function("() => window.location.search.includes('o=adam')")
     shot("from-link")
     assert page.get_by_text(t("app.title", "zh")).is_visible()
-    first = {label: page.evaluate(PATH_SIGNATURE, label) for label in ("Adam", "SGD")}
-    assert all(first.values()), first
+    first = {r["name"]: (r["xy"], r["x"], r["y"], r["at"]) for r in snapshot(page)["runs"]}
+    assert set(first) == {"Adam", "SGD"}, first
     # the path the link describes, simulated here independently of the server
     from optviz import make_optimizer, simulate
     from surfaces import get_surface
 
     ravine = get_surface("ravine", condition=100, angle=30)
     expected = simulate(ravine, make_optimizer("adam", lr=0.01), [-2.5, 0.5], 300).positions[:, 0]
-    drawn_x = [float(v) for v in first["Adam"].split(":")[1].split(";")[0].split(",")]
-    np.testing.assert_allclose(drawn_x, expected[: len(drawn_x), 0], rtol=1e-6, atol=1e-6)  # float32 on the wire
+    _, x, y, at = first["Adam"]
+    np.testing.assert_allclose([x, y], expected[at], rtol=1e-6, atol=1e-6)  # float32 on the wire
 
     address = page.url
     context = browser.new_context(viewport={"width": 1440, "height": 1100})
@@ -288,7 +243,7 @@ def test_a_shared_link_round_trips_into_a_fresh_browser(page, browser, app_serve
         open_app(other, address)
         other.screenshot(path=str(artifacts / "test_a_shared_link_round_trips_into_a_fresh_browser-fresh-context.png"))
         assert other.get_by_text(t("app.title", "zh")).is_visible()
-        second = {label: other.evaluate(PATH_SIGNATURE, label) for label in ("Adam", "SGD")}
+        second = {r["name"]: (r["xy"], r["x"], r["y"], r["at"]) for r in snapshot(other)["runs"]}
         assert second == first
         assert other.url.split("?", 1)[1] == address.split("?", 1)[1]
     finally:
@@ -304,7 +259,7 @@ def test_a_hostile_link_falls_back_value_by_value(page, app_server, console, sho
     assert notice.is_visible()
     body = page.locator('.optviz-plain[data-tone="warning"]').inner_text()
     assert "lr=-3" in body and "n=abc" in body and "x0=" in body, body  # one notice per ignored value
-    assert page.evaluate(PATH_SIGNATURE, "Adam")  # the rest of the link was kept and drawn
+    assert [r["name"] for r in snapshot(page)["runs"]] == ["Adam"]  # the rest of the link was kept and drawn
     assert_quiet(console, log)
 
 
@@ -356,7 +311,7 @@ def test_text_from_a_link_never_becomes_a_link(page, app_server, console, shot):
     on the page comes from them (Markdown would auto-link ``http://…`` and ``www.…``)."""
     url, log = app_server
     open_app(page, f"{url}/?o=adam~sgd&o1.lb=Update%20at%20http%3A%2F%2Fevil.example%2Fpay&o2.lr=www.evil.example")
-    assert page.get_by_text("Update at http://evil.example/pay: not converged in 500 steps", exact=True).is_visible()  # badge
+    assert "Update at http://evil.example/pay" in component_text(page)  # the legend
     assert page.get_by_text("www.evil.example", exact=False).first.is_visible()  # the notice
     page.get_by_role("radio", name=t("view.inside", "en"), exact=True).click()  # explain names the label
     page.get_by_text("Update rule (Update at http://evil.example/pay", exact=False).first.wait_for()

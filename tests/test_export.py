@@ -1,20 +1,26 @@
-"""Exports: CSV reads back, HTML plays offline, PNG and GIF show the paths where they are."""
+"""Exports: CSV reads back, HTML plays offline, the slide (PNG), GIF and MP4 show the paths where they are,
+readably: colour-bar labels from ``colour_bar``, contrast measured on the pixels, landmarks on top."""
 from __future__ import annotations
 
 import io
 import re
+import sys
 import time
 import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from optviz.figures import export
-from optviz.figures.export import (FontWarning, RaceCanvas, font_file, frame_png, polylines, race_gif, render,
-                           standalone_html, trajectories_csv)
-from optviz.figures.race import COLORS, race_figure
+from optviz.figures.contour_image import band_colors, colour_bar
+from optviz.figures.contrast import contrast_ratio, luminance
+from optviz.figures.export import (FontWarning, MissingPackageError, RaceCanvas, animation_steps, font_file,
+                                   frame_png, polylines, race_gif, race_mp4, render, standalone_html,
+                                   trajectories_csv)
+from optviz.figures.palette import CASING_DARK, CASING_LIGHT, MINIMUM_FILL, path_color
+from optviz.figures.race import race_figure
 from optviz.race import OptimizerConfig, RaceConfig, run_race
 from optviz.trajectory import DIVERGED, RUNNING, Trajectory
 from surfaces import get_surface
@@ -22,8 +28,9 @@ from surfaces import get_surface
 RACE = RaceConfig(surface="rosenbrock", steps=500, optimizers=(
     OptimizerConfig("sgd").with_values(lr=0.001), OptimizerConfig("momentum").with_values(lr=0.001),
     OptimizerConfig("adam").with_values(lr=0.05), OptimizerConfig("sgd", label="SGD lr 0.05").with_values(lr=0.05)))
-BLUE = tuple(int(COLORS[0][i: i + 2], 16) for i in (1, 3, 5))
+BLUE = tuple(int(path_color(0)[i: i + 2], 16) for i in (1, 3, 5))
 RED = (0xD6, 0x27, 0x28)
+GOLD = tuple(int(MINIMUM_FILL[i: i + 2], 16) for i in (1, 3, 5))
 
 
 @pytest.fixture(scope="module")
@@ -33,19 +40,27 @@ def race() -> Trajectory:
     return traj
 
 
-def straight_line(steps: int = 10) -> Trajectory:
-    """One run walking along y = 0.5 from x = -1.5 to x = 1.5 on the quadratic bowl: we know where it is."""
+def walk(points) -> Trajectory:
+    """One run through the given points on the quadratic bowl (minimum at the origin): we know where it is."""
     surface = get_surface("quadratic")
+    positions = np.asarray(points, dtype=float)[:, None, :]  # (steps+1, 1, 2)
+    return Trajectory(surface=surface, labels=("line",), optimizers=("sgd",), positions=positions,
+                      loss=surface.value(positions), grad=surface.grad(positions),
+                      status=np.array([RUNNING], dtype=object), stop_step=np.array([-1]))
+
+
+def straight_line(steps: int = 10, y: float = 0.5) -> Trajectory:
+    """Along the height y from x = -1.5 to x = 1.5."""
     x = np.linspace(-1.5, 1.5, steps + 1)
-    positions = np.stack([x, np.full_like(x, 0.5)], axis=-1)[:, None, :]  # (steps+1, 1, 2)
-    loss = surface.value(positions)
-    return Trajectory(surface=surface, labels=("line",), optimizers=("sgd",), positions=positions, loss=loss,
-                      grad=surface.grad(positions), status=np.array([RUNNING], dtype=object),
-                      stop_step=np.array([-1]))
+    return walk(np.stack([x, np.full_like(x, y)], axis=-1))
 
 
 def close(pixel, color, tolerance: int = 40) -> bool:
     return all(abs(int(p) - c) <= tolerance for p, c in zip(pixel[:3], color))
+
+
+def png(data: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"), dtype=int)
 
 
 # ------------------------------------------------------------------------------------------ CSV, HTML
@@ -75,25 +90,137 @@ def test_html_is_standalone_and_carries_the_frames(race):
     assert "Plotly.animate(" not in html  # does not start playing by itself
     assert "<title>OptViz &lt;race&gt;</title>" in html
     assert "click to start here" not in html  # a saved file cannot start a race
-    assert "click to start here" in str(fig.to_dict()["data"][1])  # ...and the cached figure is untouched
 
 
 # ------------------------------------------------------------------------------------------------ PNG
 
 
-def test_png_has_the_asked_size_and_draws_the_path_where_it_is():
+def test_png_is_a_1080p_slide_or_4k_and_draws_the_path_where_it_is():
     traj = straight_line()
-    canvas = RaceCanvas(traj, width=640, height=480, supersample=2)  # the same layout frame_png uses
+    canvas = RaceCanvas(traj, supersample=2)  # the same layout frame_png uses
     on_path = canvas.to_pixel([0.15, 0.5]).round().astype(int)  # between two iterates, on the segment
     start = canvas.to_pixel([-1.5, 0.5]).round().astype(int)
-    drawn = Image.open(io.BytesIO(frame_png(traj, 10, width=640, height=480)))
-    bare = Image.open(io.BytesIO(frame_png(traj, 0, width=640, height=480)))
-    assert drawn.format == "PNG" and drawn.size == (640, 480)
+    drawn = Image.open(io.BytesIO(frame_png(traj, 10)))
+    bare = Image.open(io.BytesIO(frame_png(traj, 0)))
+    assert drawn.format == "PNG" and drawn.size == (1920, 1080)
     assert close(drawn.getpixel(tuple(on_path)), BLUE)
     assert not close(bare.getpixel(tuple(on_path)), BLUE, 80)  # at step 0 the segment is not drawn yet
     assert close(bare.getpixel(tuple(start)), BLUE)  # ...but the current point sits on the start
     away = canvas.to_pixel([0.15, -1.0]).round().astype(int)
     assert drawn.getpixel(tuple(away)) == bare.getpixel(tuple(away))  # elsewhere nothing changed
+    big = Image.open(io.BytesIO(frame_png(traj, 10, scale=2)))
+    assert big.size == (3840, 2160)
+    assert close(big.getpixel(tuple(2 * on_path)), BLUE)  # the same layout, twice as large
+    with pytest.raises(ValueError, match="scale"):
+        frame_png(traj, scale=3)
+
+
+def test_slide_text_is_projector_sized_and_the_legend_names_each_contestant_in_its_colour(race):
+    # ≥ 16 px tick labels on a 1080p slide and on a 720p video (26 and 17); the title larger still.
+    slide, video = RaceCanvas(race, supersample=2), RaceCanvas(race, width=1280, height=720)
+    assert slide.tick_size / 2 >= 16 and video.tick_size >= 16 and slide.title_size > slide.tick_size
+    image = png(frame_png(race, 100))
+    row_h = round(slide.legend_size * 1.7)
+    for run, label in enumerate(race.labels):
+        assert slide._legend[run][1:] == (path_color(run), label)
+        x, y = (slide.legend_x + 22 * slide.u) / 2, (slide.box[1] + (run + 0.5) * row_h) / 2  # the sample's core
+        colour = tuple(int(path_color(run)[i: i + 2], 16) for i in (1, 3, 5))
+        assert close(image[int(round(y)), int(round(x))], colour), label
+
+
+def test_colour_bar_labels_in_the_png_are_colour_bars(monkeypatch):
+    # The slide's labels are the texts colour_bar() returns for the slide's field, drawn where the canvas
+    # says: a rendering of each expected text alone matches the PNG there to within 2 levels of 255
+    # (LANCZOS of the same pixels: equal up to rounding), and a wrong text (the next label) does not.
+    traj = straight_line()
+    calls = []
+    monkeypatch.setattr(export, "colour_bar", lambda field, count=6: calls.append(field) or colour_bar(field, count))
+    image = png(frame_png(traj, 10))
+    canvas = RaceCanvas(traj, supersample=2)
+    assert len(calls) == 2  # the PNG's canvas, then this one: each asked colour_bar for its own field
+    assert np.array_equal(calls[0].rgb, canvas.field.rgb) and calls[0][1:] == canvas.field[1:]
+    labels = [label for _, label in colour_bar(canvas.field)]
+    assert [label for _, _, label in canvas.bar_labels] == labels and len(set(labels)) == 6
+    font = canvas.font("", canvas.tick_size)
+    longest = int(max(font.getlength(label) for label in labels)) // 2  # beyond it: the bar's turned title
+    for i, (x, y, label) in enumerate(canvas.bar_labels):
+
+        def alone(text: str) -> np.ndarray:
+            ref = Image.new("RGB", (canvas.W, canvas.H), "white")
+            ImageDraw.Draw(ref).text((x, y), text, fill=export.INK, font=font, anchor="lm")
+            return np.asarray(ref.resize((canvas.width, canvas.height), Image.Resampling.LANCZOS), dtype=int)
+
+        left, top = int(x // 2) + 1, int(y // 2) - canvas.tick_size // 4
+        box = (slice(top, top + canvas.tick_size // 2), slice(left, left + longest))
+        assert np.abs(image[box] - alone(label)[box]).max() <= 2, label
+        wrong = labels[(i + 1) % len(labels)]
+        assert np.abs(image[box] - alone(wrong)[box]).max() > 60, (label, wrong)
+
+
+def test_map_bands_in_the_png_differ_at_least_7_to_1():
+    # Pixels of the map that are exactly a band's colour (band interiors; edges, marks and smoothed
+    # pixels are not) and that cover at least 20 pixels: the darkest and the lightest of those bands,
+    # measured on the PNG, differ ≥ 7:1. On Rosenbrock every band shows (its floor is the valley), so
+    # this measures the scale's full 12.6:1; on bowls the palest bands round the minimum are thinner
+    # than a pixel and the bands in view span 6–8:1 (quadratic 7.7, Himmelblau 6.3).
+    traj = run_race(RaceConfig(surface="rosenbrock", steps=5, optimizers=(OptimizerConfig("adam"),)))
+    canvas = RaceCanvas(traj, supersample=2)
+    left, top, right, bottom = canvas.map_box
+    area = png(frame_png(traj, 0))[top + 3: bottom - 3, left + 3: right - 3].reshape(-1, 3)
+    counts = np.array([np.sum(np.all(area == colour, axis=1)) for colour in band_colors()])
+    shown = band_colors()[counts >= 20]
+    lum = luminance(shown)
+    ratio = contrast_ratio(shown[np.argmin(lum)], shown[np.argmax(lum)])
+    print(f"\nband contrast measured on the slide: {ratio:.2f}:1 over {len(shown)} bands")
+    assert len(shown) >= 10 and ratio >= 7.0
+    # most of the map is band interiors (71 % here: each 1-px edge, smoothed, touches about 3 px)
+    assert counts.sum() >= 0.6 * len(area)
+
+
+def test_path_casing_stands_out_3_to_1_on_the_map_under_it():
+    # A path at y = 0.05 on the bowl crosses the light bands round the minimum and the dark ones far
+    # out. In every pixel column along it, the slide shows both casing colours (within 12 levels: the
+    # smoothing leaves pure pixels in strokes 4–5 px wide), and against each map pixel under the path
+    # (the same pixels at step 0, when no path is drawn there) one of them has ≥ 3:1.
+    traj = straight_line(y=0.05)
+    canvas = RaceCanvas(traj, supersample=2)
+    drawn, bare = png(frame_png(traj, 10)), png(frame_png(traj, 0))
+    row = int(round(canvas.to_pixel([0.0, 0.05])[1]))
+    star = canvas.to_pixel([0.0, 0.0])
+    columns = [int(round(canvas.to_pixel([x, 0.05])[0])) for x in np.linspace(-1.2, 1.4, 120)]
+    columns = [c for c in columns if abs(c - star[0]) > 40]  # the ★ sits on top of the path there
+    dark, light = np.array(export._rgb(CASING_DARK)), np.array(export._rgb(CASING_LIGHT))
+    worst, one, spread = [], [], []
+    for c in columns:
+        profile = drawn[row - 14: row + 15, c]  # (29, 3) across the path
+        under = bare[row - 14: row + 15, c]
+        has_dark = np.any(np.abs(profile - dark).max(axis=1) <= 12)
+        has_light = np.any(np.abs(profile - light).max(axis=1) <= 12)
+        assert has_dark and has_light, c
+        worst.append(np.maximum(contrast_ratio(CASING_DARK, under), contrast_ratio(CASING_LIGHT, under)).min())
+        one.append(max(contrast_ratio(CASING_DARK, under).min(), contrast_ratio(CASING_LIGHT, under).min()))
+        spread.extend(luminance(under).tolist())
+    print(f"\ncasing vs map under the path: worst pixel {min(worst):.2f}:1 over {len(columns)} columns; "
+          f"one casing colour against a whole column: worst {min(one):.2f}:1")
+    assert min(worst) >= 3.0  # per map pixel: black or white, the better one (≥ 4.58 in theory)
+    assert min(one) >= 3.0  # even one colour for the whole 29-px column, band edges included
+    assert (max(spread) + 0.05) / (min(spread) + 0.05) >= 4.0  # the path did cross light and dark bands
+
+
+def test_the_minimum_star_shows_when_a_run_ends_on_it():
+    # The run ends exactly on the minimum: its current point (a blue disc of radius 9 px, cased to 13.5)
+    # lies under the ★, whose centre pixel stays gold (within 40 levels for the smoothing).
+    traj = walk([[-1.5, 0.5], [-1.0, 0.3], [-0.5, 0.1], [0.0, 0.0]])
+    canvas = RaceCanvas(traj, supersample=2)
+    x, y = canvas.to_pixel([0.0, 0.0]).round().astype(int)
+    image = png(frame_png(traj))
+    assert close(image[y, x], GOLD) and close(image[y - 4, x], GOLD)
+    assert np.sum(np.all(np.abs(image[y - 30: y + 30, x - 30: x + 30] - BLUE) <= 40, axis=-1)) > 20  # the run's there
+    gif = Image.open(io.BytesIO(race_gif(traj)))
+    gif.seek(gif.n_frames - 1)
+    small = RaceCanvas(traj, width=1280, height=720)
+    gx, gy = small.to_pixel([0.0, 0.0]).round().astype(int)
+    assert tuple(np.asarray(gif.convert("RGB"))[gy, gx]) == GOLD
 
 
 def test_png_of_a_diverged_run_ends_in_a_red_cross(race):
@@ -112,6 +239,28 @@ def test_png_in_chinese_uses_a_cjk_font(race):
     assert Image.open(io.BytesIO(data)).size == (500, 400)
     fell_back = any(issubclass(w.category, FontWarning) for w in caught)
     assert fell_back == (font_file(True) is None)  # a warning exactly when no CJK font exists
+
+
+def test_a_chinese_lesson_title_is_drawn_in_glyphs(race):
+    # The title row's dark pixels match, column for column (±1 px at either end: shrinking the 2×
+    # drawing rounds), the title drawn alone in the CJK font; and that font really has the glyphs
+    # (Pillow's fallback draws every Chinese character as the same box).
+    if font_file(True) is None:
+        pytest.skip("no CJK font installed (fonts-noto-cjk)")
+    lesson = "第一课：动量为何冲过谷底"
+    image = png(frame_png(race, 100, lang="zh", lesson_title=lesson))
+    canvas = RaceCanvas(race, lang="zh", supersample=2, lesson_title=lesson)
+    assert canvas.title.startswith(lesson + " — Rosenbrock 函数")
+    font = canvas.font(canvas.title, canvas.title_size)
+    alone = Image.new("RGB", (canvas.W, canvas.H), "white")
+    ImageDraw.Draw(alone).text((canvas.pad, canvas.title_y), canvas.title, fill=export.INK, font=font)
+    alone = np.asarray(alone.resize((canvas.width, canvas.height), Image.Resampling.LANCZOS), dtype=int)
+    rows, cols = slice(0, (canvas.pad + int(canvas.title_size * 1.35)) // 2), slice(0, canvas.width // 2)
+    ink = np.flatnonzero((image[rows, cols].max(axis=2) < 128).any(axis=0))  # columns with dark pixels
+    expected = np.flatnonzero((alone[rows, cols].max(axis=2) < 128).any(axis=0))
+    assert ink.size > 300 and abs(ink[0] - expected[0]) <= 1 and abs(ink[-1] - expected[-1]) <= 1
+    masks = {ch: np.asarray(font.getmask(ch)).tobytes() for ch in "课动量"}
+    assert len(set(masks.values())) == 3 and all(any(m) for m in masks.values())
 
 
 @pytest.mark.parametrize("step", [-1, 501, 2.5, True])
@@ -152,14 +301,71 @@ def test_gif_has_the_frames_loops_and_the_path_grows():
 
 def test_gif_of_a_race_with_a_diverged_run(race):
     start = time.perf_counter()
-    data = race_gif(race)  # 60 frames, 720 × 560
+    data = race_gif(race)  # 60 frames, 1280 × 720
     elapsed = time.perf_counter() - start
     print(f"\n60-frame GIF of a 500-step, 4-optimizer race: {elapsed:.2f} s, {len(data) / 1e6:.2f} MB")
     gif = Image.open(io.BytesIO(data))
-    assert gif.n_frames == 60 and gif.info["loop"] == 0 and gif.size == (720, 560)
+    assert gif.n_frames == 60 and gif.info["loop"] == 0 and gif.size == (1280, 720)
     gif.seek(59)
     last = np.asarray(gif.convert("RGB"), dtype=int)
     assert np.sum(np.all(last == RED, axis=-1)) > 20  # the red cross and its words
+
+
+def test_animations_show_every_step_of_a_short_race_else_n_spread_evenly():
+    assert animation_steps(12, 60).tolist() == list(range(13))
+    assert animation_steps(59, 60).tolist() == list(range(60))
+    steps = animation_steps(500, 60)
+    gaps = np.diff(steps)
+    assert len(steps) == 60 and steps[0] == 0 and steps[-1] == 500
+    assert gaps.min() >= 8 and gaps.max() <= 9  # 500 / 59 = 8.47, rounded either way
+
+
+def test_every_gif_frame_shows_its_exact_step_number():
+    # The counter drawn on frame i is the text "step k / 20" for k = animation_steps(20, 8)[i]: the GIF's
+    # ink pixels in the counter's corner equal those of that text drawn alone, with the same font, in
+    # palette mode (no smoothing), so equality is exact.
+    traj = straight_line(steps=20)
+    gif = Image.open(io.BytesIO(race_gif(traj, frames=8)))
+    canvas = RaceCanvas(traj, width=1280, height=720)
+    steps = animation_steps(20, 8).tolist()
+    assert gif.n_frames == len(steps) == 8 and len(set(steps)) == 8
+    rows, cols = slice(0, canvas.pad + round(canvas.title_size * 1.35)), slice(canvas.W // 2, canvas.W)  # title row
+    ink = np.array(export._rgb(export.INK))
+    for i, step in enumerate(steps):
+        gif.seek(i)
+        shown = np.all(np.asarray(gif.convert("RGB"), dtype=int)[rows, cols] == ink, axis=-1)
+        alone = Image.new("P", (canvas.W, canvas.H), 0)
+        canvas.draw_step(ImageDraw.Draw(alone), step, lambda colour: 1)
+        expected = np.asarray(alone)[rows, cols] == 1
+        assert expected.sum() > 50 and np.array_equal(shown, expected), step
+
+
+def test_mp4_has_the_frames_and_size(tmp_path):
+    imageio = pytest.importorskip("imageio.v2", reason="MP4 export needs imageio and imageio-ffmpeg")
+    pytest.importorskip("imageio_ffmpeg", reason="MP4 export needs imageio and imageio-ffmpeg")
+    traj = straight_line(steps=30)
+    for frames, shown in ((20, 20), (300, 31)):  # 31 steps > 20 frames: 20 spread; ≤ 300: every step
+        data = race_mp4(traj, frames=frames, fps=10, hold_ms=500)  # + 5 frames holding the end
+        assert data[4:8] == b"ftyp"
+        (tmp_path / "race.mp4").write_bytes(data)
+        reader = imageio.get_reader(tmp_path / "race.mp4", format="FFMPEG")  # decoded by the ffmpeg binary
+        try:
+            images = [np.asarray(image) for image in reader]
+        finally:
+            reader.close()
+        assert len(images) == shown + 5 and images[0].shape == (720, 1280, 3)
+    with pytest.raises(ValueError, match="even"):
+        race_mp4(traj, width=1281)
+
+
+def test_mp4_without_imageio_says_what_to_install(tmp_path, monkeypatch):
+    for name in ("imageio", "imageio.v2", "imageio_ffmpeg"):
+        monkeypatch.setitem(sys.modules, name, None)  # import fails as if not installed
+    monkeypatch.setattr(export, "run_race", lambda config: pytest.fail("the race ran before the check"))
+    with pytest.raises(MissingPackageError, match="imageio and imageio-ffmpeg") as caught:
+        render(RaceConfig(), tmp_path / "race.mp4")
+    assert isinstance(caught.value, ValueError) and "pip install imageio imageio-ffmpeg" in str(caught.value)
+    assert not (tmp_path / "race.mp4").exists()
 
 
 @pytest.mark.parametrize("kwargs", [dict(frames=1), dict(fps=0), dict(width=10), dict(lang="fr")])
@@ -176,14 +382,16 @@ def test_render_writes_what_the_suffix_asks_for(tmp_path):
                                                                 OptimizerConfig("adam").with_values(lr=0.05)))
     render(config, tmp_path / "race.csv")
     assert len(pd.read_csv(tmp_path / "race.csv")) == 2 * 81
-    render(config, tmp_path / "race.png", lang="zh", step=40)
-    assert Image.open(tmp_path / "race.png").size == (900, 700)
+    render(config, tmp_path / "race.png", lang="zh", step=40, lesson_title="第一课")
+    assert Image.open(tmp_path / "race.png").size == (1920, 1080)
     render(config, tmp_path / "race.GIF")
-    assert Image.open(tmp_path / "race.GIF").n_frames == 60
+    assert Image.open(tmp_path / "race.GIF").n_frames == 60 and Image.open(tmp_path / "race.GIF").size == (1280, 720)
     render(config, tmp_path / "race.html")
     assert b"Plotly.newPlot" in (tmp_path / "race.html").read_bytes()
-    with pytest.raises(ValueError, match=r"\.csv, \.html, \.png, \.gif"):
-        render(config, tmp_path / "race.mp4")
+    with pytest.raises(ValueError, match=r"\.csv, \.html, \.png, \.gif, \.mp4"):
+        render(config, tmp_path / "race.webm")
+    with pytest.raises(ValueError, match="scale applies to .png only"):
+        render(config, tmp_path / "race.gif", scale=2)
     with pytest.raises(ValueError, match="png only"):
         render(config, tmp_path / "race.gif", step=3)
     with pytest.raises(ValueError, match="step"):

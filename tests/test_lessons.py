@@ -429,3 +429,19 @@ def test_learning_rate_matters_most():
     labelled = tuple(replace(o, label=f"β {o.value('beta')}") for o in betas)
     reach = run_race(with_optimizers(config, *labelled)).steps_to_reach(1e-6)
     assert np.all(reach > 0) and reach.max() < 3 * reach.min()
+
+
+def test_lessons_open_on_the_step_that_shows_their_claim():
+    """Where a lesson opens before its last step, the picture at that step already says its sentence."""
+    saddle = run_race(get_lesson("saddle-point").config)
+    gd, momentum, noisy = saddle.positions[get_lesson("saddle-point").opening_step]
+    assert np.hypot(*gd) < 0.05  # GD on the saddle at the origin
+    assert np.hypot(momentum[0], momentum[1] - 1) < 0.1  # Momentum in the minimum at (0, 1)
+    assert np.hypot(*noisy) > 0.5  # the noisy run has left the saddle
+    bias = run_race(get_lesson("adam-bias-correction").config)
+    step = get_lesson("adam-bias-correction").opening_step
+    start = np.asarray(get_lesson("adam-bias-correction").config.start)
+    corrected, uncorrected = bias.positions[step] - start
+    # the corrected Adam moves about lr = 0.02 per coordinate per step (a sign-like step of size lr)
+    np.testing.assert_allclose(np.abs(corrected), 0.02 * step, rtol=0.1)
+    assert np.all(np.abs(uncorrected) > 3 * np.abs(corrected))  # the uncorrected one leapt ahead

@@ -8,7 +8,7 @@ separate user (own cookies, storage, renderer process and Streamlit session) whi
 and GPU processes are shared: 20 separate browsers would add 20 of those and their start-up for
 no extra realism. Memory is not what limits this on 24 GB (a renderer holds a few hundred MB);
 the 2 cores are. Measured here: opening one session costs about 8 CPU-seconds (6 of them in its
-renderer: Streamlit's and Plotly's JavaScript), and one slider change about 1.5 CPU-seconds
+renderer: Streamlit's JavaScript), and one slider change about 1.5 CPU-seconds
 (1.1 in the renderer, 0.2 in the server). So the sessions open ``RAMP`` = 3 at a time (20 at
 once only thrash), about 90 s for all 20, and only then does the minute of changes start, with
 every session open and active; Playwright's async API drives all of them from one event loop.
@@ -21,7 +21,7 @@ the last session is up (and at least ``MIN_CHANGES`` times each, at most ``MAX_C
 change starts after ``HARD_LIMIT``), it cycles through changes of Adam's learning-rate
 select_slider and of the Steps slider, by keyboard as a person would. Each session's learning
 rate stays within three notches of the LR ladder that belong to it alone. After each change it
-waits for its race chart to change and reads the Adam path from the live figure (``_fullData``);
+waits for its race chart to change and reads the Adam path the race component draws;
 that path must equal, bit for bit in float32, the path simulated here through ``optviz`` alone
 for *this* session's start, steps and learning rate (Adam by itself: tests/test_properties.py
 shows a run in a batch equals the run alone), and the slider must show the value it moved to —
@@ -91,24 +91,29 @@ LR = controls.LR_CHOICES
 NOTCHES = 3  # learning-rate notches that belong to each session: LR[3i + 1 .. 3i + 3]
 PLAN = (("lr", +1), ("steps", +1), ("lr", +1), ("lr", -1), ("steps", -1), ("lr", -1))  # one cycle
 
-CHART = '[data-testid="stPlotlyChart"] .js-plotly-plot'
+CHART = ".ov-canvas"  # the race component's map (Playwright's CSS reaches into its shadow root)
+# The Adam path as the race component holds it to draw: its positions up to the step it stopped at.
 ADAM_PATH_JS = """() => {
-    const plot = document.querySelector('%s');
-    const data = plot && plot._fullData;
-    if (!data) return null;
-    const adam = data.find(d => d.mode === 'lines+markers' && (d.name === 'Adam' || (d.name || '').startsWith('Adam · ')));
-    if (!adam || !adam.x) return null;
-    return {x: Array.from(adam.x), y: Array.from(adam.y)};
-}""" % CHART
+    for (const host of document.querySelectorAll('*')) {
+        const root = host.shadowRoot && host.shadowRoot.querySelector('.ov-root');
+        const view = root && root.__optviz;
+        if (!view || !view.data) continue;
+        const i = view.data.runs.findIndex(r => r.name === 'Adam');
+        if (i < 0) return null;
+        const s = view.series(i);
+        if (!s.xy) return null;
+        const x = [], y = [];
+        for (let k = 0; k <= s.last; k++) { x.push(s.xy[2 * k]); y.push(s.xy[2 * k + 1]); }
+        return {x, y};
+    }
+    return null;
+}"""
 SIGNATURE_JS = """() => {
-    const plot = document.querySelector('%s');
-    const data = plot && plot._fullData;
-    if (!data) return null;
-    const adam = data.find(d => d.mode === 'lines+markers' && (d.name === 'Adam' || (d.name || '').startsWith('Adam · ')));
-    if (!adam || !adam.x || !adam.x.length) return null;
-    const n = adam.x.length;
-    return n + ':' + adam.x[n - 1] + ':' + adam.y[n - 1] + ':' + adam.x[n >> 1] + ':' + adam.y[n >> 1];
-}""" % CHART
+    const p = (%s)();
+    if (!p || !p.x.length) return null;
+    const n = p.x.length;
+    return n + ':' + p.x[n - 1] + ':' + p.y[n - 1] + ':' + p.x[n >> 1] + ':' + p.y[n >> 1];
+}""" % ADAM_PATH_JS
 
 
 # ------------------------------------------------------------------------------ what each sees
@@ -277,7 +282,7 @@ async def _open(page, url: str) -> float:
     """Open ``url`` and wait for the race chart (its contour picture and Adam path); return the seconds it took."""
     t0 = time.perf_counter()
     await page.goto(url, timeout=LOAD_TIMEOUT * 1000)
-    await page.wait_for_selector(CHART + " .imagelayer image", timeout=LOAD_TIMEOUT * 1000)
+    await page.wait_for_selector(CHART, timeout=LOAD_TIMEOUT * 1000)
     await page.wait_for_function(SIGNATURE_JS, timeout=LOAD_TIMEOUT * 1000)
     return time.perf_counter() - t0
 

@@ -8,8 +8,8 @@ import pytest
 
 from optviz import make_optimizer, simulate
 from optviz.figures.contour_image import LEVELS, contour_field
-from optviz.figures.race import (FRAME_POINT_BUDGET, PICK_TRACE, effective_lr_figure, frame_steps, height_transform,
-                          loss_figure, race_figure, side_by_side_figure, surface_3d_figure, typed)
+from optviz.figures.race import (FRAME_POINT_BUDGET, effective_lr_figure, frame_steps, height_transform,
+                          race_figure, surface_3d_figure, typed)
 from surfaces import get_surface
 
 QUAD = get_surface("quadratic")
@@ -46,7 +46,6 @@ def test_race_traces_and_frames(race):
     data = spec["data"]
     assert spec["layout"]["images"][0]["source"].startswith("data:image/png;base64,")  # the contour map
     assert data[0]["marker"]["showscale"] is True  # the colour bar's holder
-    assert data[PICK_TRACE]["marker"]["opacity"] == 0  # invisible, but clickable
     paths = [i for i, trace in enumerate(data) if str(trace.get("name", "")).startswith(("slow", "wild", "adam"))]
     assert len(paths) == 3
     slow = data[paths[0]]
@@ -55,7 +54,7 @@ def test_race_traces_and_frames(race):
     frames = spec["frames"]
     assert [f["name"] for f in frames] == [str(s) for s in frame_steps(40, 10)]
     touched = set(frames[0]["traces"])
-    assert PICK_TRACE not in touched and 0 not in touched  # neither the map nor its colour bar is resent
+    assert 0 not in touched  # the colour bar's holder is not resent
     menus = spec["layout"]["updatemenus"][0]["buttons"] + spec["layout"]["sliders"][0]["steps"]
     assert all(b["args"][1]["frame"]["redraw"] is False for b in menus)  # frames only restyle the paths
     assert touched == set(range(paths[0], paths[0] + 6))
@@ -81,27 +80,6 @@ def test_race_payload_stays_within_budget():
     coordinates = sum(decode(tr["x"]).size * 2 for f in spec["frames"] for tr in f["data"][::2])
     assert coordinates <= FRAME_POINT_BUDGET + 2 * 4 * 2001  # the last frame is drawn in full
     assert len(pio.to_json(spec, validate=False)) < 2_000_000
-
-
-def test_side_by_side_has_one_panel_per_run(race):
-    spec = side_by_side_figure(race, max_frames=10).to_dict()
-    images = spec["layout"]["images"]
-    assert len(images) == 3
-    assert {image["xref"] for image in images} == {"x", "x2", "x3"}
-    assert len({image["source"] for image in images}) == 1  # the same map, same scale, in every panel
-    layout = spec["layout"]
-    assert len(layout["updatemenus"]) == 1 and len(layout["sliders"]) == 1  # one Play, one scrubber
-    assert len(spec["frames"][0]["traces"]) == 6
-
-
-def test_loss_figure_gap_and_markers(race):
-    spec = loss_figure(race, max_frames=10).to_dict()
-    slow = next(tr for tr in spec["data"] if tr.get("name") == "slow")
-    # loss = 1.25 · 0.64^t, minimum 0
-    np.testing.assert_allclose(decode(slow["y"]), 1.25 * 0.64 ** np.arange(41), rtol=1e-12)
-    assert spec["layout"]["yaxis"]["type"] == "log"
-    wild = next(tr for tr in spec["data"] if str(tr.get("name", "")).startswith("wild"))
-    assert decode(wild["x"]).max() == 8  # drawn up to the step it stopped at
 
 
 def test_3d_paths_lie_on_the_surface(race):
@@ -137,9 +115,10 @@ def test_every_figure_copes_with_runs_that_diverged_at_step_0():
     starts = [np.array([201.0, 0.0]), np.array([np.nan, 1.0]), np.array([1.0, 0.5])]
     traj = simulate(QUAD, opts, starts, 6)
     assert [traj.status_text(i) for i in range(3)] == ["diverged at step 0"] * 2 + ["not converged in 6 steps"]
-    for figure in (race_figure(traj, arrows=True), side_by_side_figure(traj), loss_figure(traj),
-                   surface_3d_figure(traj), surface_3d_figure(traj, height="value"), effective_lr_figure(traj)):
-        assert "NaN" not in pio.to_json(figure)
+    for figure in (race_figure(traj, arrows=True), surface_3d_figure(traj), surface_3d_figure(traj, height="value"), effective_lr_figure(traj)):
+        spec = figure.to_dict()
+        spec.get("layout", {}).pop("images", None)  # the map picture's base64 may spell "NaN" by chance
+        assert "NaN" not in pio.to_json(spec, validate=False)
 
 
 def test_height_transform_is_monotone_and_log_spaced():

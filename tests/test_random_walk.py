@@ -53,8 +53,8 @@ ACTIONS = int(os.environ.get("RANDOM_WALK_ACTIONS", "60"))
 # for a custom surface, the arrows toggle only in the race view, the height radio only in 3-D) are
 # passed over then, at no cost.
 WEIGHTS = {
-    "language": 13, "button": 10, "radio": 5, "selectbox": 10, "multiselect": 6, "slider": 12,
-    "toggle": 4, "checkbox": 3, "expander": 8, "number": 8, "text": 8, "view": 10, "map": 6,
+    "language": 16, "button": 10, "radio": 5, "selectbox": 10, "multiselect": 6, "slider": 12,
+    "toggle": 4, "checkbox": 3, "expander": 8, "number": 8, "text": 8, "view": 10, "map": 6, "player": 8,
 }
 
 # Timeouts, in milliseconds. The app reruns in 0.5-1.5 s here; the heaviest screen (a 200 x 200
@@ -83,7 +83,13 @@ EXPANDERS = '[data-testid="stExpander"] summary'
 NUMBER_INPUTS = '[data-testid="stNumberInput"] input:enabled'
 TEXT_INPUTS = '[data-testid="stTextInput"] input:enabled'
 VIEW_BUTTONS = '[data-testid="stButtonGroup"] button:enabled'
-PLOT_AREAS = '[data-testid="stPlotlyChart"] .draglayer .nsewdrag'  # 2-D plot areas (a 3-D scene has none)
+# 2-D plot areas (a 3-D scene has none) and the race component's canvas (inside its shadow root,
+# which Playwright's CSS pierces).
+PLOT_AREAS = '[data-testid="stPlotlyChart"] .draglayer .nsewdrag, .ov-canvas'
+# The race component's own controls: playback buttons, the step scrubber, legend toggles, the
+# live-scrub picker and its sliders.
+PLAYER = '.ov-btn, .ov-legend-item, .ov-slider, .ov-scrub-pick, .ov-scrub-slider'
+PLAYER_KEYS = [" ", "ArrowLeft", "ArrowRight", "Home", "End", "+", "-"]
 
 IDLE = f"""() => {{
   const app = document.querySelector('{APP}');
@@ -311,6 +317,30 @@ class Walk:
         fx, fy = round(self.rng.uniform(0.05, 0.95), 2), round(self.rng.uniform(0.05, 0.95), 2)
         area.click(position={"x": fx * box["width"], "y": fy * box["height"]})
         return f"click chart at ({fx:.2f}, {fy:.2f}) of its plot area"
+
+    def player(self) -> str | None:
+        control = self.pick(PLAYER)
+        if control is None:
+            return None
+        kind = control.get_attribute("class") or ""
+        if "ov-scrub-pick" in kind:
+            options = control.locator("option").all_inner_texts()
+            choice = self.rng.choice(options)
+            control.select_option(label=choice)
+            return f'race player: live scrub picker -> "{choice}"'
+        if "slider" in kind:
+            key = self.rng.choice(PLAYER_KEYS[1:5])
+            control.focus()
+            control.press(key)
+            return f"race player: {kind.split()[-1]} key {key}"
+        if self.rng.random() < 0.3:  # the keyboard, with the player focused
+            key = self.rng.choice(PLAYER_KEYS)
+            control.focus()
+            self.page.keyboard.press(key)
+            return f"race player: key {key!r}"
+        text = control.get_attribute("title") or control.inner_text()
+        control.click()
+        return f'race player: click "{text}"'
 
     # ------------------------------------------------------------------------------ the walk
 

@@ -11,7 +11,7 @@ import streamlit as st
 
 from optviz import controls
 from optviz.classroom.ewa import temperatures
-from optviz.figures.race import effective_lr_figure, loss_figure, race_figure, side_by_side_figure, surface_3d_figure
+from optviz.figures.race import effective_lr_figure, surface_3d_figure
 from optviz.figures.classroom import ewa_figure
 from optviz.race import OptimizerConfig, RaceConfig, run_race
 from optviz.classroom.regression import run_regression, tuned_for_regression
@@ -36,18 +36,13 @@ def cached_race(config: RaceConfig):
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def figure_spec(config: RaceConfig, view: str, lang: str, height: str = "log", arrows: bool = False) -> dict:
-    """The Plotly spec of a race view ("race", "side", "loss", "inside", "3d"); {} when it has nothing to show."""
+def figure_spec(config: RaceConfig, view: str, lang: str, height: str = "log") -> dict:
+    """The Plotly spec of a view the race component does not draw ("inside", "3d"); {} when it has nothing
+    to show."""
     traj = cached_race(config)
-    if view == "race":
-        return race_figure(traj, lang=lang, arrows=arrows).to_dict()
     if view == "inside":
         figure = effective_lr_figure(traj, lang=lang)
         return figure.to_dict() if figure is not None else {}
-    if view == "side":
-        return side_by_side_figure(traj, lang=lang).to_dict()
-    if view == "loss":
-        return loss_figure(traj, lang=lang).to_dict()
     return surface_3d_figure(traj, lang=lang, height=height).to_dict()
 
 

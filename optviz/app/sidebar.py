@@ -17,12 +17,11 @@ from optviz.classroom.lessons import get_lesson
 from optviz.limits import (APP_STEPS, BOUND_RANGE, MAX_EXPRESSION, MAX_OPTIMIZERS, SCHEDULE_EVERY, SCHEDULE_PERIOD,
                            SCHEDULE_WARMUP, SEEDS, START_RANGE, STEPS_NOTCH)
 from optviz.optimizers import HAS_BIAS_CORRECTION, SPECS
-from optviz.race import RaceConfig
 from surfaces import CUSTOM, PARAMETERS, SURFACES
 
 
-def render() -> tuple[RaceConfig, list]:
-    """Draw the sidebar; return the race it describes and, per contestant, the spot for its status badge."""
+def render() -> list:
+    """Draw the sidebar; return, per contestant, the spot for its status badge."""
     with st.sidebar:
         L = st.radio(t("app.language", state.lang()), list(LANGUAGES), key=LANG, horizontal=True,
                      format_func=LANGUAGES.__getitem__)
@@ -35,7 +34,7 @@ def render() -> tuple[RaceConfig, list]:
                                on_change=state.forget_labels)
         st.button(t("app.tune_all", L), on_click=state.tune_all, help=t("app.tune_help", L), width="stretch")
         badges = [contestant_controls(slot, L) for slot in slots]
-    return state.race(), badges
+    return badges
 
 
 def surface_controls(L: str) -> None:

@@ -25,11 +25,10 @@ import streamlit as st
 
 from optviz import controls, share
 from optviz.app.caches import cached_surface, tuned_lr
-from optviz.app.widget_values import (BOUNDS, EXPRESSION, LABELS, LANG, LESSON, RACE_MAP, SLOT_IDS, SLOTS, START,
+from optviz.app.widget_values import (BOUNDS, EXPRESSION, LABELS, LANG, LESSON, PRESENT, RACE_VIEW, SLOT_IDS, SLOTS, START,
                                       STEPS, SURFACE, VIEW, app_state, contestant_key, contestant_values,
                                       default_contestant, slot_label, surface_param_key, typed_surface, widget_values)
 from optviz.classroom.lessons import LESSONS, get_lesson
-from optviz.figures.race import PICK_TRACE
 from optviz.race import OptimizerConfig, RaceConfig
 from surfaces import CUSTOM, PARAMETERS
 from surfaces.typed.custom import DEFAULT_BOUNDS
@@ -40,7 +39,8 @@ DEFAULT_EXPRESSION = "x**2 + 3*sin(y) - 0.5*x*y"
 LESSON_IDS = [lesson.id for lesson in LESSONS]
 
 # The session's own bookkeeping, never shown by a widget.
-_LINK_READ, _NOTICES, _APPLIED_PICK, _LAST_VIEW = "link_read", "link_notices", "applied_pick", "last_view"
+_LINK_READ, _NOTICES, _LAST_VIEW, _SENT_BLOBS = "link_read", "link_notices", "last_view", "sent_blobs"
+_OPENINGS = "openings"  # lessons and links loaded: each opens the race at its own step again
 _GOOD_SURFACE, _SURFACE_PROBLEM = "custom_good", "custom_problem"  # the last typed surface that parsed; why not now
 
 
@@ -104,6 +104,13 @@ def race() -> RaceConfig:
     return on_screen().config
 
 
+def check_drawn(config: RaceConfig) -> None:
+    """After the controls are drawn: if drawing them settled a value the race read before (a choice
+    whose option no longer exists), run again so the page shows the race the controls now hold."""
+    if race() != config:
+        st.rerun()
+
+
 def on_screen(as_typed: bool = False) -> share.AppState:
     """The state the controls show; ``as_typed`` keeps a typed expression that does not parse (to load it back)."""
     for slot in ss[SLOTS]:
@@ -128,7 +135,6 @@ def start_session() -> None:
     if START[0] not in ss:
         ss[START[0]], ss[START[1]] = _rounded(current_surface().start)
     _read_link()
-    _read_map_click()
     for p in PARAMETERS.get(ss[SURFACE], ()):
         ss.setdefault(surface_param_key(ss[SURFACE], p.name), p.default)
     for slot in ss[SLOTS]:
@@ -188,6 +194,7 @@ def on_lesson_change() -> None:
     """A lesson loads its setting; "no lesson" only gives the contestants their own names back."""
     if ss[LESSON]:
         load(lesson_state(ss[LESSON], lang()))
+        ss[_OPENINGS] = ss.get(_OPENINGS, 0) + 1
     else:
         ss[LABELS] = {}
 
@@ -256,19 +263,79 @@ def load_tuned_rates(rates: dict[str, float]) -> None:
     load(replace(state, view="race"), ss[SLOTS])
 
 
-def _read_map_click() -> None:
-    """A click on the race map's pick grid moves the start there, once per click."""
-    event = ss.get(RACE_MAP) or {}
-    points = (event.get("selection") or {}).get("points") or []
-    pick = next((p for p in points if p.get("curve_number") == PICK_TRACE), None)
-    if pick is None:
-        if not points:
-            ss[_APPLIED_PICK] = None
-        return
-    point = (round(float(pick["x"]), 6), round(float(pick["y"]), 6))
-    if ss.get(_APPLIED_PICK) != point:
-        ss[_APPLIED_PICK] = point
+def set_values(slot: str, values: dict[str, float]) -> None:
+    """These hyperparameters for ``slot``'s contestant, in the view on screen."""
+    load(_with_contestants(on_screen(as_typed=True), lambda each, opt: opt.with_values(**values)
+                           if each == slot else opt), ss[SLOTS])
+
+
+# ---------------------------------------------------------------------------------------- the race component
+
+def _component_value(name: str) -> Any:
+    """A state or trigger value the race component reported (``race_component.KEY``)."""
+    value = ss.get(RACE_VIEW)
+    if value is None:
+        return None
+    return value.get(name) if isinstance(value, dict) else getattr(value, name, None)
+
+
+def racing_slots() -> list[str]:
+    """The slot of each contestant, in race order."""
+    return list(ss[SLOTS])
+
+
+def opening() -> dict[str, Any]:
+    """Where the race component opens: a lesson's proving step, again each time a lesson or a link loads."""
+    lesson_id = lesson()
+    step = get_lesson(lesson_id).opening_step if lesson_id else None
+    return {"open_step": step, "open_token": f"{lesson_id}:{ss.get(_OPENINGS, 0)}"}
+
+
+def presenting() -> bool:
+    """Presenter mode: no sidebar and no downloads, the map as large as the screen allows."""
+    return bool(ss.get(PRESENT))
+
+
+def flag(key: str) -> bool:
+    """A toggle's value (False before it is first drawn)."""
+    return bool(ss.get(key, False))
+
+
+def scrub_slot() -> str | None:
+    """The contestant whose live scrub sliders the race component shows, if any."""
+    return _component_value("scrub")
+
+
+def unsent_blobs(blobs: dict[str, str]) -> dict[str, str]:
+    """The blobs of ``blobs`` this session has not sent to the page yet; they count as sent from now."""
+    sent = ss.setdefault(_SENT_BLOBS, set())
+    fresh = {key: value for key, value in blobs.items() if key not in sent}
+    sent.update(fresh)
+    return fresh
+
+
+def resend_from_component() -> None:
+    """The page lacks some blobs (a lost message, a reloaded component): send them again."""
+    ss.setdefault(_SENT_BLOBS, set()).difference_update(_component_value("missing") or ())
+
+
+def start_from_component() -> None:
+    """A click on the race map starts every run there."""
+    point = _component_value("start")
+    if point is not None and len(point) == 2 and all(np.isfinite(point)):
         start_at(point)
+
+
+def commit_from_component() -> None:
+    """A scrub slider let go: its value becomes the contestant's, on its controls and in the link."""
+    pick = _component_value("commit") or {}
+    slot, name, value = pick.get("slot"), pick.get("name"), pick.get("value")
+    if slot in ss[SLOTS] and name in controls.hyperparameter_names(slot) and np.isfinite(value):
+        set_values(slot, {name: float(value)})
+
+
+def scrub_from_component() -> None:
+    """The scrub's contestant changed; the next run draws its sliders (nothing to load)."""
 
 
 # ---------------------------------------------------------------------------------------- the address bar
@@ -280,12 +347,14 @@ def _read_link() -> None:
         return
     ss[_LINK_READ] = True
     params = {key: st.query_params.get_all(key) for key in st.query_params}
+    ss[PRESENT] = params.pop(PRESENT, None) == ["1"]
     if not params:
         return
     state, notices = share.decode(params, on_screen(), lessons=LESSON_IDS)
     if state.lesson:
         state, notices = share.decode(params, lesson_state(state.lesson, state.lang), lessons=LESSON_IDS)
     load(state)
+    ss[_OPENINGS] = ss.get(_OPENINGS, 0) + 1
     ss[_NOTICES] = [str(notice) for notice in notices]
 
 
@@ -297,6 +366,8 @@ def pop_link_notices() -> list[str]:
 def write_link(config: RaceConfig) -> None:
     """Keep the address bar equal to what is on screen, so copying it shares exactly this."""
     query = share.encode(share.AppState(config, view=ss.get(VIEW) or "race", lang=lang(), lesson=lesson()))
+    if presenting():
+        query[PRESENT] = "1"
     if st.query_params.to_dict() != query:
         st.query_params.from_dict(query)
 

@@ -31,7 +31,8 @@ STEPS = "steps"
 SLOTS = "slots"  # the racing contestants' slots, in race order
 SLOT_IDS = "slot_ids"  # every slot the contestants menu offers
 LABELS = "lesson_labels"  # slot -> label, where a lesson or a link names a contestant otherwise than its slot
-RACE_MAP = "race_chart"  # the race map; a click on its pick grid reports the new start here
+PRESENT = "present"  # presenter mode, also ``?present=1`` in a link
+RACE_VIEW = "race_view"  # the race component (map, side by side, loss): its clicks and scrub picks
 
 
 def surface_param_key(surface: str, name: str) -> str:

@@ -8,7 +8,7 @@ import html
 import streamlit as st
 
 from optviz.app import state
-from optviz.figures.export import frame_png, race_gif, standalone_html, trajectories_csv
+from optviz.figures.export import frame_png, race_gif, race_mp4, standalone_html, trajectories_csv
 from optviz.i18n import t
 from optviz.figures.race import race_figure
 
@@ -53,15 +53,17 @@ def plain_badge(text: str, color: str) -> None:
             f"{html.escape(text)}</span>")
 
 
-def export_buttons(traj, lang: str) -> None:
-    """Downloads, generated only when clicked (Streamlit runs the callable then, off the script thread)."""
+def export_buttons(traj, lang: str, lesson_title: str | None = None) -> None:
+    """Downloads, generated only when clicked (Streamlit runs the callable then, off the script thread):
+    slides titled with the surface (and the lesson). Presenter mode hides them (``st-key-downloads``)."""
     name = f"optviz-{traj.surface.name}"
-    cols = st.columns(4)
-    cols[0].download_button(t("export.png", lang), functools.partial(frame_png, traj, lang=lang),
-                            file_name=f"{name}.png", mime="image/png", key="dl_png", width="stretch")
-    cols[1].download_button(t("export.gif", lang), functools.partial(race_gif, traj, lang=lang),
-                            file_name=f"{name}.gif", mime="image/gif", key="dl_gif", width="stretch")
-    cols[2].download_button(t("export.html", lang), lambda: standalone_html(race_figure(traj, lang=lang)),
-                            file_name=f"{name}.html", mime="text/html", key="dl_html", width="stretch")
-    cols[3].download_button(t("export.csv", lang), functools.partial(trajectories_csv, traj),
-                            file_name=f"{name}.csv", mime="text/csv", key="dl_csv", width="stretch")
+    files = (("png", "image/png", functools.partial(frame_png, traj, lang=lang, lesson_title=lesson_title), "png"),
+             ("png2x", "image/png", functools.partial(frame_png, traj, lang=lang, lesson_title=lesson_title, scale=2),
+              "png"),
+             ("gif", "image/gif", functools.partial(race_gif, traj, lang=lang, lesson_title=lesson_title), "gif"),
+             ("mp4", "video/mp4", functools.partial(race_mp4, traj, lang=lang, lesson_title=lesson_title), "mp4"),
+             ("html", "text/html", lambda: standalone_html(race_figure(traj, lang=lang)), "html"),
+             ("csv", "text/csv", functools.partial(trajectories_csv, traj), "csv"))
+    for column, (kind, mime, make, suffix) in zip(st.container(key="downloads").columns(len(files)), files):
+        column.download_button(t(f"export.{kind}", lang), make, file_name=f"{name}{'-4k' if kind == 'png2x' else ''}.{suffix}",
+                               mime=mime, key=f"dl_{kind}", help=t(f"export.{kind}_help", lang), width="stretch")

@@ -10,7 +10,8 @@ from plotly.subplots import make_subplots
 
 from optviz.classroom.ewa import ewa, window
 from optviz.i18n import t
-from optviz.figures.race import COLORS, CONTOUR_SCALE, height_transform
+from optviz.figures.palette import path_color
+from optviz.figures.race import CONTOUR_SCALE, height_transform
 from optviz.classroom.regression import TRUE_B, TRUE_W, RegressionData
 from optviz.trajectory import DIVERGED, Trajectory
 
@@ -33,7 +34,7 @@ def ewa_figure(series, betas, bias_correction: bool = False, lang: str = "en") -
     corrected = np.atleast_2d(ewa(theta, b, bias_correction=True)) if bias_correction else None
     shapes, notes = [], []
     for k, beta in enumerate(b):
-        color = COLORS[k % len(COLORS)]
+        color = path_color(k)
         label = f"{beta:g}"
         if corrected is not None:
             fig.add_trace(go.Scatter(x=days, y=plain[k], mode="lines", name=t("ewa.uncorrected", lang, beta=label),
@@ -91,7 +92,7 @@ def regression_figure(traj: Trajectory, data: RegressionData, step: int, lang: s
     fig.add_trace(go.Scatter(x=xs, y=TRUE_W * xs + TRUE_B, mode="lines", name=t("regression.true_line", lang),
                              line=dict(color="#444", width=2, dash="dash")), row=1, col=2)
     for run in range(traj.runs):
-        color = COLORS[run % len(COLORS)]
+        color = path_color(run)
         at = min(step, int(traj.last_step[run]))
         path = traj.positions[: at + 1, run]  # (at+1, 2)
         died = traj.status[run] == DIVERGED and step >= traj.stop_step[run]

@@ -1,21 +1,29 @@
-"""Files to take away from a race: trajectories as CSV, the figure as offline HTML, the map as PNG or GIF.
+"""Files to take away from a race: trajectories as CSV, the figure as offline HTML, the map as a
+slide (PNG), a looping GIF or an MP4 video.
 
 - ``trajectories_csv(traj)``: the long-form table (``Trajectory.to_frame``), UTF-8 CSV bytes.
 - ``standalone_html(fig)``: a Plotly figure as one HTML file with plotly.js inside; plays offline.
-- ``frame_png(traj, step)``: the race map at one step, drawn with Pillow.
-- ``race_gif(traj)``: the race as a looping animated GIF, for slides.
+- ``frame_png(traj, step)``: the race map at one step, a 1920 × 1080 slide (``scale=2``: 3840 × 2160).
+- ``race_gif(traj)`` / ``race_mp4(traj)``: the race as a looping GIF or an MP4 (1280 × 720), every
+  step when the race is short enough, else ``frames`` steps evenly spread; each frame says its step.
 - ``render(config, path)``: run a race and write whichever of those the file name asks for.
 
-The PNG and GIF are drawn with Pillow, not through a browser (kaleido needs Chromium and about
-4 s per image; Pillow draws a frame in milliseconds). They follow ``optviz.figures.race``: the same
-log-height transform and colours for the filled contours, the same path colours, gold stars on
-the minima, ✕ on the saddles, and a red ✕ with its status where a run diverged. The background
-(contours, axes, colour bar, legend) is drawn once; each GIF frame adds only the new stretch of
-every path to a persistent trail and draws the current points on a copy.
+The pictures are drawn with Pillow, not through a browser (kaleido needs Chromium and about 4 s per
+image; Pillow draws a frame in milliseconds). A slide carries the title (the lesson's, then the
+surface's display name), axis titles, a legend naming every contestant in its colour and the colour
+bar whose ticks come from ``contour_image.colour_bar`` (the same labels as the app's bar). Colours
+come from ``optviz.figures.palette``: every path is cased (dark outer stroke, light inner stroke,
+Okabe–Ito core) so it stands out at least 3:1 on every band; minima (★) and saddles (✕) are drawn
+last, above paths and current points, so a run that ends on a minimum does not hide it.
+
+The background (contours, axes, colour bar, legend) is drawn once. The paths live in three masks
+(dark casing, light casing, core) plus a core colour layer; an animation frame adds only the new
+stretch of every path to the masks and pastes them, in that order, onto a copy of the background.
 
 Text in Chinese needs a CJK font: the first of ``CJK_FONTS`` found under ``FONT_DIRS``
 (Debian's ``fonts-noto-cjk``). Without one, Pillow's built-in font is used, which has no CJK
-glyphs, and a :class:`FontWarning` says so.
+glyphs, and a :class:`FontWarning` says so. MP4 needs the ``imageio`` and ``imageio-ffmpeg``
+packages; without them ``race_mp4`` raises :class:`MissingPackageError`.
 """
 from __future__ import annotations
 
@@ -23,17 +31,21 @@ import functools
 import io
 import math
 import os
+import tempfile
 import warnings
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 from PIL import Image, ImageDraw, ImageFont
 
-from optviz.figures.contour_image import LEVELS, colormap, contour_field
-from optviz.i18n import LANGUAGES, status_text, t
-from optviz.figures.race import COLORS, PICK_TRACE, frame_steps, race_figure
+from optviz.figures.contour_image import LEVELS, colormap, colour_bar, contour_field
+from optviz.figures.palette import (CASING_DARK, CASING_LIGHT, DIVERGED as RED, MINIMUM_EDGE, MINIMUM_FILL as GOLD,
+                                    PATH_COLORS, SADDLE_CASING, SADDLE_CORE, path_color)
+from optviz.figures.race import frame_steps, race_figure
+from optviz.i18n import CATALOG, LANGUAGES, status_text, t
 from optviz.race import RaceConfig, run_race
 from optviz.trajectory import DIVERGED, Trajectory
 from surfaces import source_of
@@ -43,12 +55,22 @@ FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", os.path.expanduser("~
 LATIN_FONTS = ("DejaVuSans.ttf", "LiberationSans-Regular.ttf", "NotoSans-Regular.ttf", "Arial.ttf")
 CJK_FONTS = ("NotoSansCJK-Regular.ttc", "NotoSansCJKsc-Regular.otf", "NotoSansSC-Regular.otf",
              "wqy-microhei.ttc", "wqy-zenhei.ttc", "NotoSerifCJK-Regular.ttc", "NotoSansCJK-Regular.otf")
-RED, GOLD, INK, GREY, WHITE = "#d62728", "#ffd700", "#222222", "#555555", "#ffffff"
-SUFFIXES = (".csv", ".html", ".png", ".gif")
+INK, GREY, WHITE = "#222222", "#555555", "#ffffff"
+SUFFIXES = (".csv", ".html", ".png", ".gif", ".mp4")
+SLIDE = (1920, 1080)  # PNG size; scale=2 doubles it
+VIDEO = (1280, 720)  # GIF and MP4 size
+AXIS_TITLES = ("x", "y")  # as the app's race map names its axes
+MP4_PACKAGES = "imageio and imageio-ffmpeg"
 
 
 class FontWarning(UserWarning):
     """No CJK font was found: Chinese text falls back to Pillow's font and shows as boxes."""
+
+
+class MissingPackageError(ImportError, ValueError):
+    """An export needs a package that is not installed (the message names it and the pip line).
+
+    Also a ValueError, so callers that report bad requests (the command line) report this too."""
 
 
 # --------------------------------------------------------------------------------------------- CSV, HTML
@@ -65,15 +87,9 @@ def trajectories_csv(traj: Trajectory) -> bytes:
 def standalone_html(fig: go.Figure, title: str = "OptViz") -> bytes:
     """The figure as one HTML file with plotly.js embedded (about 5 MB): opens and plays offline.
 
-    The animation does not start by itself. The race map's invisible grid of start points loses
-    its "click to start here" hover, since a saved file cannot start a new race.
+    The animation does not start by itself.
     """
     spec = fig.to_dict()
-    data = spec.get("data") or []
-    if len(data) > PICK_TRACE and data[PICK_TRACE].get("name") == "pick":
-        data = list(data)
-        data[PICK_TRACE] = {**data[PICK_TRACE], "hoverinfo": "skip", "hovertemplate": None}
-        spec = {**spec, "data": data}
     html = pio.to_html(spec, include_plotlyjs=True, full_html=True, auto_play=False, validate=False,
                        config={"displaylogo": False, "responsive": True}, default_height="95vh")
     return html.replace("</head>", f"    <title>{_escape(title)}</title>\n</head>", 1).encode("utf-8")
@@ -194,16 +210,51 @@ def _star(cx: float, cy: float, r: float) -> list[tuple[float, float]]:
     return list(zip((cx + radii * np.cos(angles)).tolist(), (cy + radii * np.sin(angles)).tolist()))
 
 
+
+
+def surface_title(surface, lang: str = "en") -> str:
+    """The surface's display name as the app shows it: ``"Rosenbrock 函数 (a 1, b 100)"``, or
+    ``"f(x, y) = <expression>"`` for a typed surface."""
+    typed = source_of(surface)
+    if typed:
+        return f"f(x, y) = {typed}"
+    key = f"surface.{surface.name}"
+    name = t(key, lang) if key in CATALOG else surface.name
+    params = ", ".join(f"{k} {v:g}" for k, v in surface.params.items())
+    return name + (f" ({params})" if params else "")
+
+
+def animation_steps(steps: int, frames: int) -> np.ndarray:
+    """The steps an animation of a ``steps``-step race shows: all of 0..steps when that is at most
+    ``frames`` frames, else ``frames`` steps evenly spread from 0 to ``steps`` (both included)."""
+    return frame_steps(int(steps), int(frames) - 1)
+
+
+class Paths(NamedTuple):
+    """Everything the paths drew so far, over the plot area: three masks and the cores' colours."""
+
+    dark: Image.Image  # "L": 255 where the dark outer casing is
+    light: Image.Image  # "L": 255 where the light inner casing is
+    core: Image.Image  # "RGB" or "P": the Okabe–Ito cores
+    core_mask: Image.Image  # "L": 255 where a core is
+
+
+# sizes in pixels of a 1920 × 1080 slide; everything scales with the picture
+SIZE = dict(pad=28, title=46, counter=34, tick=26, legend=30, axis=30, bar=30, tick_len=10,
+            core=6, light=11, dark=15, bead=2, head=9, star=17, saddle=10, saddle_core=3.5, saddle_casing=7.5,
+            start=13)
+
+
 class RaceCanvas:
     """The race map of a Trajectory drawn with Pillow: the static background once, paths per step.
 
     ``supersample`` draws everything that many times larger (``frame_png`` uses 2, then shrinks
     the image, which smooths the lines). ``to_pixel`` maps surface coordinates to pixels of the
-    final ``width`` × ``height`` image.
+    final ``width`` × ``height`` image. Sizes scale with ``min(width / 1920, height / 1080)``.
     """
 
-    def __init__(self, traj: Trajectory, *, lang: str = "en", width: int = 900, height: int = 700,
-                 supersample: int = 1):
+    def __init__(self, traj: Trajectory, *, lang: str = "en", width: int = SLIDE[0], height: int = SLIDE[1],
+                 supersample: int = 1, lesson_title: str | None = None):
         if lang not in LANGUAGES:
             raise ValueError(f"lang must be one of {', '.join(LANGUAGES)} (got {lang!r})")
         if not (isinstance(width, int) and isinstance(height, int) and 200 <= width <= 4000
@@ -213,38 +264,49 @@ class RaceCanvas:
         self.traj, self.lang, self.ss = traj, lang, int(supersample)
         self.width, self.height = width, height
         s = self.ss
-        u = s * min(width, height) / 700  # one "point" in pixels
+        u = s * min(width / SLIDE[0], height / SLIDE[1])  # one pixel of a 1080p slide, in canvas pixels
         self.u = u
         self.W, self.H = width * s, height * s
-        self.font_size = max(int(round(14 * u)), 8 * s)
-        self.small_size = max(int(round(12 * u)), 7 * s)
+        size = {k: max(int(round(v * u)), 8 * s) for k, v in SIZE.items() if k in ("title", "counter", "tick",
+                                                                                     "legend", "axis")}
+        self.title_size, self.counter_size = size["title"], size["counter"]
+        self.tick_size, self.legend_size, self.axis_size = size["tick"], size["legend"], size["axis"]
         surface = traj.surface
         (self.x0, self.x1), (self.y0, self.y1) = surface.bounds
+        name = surface_title(surface, lang)
+        self.title = f"{lesson_title} — {name}" if lesson_title else name
 
-        # top: title row, then legend rows; left: y ticks; bottom: x ticks; right: colour bar
-        pad = round(10 * u)
+        pad = round(SIZE["pad"] * u)
         self.pad = pad
-        title_h = round(self.font_size * 1.6)
-        legend = self._legend_items()
-        self._legend_rows = self._wrap_legend(legend, self.W - 2 * pad)
-        legend_h = len(self._legend_rows) * round(self.small_size * 1.6)
-        top = pad + title_h + legend_h + round(6 * u)
-        left = pad + self._text_width(self._tick_texts(self.y0, self.y1), self.small_size) + round(8 * u)
-        bottom = pad + round(self.small_size * 1.5) + round(4 * u)
-        right = pad + round(16 * u) + round(6 * u) + self._text_width(["0.000e+00"], self.small_size)
-        avail_w, avail_h = self.W - left - right, self.H - top - bottom
+        tick = max(round(SIZE["tick_len"] * u), s)
+        title_h = round(self.title_size * 1.35)
+        top = pad + title_h + round(20 * u)
+        # right, from the edge inwards: legend column, colour-bar title (turned), labels, ticks, bar
+        self._legend = self._legend_items()
+        legend_w = int(min(max(self._legend_width(item) for item in self._legend), 0.3 * self.W))
+        label_w = self._text_width(["−0.000e-00", "0.000e+00"], self.tick_size)
+        bar_w = max(round(SIZE["bar"] * u), 4 * s)
+        bar_title_h = round(self.axis_size * 1.3)
+        inner = round(28 * u) + bar_w + tick + round(6 * u) + label_w + round(14 * u) + bar_title_h + round(40 * u)
+        right = inner + legend_w  # map's right edge to the legend's right edge
+        left = self._text_width([AXIS_TITLES[1]], self.axis_size) + round(14 * u) \
+            + self._text_width(self._tick_texts(self.y0, self.y1), self.tick_size) + tick + round(6 * u)
+        bottom = pad + round(self.axis_size * 1.3) + round(6 * u) + round(self.tick_size * 1.3) + tick + round(6 * u)
+        avail_w, avail_h = self.W - 2 * pad - left - right, self.H - top - bottom
         if avail_w < 20 or avail_h < 20:
             raise ValueError(f"{width} × {height} leaves no room for the map")
         per_unit = min(avail_w / (self.x1 - self.x0), avail_h / (self.y1 - self.y0))
         pw, ph = int(round(per_unit * (self.x1 - self.x0))), int(round(per_unit * (self.y1 - self.y0)))
-        bl, bt = left + (avail_w - pw) // 2, top + (avail_h - ph) // 2
+        bl, bt = pad + left + (avail_w - pw) // 2, top + (avail_h - ph) // 2  # the whole row centred
         self.box = (bl, bt, bl + pw, bt + ph)  # plot area in supersampled pixels, right/bottom exclusive
+        self.tick = tick
+        self.bar = (bl + pw + round(28 * u), bt, bl + pw + round(28 * u) + bar_w, bt + ph)  # colour bar
+        self.legend_x, self.legend_w = bl + pw + inner, legend_w
         self.title_y = pad
-        self.legend_y = pad + title_h
         self._sx, self._sy = pw / (self.x1 - self.x0), ph / (self.y1 - self.y0)
         margin = 2.0 * max(pw, ph)
         self._clip_lo, self._clip_hi = np.array([-margin, -margin]), np.array([pw + margin, ph + margin])
-        self.background = self._draw_background(legend)
+        self.background = self._draw_background()
 
     # ------------------------------------------------------------------ geometry and text
 
@@ -258,6 +320,16 @@ class RaceCanvas:
         local = self._local(points)
         return (local + np.array(self.box[:2], dtype=float)) / self.ss
 
+    @property
+    def map_box(self) -> tuple[int, int, int, int]:
+        """The plot area in pixels of the final image: ``(left, top, right, bottom)``, right/bottom exclusive."""
+        return tuple(int(round(v / self.ss)) for v in self.box)
+
+    @property
+    def bar_box(self) -> tuple[int, int, int, int]:
+        """The colour bar in pixels of the final image, like ``map_box``."""
+        return tuple(int(round(v / self.ss)) for v in self.bar)
+
     def font(self, text: str, size: int):
         return _font(self.lang == "zh" or _is_cjk(text), size)
 
@@ -270,32 +342,56 @@ class RaceCanvas:
     def _legend_items(self) -> list[tuple[str, str, str]]:
         """(kind, colour, text) per legend entry."""
         traj, lang = self.traj, self.lang
-        items = [("line", COLORS[run % len(COLORS)], traj.labels[run]) for run in range(traj.runs)]
+        items = [("line", path_color(run), traj.labels[run]) for run in range(traj.runs)]
         if traj.surface.minima:
             items.append(("star", GOLD, t("plot.minimum", lang)))
         if traj.surface.saddles:
-            items.append(("cross", GREY, t("plot.saddle", lang)))
+            items.append(("cross", SADDLE_CORE, t("plot.saddle", lang)))
         items.append(("ring", INK, t("plot.start", lang)))
         return items
 
     def _legend_width(self, item) -> float:
-        return 28 * self.u + self.font(item[2], self.small_size).getlength(item[2]) + 18 * self.u
+        return 60 * self.u + self.font(item[2], self.legend_size).getlength(item[2])
 
-    def _wrap_legend(self, items, room: float) -> list[list]:
-        rows, row, used = [], [], 0.0
-        for item in items:
-            w = self._legend_width(item)
-            if row and used + w > room:
-                rows.append(row)
-                row, used = [], 0.0
-            row.append(item)
-            used += w
-        return rows + ([row] if row else [])
+    def _fit(self, text: str, size: int, room: float) -> str:
+        font = self.font(text, size)
+        if font.getlength(text) <= room:
+            return text
+        while len(text) > 1 and font.getlength(text + "…") > room:
+            text = text[:-1]
+        return text + "…"
+
+    # ---------------------------------------------------------------------------- marks
+
+    def _cased_line(self, draw: ImageDraw.ImageDraw, points, core, ink=_rgb) -> None:
+        """A legend sample: the same casing as the paths."""
+        u = self.u
+        for width, color in ((SIZE["dark"], CASING_DARK), (SIZE["light"], CASING_LIGHT), (SIZE["core"], core)):
+            draw.line(points, fill=ink(color), width=max(1, round(width * u)))
+
+    def _saddle(self, draw: ImageDraw.ImageDraw, x: float, y: float, ink, r: float | None = None) -> None:
+        u = self.u
+        r = SIZE["saddle"] * u if r is None else r
+        for width, color in ((SIZE["saddle_casing"], SADDLE_CASING), (SIZE["saddle_core"], SADDLE_CORE)):
+            for dy in (-1, 1):
+                draw.line((x - r, y - dy * r, x + r, y + dy * r), fill=ink(color), width=max(1, round(width * u)))
+
+    def _minimum(self, draw: ImageDraw.ImageDraw, x: float, y: float, ink, r: float | None = None) -> None:
+        u = self.u
+        r = SIZE["star"] * u if r is None else r
+        draw.polygon(_star(x, y, r), fill=ink(GOLD), outline=ink(MINIMUM_EDGE), width=max(1, round(2.5 * u)))
+
+    def _start(self, draw: ImageDraw.ImageDraw, x: float, y: float, ink, r: float | None = None) -> None:
+        u = self.u
+        r = SIZE["start"] * u if r is None else r
+        w = max(1, round(2.5 * u))
+        draw.ellipse((x - r - w, y - r - w, x + r + w, y + r + w), outline=ink(WHITE), width=3 * w)
+        draw.ellipse((x - r, y - r, x + r, y + r), outline=ink(INK), width=w)
 
     # ---------------------------------------------------------------------------- background
 
-    def _field(self) -> tuple[np.ndarray, float, float, float, float]:
-        """Contour bands as an RGB array over the plot area, with the colour bar's lo, hi, floor, δ."""
+    def _field(self):
+        """Contour bands as an RGB array over the plot area, and the ContourField behind it."""
         bl, bt, br, bb = self.box
         pw, ph = br - bl, bb - bt
         s = self.ss
@@ -304,93 +400,84 @@ class RaceCanvas:
         image = Image.fromarray(field.rgb, "RGB")  # evaluated at the final resolution, then enlarged
         if image.size != (pw, ph):
             image = image.resize((pw, ph), Image.Resampling.NEAREST if s > 1 else Image.Resampling.BILINEAR)
-        return np.asarray(image), field.lo, field.hi, field.floor, field.delta
+        return np.asarray(image), field
 
-    def _draw_background(self, legend) -> Image.Image:
-        u, s = self.u, self.ss
+    def _draw_background(self) -> Image.Image:
+        u = self.u
         img = Image.new("RGB", (self.W, self.H), WHITE)
         draw = ImageDraw.Draw(img)
-        field, lo, hi, floor, delta = self._field()
+        pixels, field = self._field()
+        self.field = field
         bl, bt, br, bb = self.box
-        img.paste(Image.fromarray(field, "RGB"), (bl, bt))
-        small, normal = self.small_size, self.font_size
-        tick = round(5 * u)
+        img.paste(Image.fromarray(pixels, "RGB"), (bl, bt))
+        small, tick, line = self.tick_size, self.tick, max(1, round(1.5 * u))
 
-        # axes: frame, ticks, labels
-        draw.rectangle((bl - 1, bt - 1, br, bb), outline=GREY, width=max(1, s))
+        # axes: frame, ticks, labels, titles
+        draw.rectangle((bl - line, bt - line, br + line - 1, bb + line - 1), outline=GREY, width=line)
         for v in _nice_ticks(self.x0, self.x1):
             x = bl + (v - self.x0) * self._sx
-            draw.line((x, bb, x, bb + tick), fill=GREY, width=max(1, s))
-            draw.text((x, bb + tick + round(2 * u)), f"{v:g}", fill=INK, font=self.font("", small), anchor="mt")
+            draw.line((x, bb, x, bb + tick), fill=GREY, width=line)
+            draw.text((x, bb + tick + round(4 * u)), f"{v:g}", fill=INK, font=self.font("", small), anchor="mt")
         for v in _nice_ticks(self.y0, self.y1):
             y = bt + (self.y1 - v) * self._sy
-            draw.line((bl - tick, y, bl, y), fill=GREY, width=max(1, s))
-            draw.text((bl - tick - round(3 * u), y), f"{v:g}", fill=INK, font=self.font("", small), anchor="rm")
+            draw.line((bl - tick, y, bl, y), fill=GREY, width=line)
+            draw.text((bl - tick - round(6 * u), y), f"{v:g}", fill=INK, font=self.font("", small), anchor="rm")
+        axis = self.axis_size
+        draw.text(((bl + br) / 2, bb + tick + round(10 * u) + round(small * 1.3)), AXIS_TITLES[0], fill=INK,
+                  font=self.font(AXIS_TITLES[0], axis), anchor="mt")
+        ticks_w = self._text_width(self._tick_texts(self.y0, self.y1), small)
+        draw.text((bl - tick - round(6 * u) - ticks_w - round(14 * u), (bt + bb) / 2), AXIS_TITLES[1], fill=INK,
+                  font=self.font(AXIS_TITLES[1], axis), anchor="rm")
 
-        # colour bar: the same bands, labelled in loss units as plots._contour does
-        cx0 = br + round(12 * u)
-        cx1 = cx0 + round(12 * u)
+        # colour bar: the same bands, ticks and labels from colour_bar()
+        cx0, _, cx1, _ = self.bar
         bar_h = bb - bt
         rows = np.floor((1 - (np.arange(bar_h) + 0.5) / bar_h) * LEVELS).clip(0, LEVELS - 1) / LEVELS
-        bar = np.repeat(colormap(rows)[:, None, :], cx1 - cx0, axis=1)
-        img.paste(Image.fromarray(bar, "RGB"), (cx0, bt))
-        draw.rectangle((cx0 - 1, bt - 1, cx1, bb), outline=GREY, width=max(1, s))
-        top = abs(10**hi - delta + floor)
-        for v in np.linspace(lo, hi, 6):
-            y = bb - (v - lo) / (hi - lo) * bar_h
-            loss = 10**v - delta + floor
-            loss = 0.0 if abs(loss) < 1e-9 * top else loss  # -8.7e-19 is rounding; say 0
-            draw.line((cx1, y, cx1 + tick, y), fill=GREY, width=max(1, s))
-            draw.text((cx1 + tick + round(2 * u), y), f"{loss:.3g}", fill=INK, font=self.font("", small),
-                      anchor="lm")
+        img.paste(Image.fromarray(np.repeat(colormap(rows)[:, None, :], cx1 - cx0, axis=1), "RGB"), (cx0, bt))
+        draw.rectangle((cx0 - line, bt - line, cx1 + line - 1, bb + line - 1), outline=GREY, width=line)
+        label_right = cx1
+        self.bar_labels = []  # (x, y, label) in canvas pixels, each drawn with anchor "lm" at tick_size
+        for fraction, label in colour_bar(field):
+            x, y = cx1 + tick + round(6 * u), bb - fraction * bar_h
+            draw.line((cx1, y, cx1 + tick, y), fill=GREY, width=line)
+            font = self.font("", small)
+            draw.text((x, y), label, fill=INK, font=font, anchor="lm")
+            self.bar_labels.append((x, y, label))
+            label_right = max(label_right, x + font.getlength(label))
+        name = t("plot.loss", self.lang)
+        font = self.font(name, axis)
+        name = self._fit(name, axis, bar_h)
+        box = font.getbbox(name, anchor="lt")
+        mask = Image.new("L", (int(box[2]) + 2, int(round(axis * 1.3))), 0)
+        ImageDraw.Draw(mask).text((0, 0), name, fill=255, font=font, anchor="lt")
+        mask = mask.rotate(90, expand=True)  # reads bottom to top, as a y-axis title does
+        img.paste(_rgb(INK), (int(label_right + round(14 * u)), int((bt + bb - mask.size[1]) / 2)), mask)
 
-        # landmarks, under the paths as in the interactive map
+        # the start ring, under the paths
         layer = img.crop(self.box)
-        ld = ImageDraw.Draw(layer)
-        for x, y in self._local(np.asarray(self.traj.surface.minima, dtype=float).reshape(-1, 2)):
-            ld.polygon(_star(x, y, 8 * u), fill=GOLD, outline="#000000", width=max(1, s))
-        for x, y in self._local(np.asarray(self.traj.surface.saddles, dtype=float).reshape(-1, 2)):
-            r = 6 * u
-            ld.line((x - r, y - r, x + r, y + r), fill=GREY, width=max(1, round(2.5 * u)))
-            ld.line((x - r, y + r, x + r, y - r), fill=GREY, width=max(1, round(2.5 * u)))
         x, y = self._local(self.traj.positions[0, 0])
-        r = 7 * u
-        ld.ellipse((x - r, y - r, x + r, y + r), outline=INK, width=max(1, round(2 * u)))
+        self._start(ImageDraw.Draw(layer), x, y, _rgb)
         img.paste(layer, self.box[:2])
 
         # title and legend
-        surface = self.traj.surface
-        params = ", ".join(f"{k} {v:g}" for k, v in surface.params.items())
-        typed = source_of(surface)
-        title = f"f(x, y) = {typed}" if typed else surface.name + (f" ({params})" if params else "")
-        font = self.font(title, normal)
-        if font.getlength(title) > 0.6 * self.W:  # leave room for the step counter
-            while len(title) > 1 and font.getlength(title + "…") > 0.6 * self.W:
-                title = title[:-1]
-            title += "…"
-        draw.text((self.pad, self.title_y), title, fill=INK, font=font)
-        y = self.legend_y
-        row_h = round(self.small_size * 1.6)
-        for row in self._legend_rows:
-            x = self.pad
-            cy = y + row_h / 2
-            for kind, color, text in row:
-                sx = x + 12 * u
-                if kind == "line":
-                    draw.line((x, cy, x + 24 * u, cy), fill=color, width=max(1, round(3 * u)))
-                    draw.ellipse((sx - 4 * u, cy - 4 * u, sx + 4 * u, cy + 4 * u), fill=color)
-                elif kind == "star":
-                    draw.polygon(_star(sx, cy, 7 * u), fill=color, outline="#000000", width=max(1, s))
-                elif kind == "cross":
-                    r = 5 * u
-                    draw.line((sx - r, cy - r, sx + r, cy + r), fill=color, width=max(1, round(2.5 * u)))
-                    draw.line((sx - r, cy + r, sx + r, cy - r), fill=color, width=max(1, round(2.5 * u)))
-                else:
-                    draw.ellipse((sx - 6 * u, cy - 6 * u, sx + 6 * u, cy + 6 * u), outline=color,
-                                 width=max(1, round(2 * u)))
-                draw.text((x + 28 * u, cy), text, fill=INK, font=self.font(text, small), anchor="lm")
-                x += self._legend_width((kind, color, text))
-            y += row_h
+        counter = self._text_width([self.step_text(self.traj.steps)], self.counter_size)
+        title = self._fit(self.title, self.title_size, self.W - 2 * self.pad - counter - 40 * u)
+        draw.text((self.pad, self.title_y), title, fill=INK, font=self.font(title, self.title_size))
+        row_h = round(self.legend_size * 1.7)
+        room = self.legend_w - 60 * u + 1
+        for i, (kind, color, text) in enumerate(self._legend):
+            x, cy = self.legend_x, bt + (i + 0.5) * row_h
+            sx = x + 20 * u
+            if kind == "line":
+                self._cased_line(draw, (x, cy, x + 44 * u, cy), color)
+            elif kind == "star":
+                self._minimum(draw, sx, cy, _rgb, 14 * u)
+            elif kind == "cross":
+                self._saddle(draw, sx, cy, _rgb, 9 * u)
+            else:
+                self._start(draw, sx, cy, _rgb, 11 * u)
+            text = self._fit(text, self.legend_size, room)
+            draw.text((x + 56 * u, cy), text, fill=INK, font=self.font(text, self.legend_size), anchor="lm")
         return img
 
     # ----------------------------------------------------------------------------- foreground
@@ -400,34 +487,54 @@ class RaceCanvas:
 
     def draw_step(self, draw: ImageDraw.ImageDraw, step: int, ink) -> None:
         text = self.step_text(step)
-        draw.text((self.W - self.pad, self.title_y), text, fill=ink(INK), font=self.font(text, self.font_size),
-                  anchor="ra")
+        draw.text((self.W - self.pad, self.title_y + (self.title_size - self.counter_size)), text, fill=ink(INK),
+                  font=self.font(text, self.counter_size), anchor="ra")
 
     def end_of(self, run: int, step: int) -> int:
         """The last step of ``run`` drawn at ``step``: a stopped run stays at its last valid point."""
         return min(step, int(self.traj.last_step[run]))
 
-    def draw_paths(self, draw: ImageDraw.ImageDraw, ink, step: int, since: int = 0) -> None:
-        """Draw each run's path from step ``since`` to ``step`` onto the plot area (local pixels)."""
+    def new_paths(self, mode: str = "RGB", palette: list[int] | None = None) -> Paths:
+        """Empty path layers over the plot area; ``mode="P"`` with the GIF's ``palette``."""
+        size = (self.box[2] - self.box[0], self.box[3] - self.box[1])
+        core = Image.new(mode, size, 0)
+        if palette is not None:
+            core.putpalette(palette)
+        return Paths(Image.new("L", size, 0), Image.new("L", size, 0), core, Image.new("L", size, 0))
+
+    def draw_paths(self, paths: Paths, ink, step: int, since: int = 0) -> None:
+        """Add each run's path from step ``since`` to ``step`` to the layers (local pixels).
+
+        Every vertex gets a disc in each layer: round joints between stretches drawn in different
+        frames, and, for runs of at most 400 steps, a bead that shows each iterate."""
         u = self.u
-        width = max(1, round(3.2 * u))
-        dot = 1.8 * u
+        widths = [max(1, round(SIZE[k] * u)) for k in ("dark", "light", "core")]
+        draws = [ImageDraw.Draw(paths.dark), ImageDraw.Draw(paths.light), ImageDraw.Draw(paths.core),
+                 ImageDraw.Draw(paths.core_mask)]
+        pw, ph = self.box[2] - self.box[0], self.box[3] - self.box[1]
         for run in range(self.traj.runs):
             end = self.end_of(run, step)
             first = min(since, end)
             if end <= first:
                 continue
             pts = self._local(self.traj.positions[first: end + 1, run])  # (k, 2)
-            fill = ink(COLORS[run % len(COLORS)])
-            for line in polylines(pts, self._clip_lo, self._clip_hi):
-                draw.line(line, fill=fill, width=width, joint="curve")
-            if self.traj.last_step[run] <= 400:  # few enough points to show every iterate
-                for x, y in pts[1:]:
-                    if -dot <= x <= self.box[2] - self.box[0] + dot and -dot <= y <= self.box[3] - self.box[1] + dot:
-                        draw.ellipse((x - dot, y - dot, x + dot, y + dot), fill=fill)
+            fill = ink(path_color(run))
+            bead = SIZE["bead"] * u if self.traj.last_step[run] <= 400 else 0.0
+            lines = polylines(pts, self._clip_lo, self._clip_hi)
+            near = pts[np.all((pts >= -30 * u) & (pts <= np.array([pw, ph]) + 30 * u), axis=1)]
+            for layer, (width, targets) in enumerate(((widths[0], [(draws[0], 255)]),
+                                                       (widths[1], [(draws[1], 255)]),
+                                                       (widths[2], [(draws[2], fill), (draws[3], 255)]))):
+                r = width / 2 + bead
+                for d, color in targets:
+                    for line in lines:
+                        d.line(line, fill=color, width=width, joint="curve")
+                    for x, y in near.tolist():
+                        d.ellipse((x - r, y - r, x + r, y + r), fill=color)
 
     def draw_heads(self, draw: ImageDraw.ImageDraw, ink, step: int) -> None:
-        """The current point of every run; a red ✕ and its status once a run has diverged."""
+        """The current point of every run, cased like the paths; a red ✕ and its status once a run
+        has diverged."""
         u = self.u
         pw, ph = self.box[2] - self.box[0], self.box[3] - self.box[1]
         for run in range(self.traj.runs):
@@ -437,22 +544,33 @@ class RaceCanvas:
                 x, y = self._exit_point(self._local(self.traj.positions[: end + 1, run]))
             else:
                 x, y = self._local(self.traj.positions[end, run])
-            r = 7 * u if died else 5.5 * u
+            r = 11 * u if died else SIZE["head"] * u
             keep = r if died else -50 * u
             x, y = float(np.clip(x, keep, pw - keep)), float(np.clip(y, keep, ph - keep))
             if died:
-                for dx in (-1, 1):
-                    draw.line((x - r, y - dx * r, x + r, y + dx * r), fill=ink(WHITE), width=max(1, round(5 * u)))
-                    draw.line((x - r, y - dx * r, x + r, y + dx * r), fill=ink(RED), width=max(1, round(3 * u)))
+                for width, color in ((9, CASING_DARK), (7, WHITE), (4, RED)):
+                    for dy in (-1, 1):
+                        draw.line((x - r, y - dy * r, x + r, y + dy * r), fill=ink(color),
+                                  width=max(1, round(width * u)))
                 text = status_text(self.traj, run, self.lang)
-                font = self.font(text, self.small_size)
+                font = self.font(text, self.tick_size)
                 half = font.getlength(text) / 2
-                tx = float(np.clip(x, half + 2 * u, pw - half - 2 * u)) if pw > 2 * half + 4 * u else pw / 2
-                ty = float(np.clip(y - r - 3 * u, self.small_size + 2 * u, ph))
-                draw.text((tx, ty), text, fill=ink(RED), font=font, anchor="mb")
+                tx = float(np.clip(x, half + 4 * u, pw - half - 4 * u)) if pw > 2 * half + 8 * u else pw / 2
+                ty = float(np.clip(y - r - 6 * u, self.tick_size + 4 * u, ph))
+                draw.text((tx, ty), text, fill=ink(RED), font=font, anchor="mb", stroke_width=max(1, round(3 * u)),
+                          stroke_fill=ink(WHITE))
             else:
-                draw.ellipse((x - r, y - r, x + r, y + r), fill=ink(COLORS[run % len(COLORS)]), outline=ink(WHITE),
-                             width=max(1, round(1.5 * u)))
+                for grow, color in (((SIZE["dark"] - SIZE["core"]) / 2, CASING_DARK),
+                                    ((SIZE["light"] - SIZE["core"]) / 2, CASING_LIGHT), (0, path_color(run))):
+                    rr = r + grow * u
+                    draw.ellipse((x - rr, y - rr, x + rr, y + rr), fill=ink(color))
+
+    def draw_landmarks(self, draw: ImageDraw.ImageDraw, ink) -> None:
+        """Minima ★ and saddles ✕, drawn last: above the paths and the current points."""
+        for x, y in self._local(np.asarray(self.traj.surface.saddles, dtype=float).reshape(-1, 2)).tolist():
+            self._saddle(draw, x, y, ink)
+        for x, y in self._local(np.asarray(self.traj.surface.minima, dtype=float).reshape(-1, 2)).tolist():
+            self._minimum(draw, x, y, ink)
 
     def _exit_point(self, pts: np.ndarray) -> np.ndarray:
         """The last point of a path ``(k, 2)`` (local pixels) if it is on the map, else where the path
@@ -469,16 +587,26 @@ class RaceCanvas:
                 return clipped[1]
         return np.clip(last, lo, hi)
 
+    def compose(self, base: Image.Image, paths: Paths, step: int, ink) -> Image.Image:
+        """``base`` (the background, RGB or the GIF's P) with the paths so far, the current points,
+        the landmarks and the step counter."""
+        img = base.copy()
+        area = img.crop(self.box)
+        area.paste(ink(CASING_DARK), (0, 0, *area.size), paths.dark)
+        area.paste(ink(CASING_LIGHT), (0, 0, *area.size), paths.light)
+        area.paste(paths.core, (0, 0), paths.core_mask)
+        draw = ImageDraw.Draw(area)
+        self.draw_heads(draw, ink, step)
+        self.draw_landmarks(draw, ink)
+        img.paste(area, self.box[:2])
+        self.draw_step(ImageDraw.Draw(img), step, ink)
+        return img
+
     def frame(self, step: int) -> Image.Image:
         """The whole map at ``step`` as an RGB image of the supersampled size."""
-        img = self.background.copy()
-        layer = img.crop(self.box)
-        draw = ImageDraw.Draw(layer)
-        self.draw_paths(draw, _rgb, step)
-        self.draw_heads(draw, _rgb, step)
-        img.paste(layer, self.box[:2])
-        self.draw_step(ImageDraw.Draw(img), step, _rgb)
-        return img
+        paths = self.new_paths()
+        self.draw_paths(paths, _rgb, step)
+        return self.compose(self.background, paths, step, _rgb)
 
 
 def _check_step(traj: Trajectory, step: int | None) -> int:
@@ -489,55 +617,61 @@ def _check_step(traj: Trajectory, step: int | None) -> int:
     return int(step)
 
 
-def frame_png(traj: Trajectory, step: int | None = None, lang: str = "en", width: int = 900,
-              height: int = 700) -> bytes:
-    """The race map at ``step`` (default: the last) as PNG bytes of ``width`` × ``height`` pixels."""
+def frame_png(traj: Trajectory, step: int | None = None, lang: str = "en", width: int = SLIDE[0],
+              height: int = SLIDE[1], *, scale: int = 1, lesson_title: str | None = None) -> bytes:
+    """The race map at ``step`` (default: the last) as PNG bytes of ``scale · width`` × ``scale · height``
+    pixels: a 1920 × 1080 slide, or 3840 × 2160 with ``scale=2``."""
     step = _check_step(traj, step)
-    canvas = RaceCanvas(traj, lang=lang, width=width, height=height, supersample=2)
-    image = canvas.frame(step).resize((width, height), Image.Resampling.LANCZOS)
+    if scale not in (1, 2) or isinstance(scale, bool):
+        raise ValueError(f"scale must be 1 or 2 (got {scale!r})")
+    # at 1× draw twice as large and shrink (smooth lines); at 2× the pixels are small enough already
+    canvas = RaceCanvas(traj, lang=lang, width=width * scale, height=height * scale, supersample=3 - scale,
+                        lesson_title=lesson_title)
+    image = canvas.frame(step)
+    if canvas.ss > 1:
+        image = image.resize((canvas.width, canvas.height), Image.Resampling.LANCZOS)
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=False)
     return out.getvalue()
 
 
-def race_gif(traj: Trajectory, lang: str = "en", frames: int = 60, fps: int = 20, width: int = 720,
-             height: int = 560, hold_ms: int = 1500) -> bytes:
-    """The race as an animated GIF that loops forever: ``frames`` frames from step 0 to the last
-    (fewer if the race has fewer steps), ``fps`` per second, the last one held ``hold_ms`` longer."""
+def _check_animation(frames, fps, hold_ms, max_fps: int = 50) -> None:
     if isinstance(frames, bool) or int(frames) != frames or not 2 <= frames <= 1000:
         raise ValueError(f"frames must be a whole number in [2, 1000] (got {frames!r})")
-    if not 1 <= fps <= 50:
-        raise ValueError(f"fps must be in [1, 50] (got {fps!r})")
+    if not 1 <= fps <= max_fps:
+        raise ValueError(f"fps must be in [1, {max_fps}] (got {fps!r})")
     if not 0 <= hold_ms <= 60_000:
         raise ValueError(f"hold_ms must be in [0, 60000] (got {hold_ms!r})")
-    canvas = RaceCanvas(traj, lang=lang, width=width, height=height, supersample=1)
-    reserved = list(dict.fromkeys([*COLORS, RED, WHITE, INK, GOLD, GREY]))
-    base = canvas.background.quantize(colors=256 - len(reserved), method=Image.Quantize.MEDIANCUT,
-                                      dither=Image.Dither.NONE)
-    palette = (base.getpalette() or [])[: 3 * (256 - len(reserved))]
-    palette += [0] * (3 * (256 - len(reserved)) - len(palette))
+
+
+def race_gif(traj: Trajectory, lang: str = "en", frames: int = 60, fps: int = 20, width: int = VIDEO[0],
+             height: int = VIDEO[1], hold_ms: int = 1500, *, lesson_title: str | None = None) -> bytes:
+    """The race as an animated GIF that loops forever: every step if there are at most ``frames``,
+    else ``frames`` steps evenly spread from 0 to the last; ``fps`` per second, the last frame held
+    ``hold_ms`` longer. Each frame shows its step number."""
+    _check_animation(frames, fps, hold_ms)
+    canvas = RaceCanvas(traj, lang=lang, width=width, height=height, supersample=1, lesson_title=lesson_title)
+    reserved = list(dict.fromkeys(c.lower() for c in (*PATH_COLORS, CASING_DARK, CASING_LIGHT, RED, WHITE, INK,
+                                                      GOLD, MINIMUM_EDGE, SADDLE_CORE, SADDLE_CASING, GREY)))
+    free = 256 - len(reserved)
+    base = canvas.background.quantize(colors=free, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    palette = (base.getpalette() or [])[: 3 * free]
+    palette += [0] * (3 * free - len(palette))
     index = {}
     for i, color in enumerate(reserved):
-        index[color] = 256 - len(reserved) + i
+        index[color] = free + i
         palette += list(_rgb(color))
     base.putpalette(palette)
 
     def ink(color: str) -> int:
-        return index[color]
+        return index[color.lower()]
 
-    trail = base.crop(canvas.box)  # the paths so far, drawn once each
-    trail_draw = ImageDraw.Draw(trail)
+    paths = canvas.new_paths("P", palette)
     images, drawn = [], 0
-    for step in frame_steps(traj.steps, frames - 1):
-        step = int(step)
-        canvas.draw_paths(trail_draw, ink, step, since=drawn)
+    for step in animation_steps(traj.steps, frames).tolist():
+        canvas.draw_paths(paths, ink, step, since=drawn)
         drawn = step
-        layer = trail.copy()
-        canvas.draw_heads(ImageDraw.Draw(layer), ink, step)
-        image = base.copy()
-        image.paste(layer, canvas.box[:2])
-        canvas.draw_step(ImageDraw.Draw(image), step, ink)
-        images.append(image)
+        images.append(canvas.compose(base, paths, step, ink))
     ms = int(round(1000 / fps))
     durations = [ms] * (len(images) - 1) + [ms + int(hold_ms)]
     out = io.BytesIO()
@@ -546,14 +680,59 @@ def race_gif(traj: Trajectory, lang: str = "en", frames: int = 60, fps: int = 20
     return out.getvalue()
 
 
+def _imageio():
+    """``imageio.v2``, once its FFMPEG plugin's binary is known to be there; else MissingPackageError."""
+    try:
+        import imageio.v2 as imageio
+        import imageio_ffmpeg
+        imageio_ffmpeg.get_ffmpeg_exe()  # the bundled (or system) ffmpeg binary: RuntimeError if none
+    except (ImportError, RuntimeError) as problem:
+        raise MissingPackageError(f"writing .mp4 needs the Python packages {MP4_PACKAGES} "
+                                  f"(pip install imageio imageio-ffmpeg); {problem}") from None
+    return imageio
+
+
+def race_mp4(traj: Trajectory, lang: str = "en", frames: int = 300, fps: int = 30, width: int = VIDEO[0],
+             height: int = VIDEO[1], hold_ms: int = 1500, *, lesson_title: str | None = None) -> bytes:
+    """The race as an H.264 MP4 (yuv420p, plays in browsers and slide software): every step if
+    there are at most ``frames``, else ``frames`` steps evenly spread; the last frame repeated for
+    ``hold_ms``. Each frame shows its step number. Needs imageio and imageio-ffmpeg."""
+    _check_animation(frames, fps, hold_ms, max_fps=60)
+    if width % 2 or height % 2:
+        raise ValueError(f"an MP4's width and height must be even (got {width!r} × {height!r})")
+    imageio = _imageio()
+    canvas = RaceCanvas(traj, lang=lang, width=width, height=height, supersample=1, lesson_title=lesson_title)
+    paths = canvas.new_paths()
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "race.mp4")
+        writer = imageio.get_writer(path, format="FFMPEG", fps=fps, codec="libx264", pixelformat="yuv420p",
+                                    quality=8, macro_block_size=2, ffmpeg_log_level="error")
+        try:
+            drawn, image = 0, None
+            for step in animation_steps(traj.steps, frames).tolist():
+                canvas.draw_paths(paths, _rgb, step, since=drawn)
+                drawn = step
+                image = np.asarray(canvas.compose(canvas.background, paths, step, _rgb))
+                writer.append_data(image)
+            for _ in range(int(round(hold_ms * fps / 1000))):
+                writer.append_data(image)
+        finally:
+            writer.close()
+        return Path(path).read_bytes()
+
+
 # ------------------------------------------------------------------------------------------------ render
 
 
-def render(config: RaceConfig, path: str | os.PathLike, lang: str = "en", step: int | None = None) -> Path:
-    """Run ``config`` and write ``path``; its suffix picks the file: ``.gif`` (animation), ``.png``
-    (the map at ``step``, default the last), ``.html`` (interactive race map, offline) or ``.csv``.
+def render(config: RaceConfig, path: str | os.PathLike, lang: str = "en", step: int | None = None, *,
+           lesson_title: str | None = None, scale: int = 1) -> Path:
+    """Run ``config`` and write ``path``; its suffix picks the file: ``.png`` (a 1920 × 1080 slide of
+    the map at ``step``, default the last; ``scale=2`` for 3840 × 2160), ``.gif`` or ``.mp4``
+    (animation, 1280 × 720), ``.html`` (interactive race map, offline) or ``.csv``.
+    ``lesson_title`` goes before the surface's name in the title of pictures and HTML.
 
-    Raises ValueError for a bad config, suffix, language or step (the message names it).
+    Raises ValueError for a bad config, suffix, language or step (the message names it), and
+    MissingPackageError (also a ValueError) for .mp4 without imageio and imageio-ffmpeg.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -563,18 +742,27 @@ def render(config: RaceConfig, path: str | os.PathLike, lang: str = "en", step: 
         raise ValueError(f"lang must be one of {', '.join(LANGUAGES)} (got {lang!r})")
     if step is not None and suffix != ".png":
         raise ValueError(f"step applies to .png only (got {suffix})")
+    if scale != 1 and suffix != ".png":
+        raise ValueError(f"scale applies to .png only (got {suffix})")
+    if suffix == ".mp4":
+        _imageio()  # before the race runs: say what is missing at once
     traj = run_race(config)
     if suffix == ".csv":
         data = trajectories_csv(traj)
     elif suffix == ".html":
-        data = standalone_html(race_figure(traj, lang=lang), title=f"OptViz · {traj.surface.name}")
+        name = surface_title(traj.surface, lang)
+        data = standalone_html(race_figure(traj, lang=lang),
+                               title=f"OptViz · {lesson_title + ' — ' if lesson_title else ''}{name}")
     elif suffix == ".png":
-        data = frame_png(traj, step, lang=lang)
+        data = frame_png(traj, step, lang=lang, scale=scale, lesson_title=lesson_title)
+    elif suffix == ".gif":
+        data = race_gif(traj, lang=lang, lesson_title=lesson_title)
     else:
-        data = race_gif(traj, lang=lang)
+        data = race_mp4(traj, lang=lang, lesson_title=lesson_title)
     path.write_bytes(data)
     return path
 
 
-__all__ = ["FontWarning", "RaceCanvas", "colormap", "font_file", "frame_png", "polylines", "race_gif", "render",
-           "standalone_html", "trajectories_csv"]
+__all__ = ["AXIS_TITLES", "FontWarning", "MissingPackageError", "RaceCanvas", "SLIDE", "SUFFIXES", "VIDEO",
+           "animation_steps", "colormap", "font_file", "frame_png", "polylines", "race_gif", "race_mp4", "render",
+           "standalone_html", "surface_title", "trajectories_csv"]

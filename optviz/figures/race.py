@@ -1,4 +1,6 @@
-"""Plotly figures of a Trajectory: the race map, side-by-side panels, 3-D view, loss curves.
+"""Plotly figures of a Trajectory: the race map for the offline HTML export, the 3-D view, the
+effective learning rates. (The app's race map, side-by-side panels and loss curves are drawn in the
+browser by ``optviz/app/race_component``.)
 
 Animation is client-side: every figure carries Plotly frames that replace only the path and
 current-point traces, so Play, Pause and scrubbing never call the server. Frames are plain
@@ -14,16 +16,14 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from optviz.figures.contour_image import SCALE, contour_field, height_transform, png_data_uri
+from optviz.figures.contour_image import SCALE, colour_bar, contour_field, height_transform, png_data_uri
+from optviz.figures.palette import path_color
 from optviz.i18n import status_text, t
 from optviz.trajectory import DIVERGED, RUNNING, Trajectory
 from surfaces import Surface
 
-COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#7F3C8D", "#000000",
-          "#B8860B", "#A0522D")
 CONTOUR_SCALE = [list(stop) for stop in SCALE]
 FRAME_POINT_BUDGET = 200_000  # coordinates carried by all frames of one figure together
-PICK_TRACE = 1  # index of the race map's invisible grid of clickable start points
 SPEEDS = (("×0.5", 100), ("×1", 50), ("×2", 25), ("×4", 12))  # button label, ms per frame
 MAX_FRAMES = 60  # every frame is a scrubber notch, and plotly.js draws each notch: more costs redraw time
 
@@ -49,12 +49,12 @@ def _background(surface: Surface, lang: str, pixels: int = 420, xref: str = "x",
                  sizing="stretch", layer="below", opacity=1.0)
     if not colorbar:
         return image, None
-    ticks = np.linspace(field.lo, field.hi, 6)
+    ticks = colour_bar(field)
     bar = go.Scatter(
         x=[None], y=[None], mode="markers", showlegend=False, hoverinfo="skip", name="colour bar",
         marker=dict(color=[field.lo, field.hi], cmin=field.lo, cmax=field.hi, colorscale=CONTOUR_SCALE,
-                    showscale=True, colorbar=dict(title=dict(text=t("plot.loss", lang), side="right"), tickvals=ticks,
-                                                  ticktext=[f"{10**v - field.delta + field.floor:.3g}" for v in ticks],
+                    showscale=True, colorbar=dict(title=dict(text=t("plot.loss", lang), side="right"), tickvals=[field.lo + s * (field.hi - field.lo) for s, _ in ticks],
+                                                  ticktext=[label for _, label in ticks],
                                                   thickness=12, len=0.8)))
     return image, bar
 
@@ -106,7 +106,7 @@ def _head(traj: Trajectory, run: int, step: int, lang: str) -> dict:
     return dict(x=[float(x)], y=[float(y)], mode="markers+text" if died else "markers",
                 text=[status_text(traj, run, lang)] if died else [""], textposition="top center",
                 marker=dict(symbol="x" if died else "circle", size=16 if died else 12,
-                            color="#d62728" if died else COLORS[run % len(COLORS)],
+                            color="#d62728" if died else path_color(run),
                             line=dict(width=1.5, color="white")))
 
 
@@ -119,23 +119,26 @@ def _runs_at(traj: Trajectory, step: int, stride: int, lang: str) -> list[dict]:
     return data
 
 
-def _animation_controls(names: list[str], steps: list[int], lang: str, y: float = -0.06) -> dict:
-    """Play/Pause/speed buttons and the frame scrubber, all run by plotly.js in the browser."""
+def _animation_controls(names: list[str], steps: list[int], lang: str, y: float = -0.06, redraw: bool = False,
+                        speeds=SPEEDS) -> dict:
+    """Play/Pause/speed buttons and the frame scrubber, all run by plotly.js in the browser
+    (``redraw`` for 3-D scenes, which plotly.js animates only by redrawing)."""
     def play(duration: int, from_current: bool) -> list:
         return [None if from_current else names,
-                dict(frame=dict(duration=duration, redraw=False), fromcurrent=from_current,
+                dict(frame=dict(duration=duration, redraw=redraw), fromcurrent=from_current,
                      transition=dict(duration=0), mode="immediate")]
 
-    buttons = [dict(label="▶ " + t("plot.play", lang), method="animate", args=play(SPEEDS[1][1], False)),
+    buttons = [dict(label="▶ " + t("plot.play", lang), method="animate", args=play(speeds[1][1], False)),
                dict(label="❚❚ " + t("plot.pause", lang), method="animate",
-                    args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate",
+                    args=[[None], dict(frame=dict(duration=0, redraw=redraw), mode="immediate",
                                        transition=dict(duration=0))])]
-    buttons += [dict(label=label, method="animate", args=play(ms, True)) for label, ms in SPEEDS]
+    buttons += [dict(label=label, method="animate", args=play(ms, True)) for label, ms in speeds]
     slider = dict(
         active=len(names) - 1, x=0.0, len=1.0, y=y, yanchor="top", pad=dict(t=30, b=0),
-        currentvalue=dict(prefix=t("plot.step", lang) + " ", font=dict(size=13)),
+        currentvalue=dict(prefix=t("plot.step", lang) + " ", font=dict(size=16, color="#111")),
+        ticklen=0, font=dict(color="rgba(0,0,0,0)"),  # a notch per step: the current value names it
         steps=[dict(label=str(s), method="animate",
-                    args=[[n], dict(mode="immediate", frame=dict(duration=0, redraw=False),
+                    args=[[n], dict(mode="immediate", frame=dict(duration=0, redraw=redraw),
                                     transition=dict(duration=0))])
                for n, s in zip(names, steps)],
     )
@@ -181,7 +184,7 @@ def _arrow(traj: Trajectory, run: int, step: int, kind: str, length: float) -> d
 
 
 def _arrow_traces(traj: Trajectory, run: int, step: int, length: float, lang: str) -> list[dict]:
-    color = COLORS[run % len(COLORS)]
+    color = path_color(run)
     return [dict(type="scatter", mode="lines+markers", showlegend=False, legendgroup=str(run),
                  line=dict(color=color, width=2.5, dash=ARROW_DASH[kind]),
                  marker=dict(symbol=["circle", "arrow"], size=[1, 13], angleref="previous", color=color),
@@ -192,11 +195,12 @@ def _arrow_traces(traj: Trajectory, run: int, step: int, length: float, lang: st
 
 
 def race_figure(traj: Trajectory, *, lang: str = "en", max_frames: int = MAX_FRAMES, pixels: int = 480,
-                pick_grid: int = 21, arrows: bool = False) -> "ReadyFigure":
-    """One contour map with every path, animated together; the last frame is shown first.
+                arrows: bool = False) -> "ReadyFigure":
+    """One contour map with every path, animated together; the last frame is shown first. The offline
+    HTML export (the app draws the race in the browser with ``optviz/app/race_component``).
 
     The contour map is a layout image (see ``_background``). Trace order: the colour bar's holder,
-    the invisible pick grid (trace ``PICK_TRACE``: click a point to start there), landmarks, then a path and a current-point trace per run, then (with ``arrows``)
+    landmarks, then a path and a current-point trace per run, then (with ``arrows``)
     three arrows per run: −∇f, the optimizer's memory (−velocity or −first moment) and the step
     it takes next. Frames touch only the per-run traces.
     """
@@ -204,20 +208,12 @@ def race_figure(traj: Trajectory, *, lang: str = "en", max_frames: int = MAX_FRA
     image, bar = _background(surface, lang, pixels)
     data = [bar]
     (x0, x1), (y0, y1) = surface.bounds
-    gx, gy = np.meshgrid(np.linspace(x0, x1, pick_grid), np.linspace(y0, y1, pick_grid))
-    with np.errstate(all="ignore"):
-        gf = surface.value(np.stack([gx.ravel(), gy.ravel()], axis=-1))
-    data.append(go.Scatter(x=gx.ravel().astype(np.float32), y=gy.ravel().astype(np.float32), mode="markers",
-                           name="pick", showlegend=False, marker=dict(size=10, opacity=0),
-                           customdata=np.clip(gf, -3e38, 3e38).astype(np.float32),  # float32 holds ±3.4e38
-                           hovertemplate="(%{x:.3g}, %{y:.3g})  f = %{customdata:.4g}<br>" + t("plot.click_to_start", lang)
-                           + "<extra></extra>"))
     data += _landmarks(surface, lang)
     shown = frame_steps(traj.steps, max_frames)
     stride = _stride(traj, shown)
     first = len(data)
     for run in range(traj.runs):
-        color = COLORS[run % len(COLORS)]
+        color = path_color(run)
         x, y = _path(traj, run, traj.steps, 1)
         data.append(go.Scatter(x=x.astype(np.float32), y=y.astype(np.float32), mode="lines+markers",
                                name=_legend_name(traj, run, lang),
@@ -248,132 +244,19 @@ def race_figure(traj: Trajectory, *, lang: str = "en", max_frames: int = MAX_FRA
         yaxis=dict(range=[y0, y1], title="y", scaleanchor="x", scaleratio=1, constrain="domain", showgrid=False,
                    zeroline=False),
         legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0, font=dict(size=12)),
-        clickmode="event+select", dragmode="zoom",
+        dragmode="zoom",
         **_animation_controls([str(s) for s in shown], [int(s) for s in shown], lang, y=-0.13),
     )
     return animated_figure(data, layout, frames)
 
 
-def _grid_shape(n: int) -> tuple[int, int]:
-    cols = 2 if n in (2, 4) else min(n, 3)
-    return math.ceil(n / cols), cols
+MAX_3D_FRAMES = 1000  # plotly.js redraws a 3-D scene per frame: past this, frames spread evenly over the steps
 
 
-def side_by_side_figure(traj: Trajectory, *, lang: str = "en", max_frames: int = MAX_FRAMES,
-                        pixels: int = 240) -> "ReadyFigure":
-    """One small map per run, same surface and scale, all driven by one Play button and scrubber."""
-    surface = traj.surface
-    rows, cols = _grid_shape(traj.runs)
-    fig = make_subplots(rows=rows, cols=cols, horizontal_spacing=0.03, vertical_spacing=0.07,
-                        subplot_titles=[_legend_name(traj, r, lang) for r in range(traj.runs)])
-    image, _ = _background(surface, lang, pixels, colorbar=False)
-    shown = frame_steps(traj.steps, max_frames)
-    stride = _stride(traj, shown)
-    traces = []
-    (x0, x1), (y0, y1) = surface.bounds
-    for run in range(traj.runs):
-        row, col = divmod(run, cols)
-        suffix = "" if run == 0 else str(run + 1)
-        fig.add_layout_image(image | dict(xref=f"x{suffix}", yref=f"y{suffix}"))
-        for mark in _landmarks(surface, lang, legend=False):
-            fig.add_trace(mark, row=row + 1, col=col + 1)
-        color = COLORS[run % len(COLORS)]
-        x, y = _path(traj, run, traj.steps, 1)
-        fig.add_trace(go.Scatter(x=x.astype(np.float32), y=y.astype(np.float32), mode="lines+markers",
-                                 line=dict(color=color, width=2),
-                                 marker=dict(size=3, color=color), showlegend=False,
-                                 hovertemplate=traj.labels[run] + " (%{x:.4g}, %{y:.4g})<extra></extra>"),
-                      row=row + 1, col=col + 1)
-        fig.add_trace(go.Scatter(**_head(traj, run, traj.steps, lang), showlegend=False, hoverinfo="skip",
-                                 textfont=dict(color="#d62728", size=11)), row=row + 1, col=col + 1)
-        n = len(fig.data)
-        traces += [n - 2, n - 1]
-        fig.layout[f"xaxis{suffix}"].update(range=[x0, x1], constrain="domain", showticklabels=row == rows - 1,
-                                            showgrid=False, zeroline=False)
-        fig.layout[f"yaxis{suffix}"].update(range=[y0, y1], scaleanchor=f"x{suffix}", scaleratio=1,
-                                            constrain="domain", showticklabels=col == 0, showgrid=False,
-                                            zeroline=False)
-    frames = [dict(name=str(s), data=_runs_at(traj, int(s), stride, lang), traces=traces) for s in shown]
-    fig.update_layout(height=330 * rows + 150, margin=dict(l=10, r=10, t=40, b=150), plot_bgcolor="white",
-                      showlegend=False,
-                      **_animation_controls([str(s) for s in shown], [int(s) for s in shown], lang,
-                                            y=-0.2 if rows == 1 else -0.1))
-    spec = fig.to_dict()
-    spec["frames"] = frames
-    return ReadyFigure(spec)
-
-
-LOG_FLOOR = 1e-16  # a gap of exactly zero is drawn here on the log axis (hover shows the true value)
-
-
-def loss_figure(traj: Trajectory, *, lang: str = "en", max_frames: int = MAX_FRAMES) -> "ReadyFigure":
-    """Loss (as the gap to the minimum, log scale) and distance to the nearest minimum per step.
-
-    The current-step markers move with their own Play button and scrubber.
-    """
-    surface = traj.surface
-    known = surface.min_value is not None
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
-                        subplot_titles=[t("plot.gap" if known else "plot.loss_linear", lang),
-                                        t("plot.distance", lang)])
-    steps = np.arange(traj.steps + 1)
-    gap = traj.loss - surface.min_value if known else traj.loss
-    distance = traj.distance_to_nearest_minimum()
-    shown = frame_steps(traj.steps, max_frames)
-    markers = []
-    for run in range(traj.runs):
-        color = COLORS[run % len(COLORS)]
-        end = int(traj.last_step[run]) + 1
-        shown_gap = np.maximum(gap[:end, run], LOG_FLOOR) if known else gap[:end, run]
-        fig.add_trace(go.Scatter(x=steps[:end], y=shown_gap, customdata=gap[:end, run], mode="lines",
-                                 name=_legend_name(traj, run, lang), legendgroup=str(run), line=dict(color=color),
-                                 hovertemplate=traj.labels[run] + " step %{x}: %{customdata:.4g}<extra></extra>"),
-                      row=1, col=1)
-        if surface.minima:
-            fig.add_trace(go.Scatter(x=steps[:end], y=np.maximum(distance[:end, run], LOG_FLOOR),
-                                     customdata=distance[:end, run], mode="lines", showlegend=False,
-                                     legendgroup=str(run), line=dict(color=color, dash="dot"),
-                                     hovertemplate=traj.labels[run] + " step %{x}: %{customdata:.4g}<extra></extra>"),
-                          row=2, col=1)
-        died = traj.status[run] == DIVERGED
-        if died:
-            fig.add_trace(go.Scatter(x=[end - 1], y=[shown_gap[-1]], mode="markers+text", showlegend=False,
-                                     text=[status_text(traj, run, lang)], textposition="top left",
-                                     marker=dict(symbol="x", size=12, color="#d62728"), hoverinfo="skip",
-                                     textfont=dict(color="#d62728")), row=1, col=1)
-    first_marker = len(fig.data)
-    for run in range(traj.runs):
-        for row, series in ((1, gap), (2, distance)):
-            if row == 2 and not surface.minima:
-                continue
-            fig.add_trace(go.Scatter(x=[traj.steps], y=[0.0], mode="markers", showlegend=False, hoverinfo="skip",
-                                     marker=dict(size=10, color=COLORS[run % len(COLORS)],
-                                                 line=dict(width=1.5, color="white"))), row=row, col=1)
-            markers.append((run, series, row))
-    traces = list(range(first_marker, len(fig.data)))
-
-    def marker_at(run: int, series: np.ndarray, s: int) -> dict:
-        at = min(s, int(traj.last_step[run]))
-        y = float(series[at, run])
-        return dict(type="scatter", x=[at], y=[max(y, LOG_FLOOR) if known or series is distance else y])
-
-    frames = [dict(name=str(s), data=[marker_at(run, series, int(s)) for run, series, _ in markers], traces=traces)
-              for s in shown]
-    for trace_index, (run, series, _) in zip(traces, markers):
-        fig.data[trace_index].update(marker_at(run, series, traj.steps))
-    fig.update_yaxes(type="log" if known else "linear", row=1, col=1, exponentformat="power")
-    fig.update_yaxes(type="log", row=2, col=1, exponentformat="power")
-    fig.update_xaxes(title_text=t("plot.step", lang), row=2, col=1)
-    fig.update_layout(height=660, margin=dict(l=10, r=10, t=40, b=150), hovermode="x unified",
-                      legend=dict(orientation="h", y=1.06, yanchor="bottom", x=0),
-                      **_animation_controls([str(s) for s in shown], [int(s) for s in shown], lang, y=-0.16))
-    spec = fig.to_dict()
-    spec["frames"] = frames
-    return ReadyFigure(spec)
-
-
-def surface_3d_figure(traj: Trajectory, *, lang: str = "en", height: str = "log", grid: int = 70) -> go.Figure:
-    """The surface as a 3-D sheet with every path lying on it (``height`` "log" or "value")."""
+def surface_3d_figure(traj: Trajectory, *, lang: str = "en", height: str = "log", grid: int = 70) -> "ReadyFigure":
+    """The surface as a 3-D sheet with every path lying on it (``height`` "log" or "value"), drawn a little
+    above it so the sheet never hides a path; Play moves each run's head along its path, a frame per
+    step (up to ``MAX_3D_FRAMES``), and the scrubber names the exact step."""
     surface = traj.surface
     X, Y, Z = surface.grid(grid)
     if height == "log":
@@ -394,26 +277,41 @@ def surface_3d_figure(traj: Trajectory, *, lang: str = "en", height: str = "log"
                        opacity=0.85, showscale=False, hoverinfo="skip",
                        contours=dict(z=dict(show=True, usecolormap=True, project=dict(z=True))))]
     offset = 0.01 * (top - bottom)
+    heads = []
     for run in range(traj.runs):
         end = int(traj.last_step[run]) + 1
         pts = traj.positions[:end, run]
         z = lift(traj.loss[:end, run]) + offset
-        color = COLORS[run % len(COLORS)]
+        color = path_color(run)
         data.append(go.Scatter3d(x=pts[:, 0], y=pts[:, 1], z=z, mode="lines", line=dict(color=color, width=6),
                                  name=_legend_name(traj, run, lang),
                                  hovertemplate=traj.labels[run] + " (%{x:.3g}, %{y:.3g})<extra></extra>"))
-        died = traj.status[run] == DIVERGED
-        data.append(go.Scatter3d(x=pts[-1:, 0], y=pts[-1:, 1], z=z[-1:], mode="markers", showlegend=False,
-                                 marker=dict(size=6 if died else 5, color="#d62728" if died else color,
-                                             symbol="x" if died else "circle"), hoverinfo="skip"))
+        heads.append((pts, z, color, traj.status[run] == DIVERGED, end - 1))
+    first = len(data)
+
+    def head(pts, z, color, died, last, step: int) -> dict:
+        at = min(step, last)
+        dead = died and step >= last
+        return dict(type="scatter3d", x=pts[at:at + 1, 0], y=pts[at:at + 1, 1], z=z[at:at + 1], mode="markers",
+                    showlegend=False, hoverinfo="skip",
+                    marker=dict(size=7 if dead else 6, color="#d62728" if dead else color,
+                                symbol="x" if dead else "circle", line=dict(color="#000000", width=2)))
+
+    data += [head(*h, traj.steps) for h in heads]
+    shown = frame_steps(traj.steps, MAX_3D_FRAMES)
+    frames = [dict(name=str(s), data=[head(*h, int(s)) for h in heads], traces=list(range(first, len(data))))
+              for s in shown]
     (x0, x1), (y0, y1) = surface.bounds
-    fig = go.Figure(data=data)
-    fig.update_layout(height=640, margin=dict(l=0, r=0, t=20, b=0), legend=dict(orientation="h", y=1.0),
-                      scene=dict(xaxis=dict(title="x", range=[x0, x1]), yaxis=dict(title="y", range=[y0, y1]),
-                                 zaxis=dict(title=t("plot.height_log" if height == "log" else "plot.height_value", lang),
-                                            range=[bottom, top + 2 * offset]),
-                                 aspectmode="manual", aspectratio=dict(x=1.2, y=1.2 * (y1 - y0) / (x1 - x0), z=0.7)))
-    return fig
+    ms = max(10, round(10_000 / len(shown)))  # the whole race in about ten seconds at ×1
+    speeds = (("×¼", ms * 4), ("×1", ms), ("×4", max(ms // 4, 1)))
+    layout = dict(height=640, margin=dict(l=0, r=0, t=20, b=110), legend=dict(orientation="h", y=1.0),
+                  scene=dict(xaxis=dict(title="x", range=[x0, x1]), yaxis=dict(title="y", range=[y0, y1]),
+                             zaxis=dict(title=t("plot.height_log" if height == "log" else "plot.height_value", lang),
+                                        range=[bottom, top + 2 * offset]),
+                             aspectmode="manual", aspectratio=dict(x=1.2, y=1.2 * (y1 - y0) / (x1 - x0), z=0.7)),
+                  **_animation_controls([str(s) for s in shown], [int(s) for s in shown], lang, y=-0.02, redraw=True,
+                                        speeds=speeds))
+    return animated_figure(data, layout, frames)
 
 
 def effective_lr_figure(traj: Trajectory, *, lang: str = "en") -> go.Figure | None:
@@ -436,7 +334,7 @@ def effective_lr_figure(traj: Trajectory, *, lang: str = "en") -> go.Figure | No
         for col in (0, 1):
             fig.add_trace(go.Scatter(x=steps, y=values[1:end, run, col], mode="lines", legendgroup=str(run),
                                      name=_legend_name(traj, run, lang), showlegend=col == 0,
-                                     line=dict(color=COLORS[run % len(COLORS)]),
+                                     line=dict(color=path_color(run)),
                                      hovertemplate=traj.labels[run] + " step %{x}: %{y:.3g}<extra></extra>"),
                           row=1, col=col + 1)
     fig.update_yaxes(type="log", exponentformat="power", title_text=t("plot.effective_lr", lang), row=1, col=1)

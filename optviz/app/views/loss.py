@@ -1,14 +1,9 @@
-"""Loss against step for every contestant."""
+"""Loss against step for every contestant, with the race's step marked, played in the browser."""
 from __future__ import annotations
 
-import streamlit as st
-
-from optviz.app.caches import figure_spec
-from optviz.app.widgets import PLOT_CONFIG
-from optviz.figures.race import ReadyFigure
+from optviz.app import race_component, state
 from optviz.race import RaceConfig
 
 
 def render(config: RaceConfig, traj, lang: str) -> None:
-    st.plotly_chart(ReadyFigure(figure_spec(config, "loss", lang)), key="chart_loss", config=PLOT_CONFIG,
-                    width="stretch")
+    race_component.render("loss", config, lang, **state.opening())

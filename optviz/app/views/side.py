@@ -1,14 +1,9 @@
-"""Side by side: one small map per contestant, all drawn at the same step."""
+"""Side by side: one map per contestant, all at the same step, played in the browser."""
 from __future__ import annotations
 
-import streamlit as st
-
-from optviz.app.caches import figure_spec
-from optviz.app.widgets import PLOT_CONFIG
-from optviz.figures.race import ReadyFigure
+from optviz.app import race_component, state
 from optviz.race import RaceConfig
 
 
 def render(config: RaceConfig, traj, lang: str) -> None:
-    st.plotly_chart(ReadyFigure(figure_spec(config, "side", lang)), key="chart_side", config=PLOT_CONFIG,
-                    width="stretch")
+    race_component.render("side", config, lang, **state.opening())
