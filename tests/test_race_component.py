@@ -188,3 +188,33 @@ def test_click_on_the_map_starts_there(page, app_server):
     start_x = page.get_by_label(t("app.start_x", "en")).input_value()
     assert abs(float(start_x) - 0.5) <= 0.01, start_x  # one pixel of a ~600 px map spans under 0.01
     assert_quiet([], log)
+
+
+def test_a_sidebar_lr_move_is_drawn_before_the_rerun_and_equals_it(page, app_server):
+    """With Adam's group open the page holds Adam's live family: pressing → on its lr slider redraws the
+    path at once from the family, before the rerun's answer arrives, and the answer draws the same path."""
+    url, log = app_server
+    page.set_default_timeout(60_000)
+    page.goto(url)
+    wait_drawn(page)
+    adam = page.get_by_test_id("stExpander").filter(has=page.get_by_text("Adam", exact=True))
+    adam.locator("summary").click()
+    page.wait_for_function(f"() => {VIEW}.live.some(f => f.slot === 'adam')")
+    page.evaluate(f"""() => {{ const v = {VIEW}; window.__seen = [];
+        const draw = v.draw.bind(v), update = v.update.bind(v);
+        const head = () => {{ const s = v.series(3); return [s.xy[s.stride * s.last], s.xy[s.stride * s.last + 1], s.last]; }};
+        v.draw = () => {{ draw(); window.__seen.push(['draw', !!v.pick, ...head()]); }};
+        v.update = (d) => {{ window.__seen.push(['update']); update(d); }}; }}""")
+    slider = adam.get_by_role("slider", name=t("opt.lr", "en"))
+    before = snapshot(page)["runs"][3]
+    slider.focus()
+    slider.press("ArrowRight")
+    page.wait_for_function(f"(old) => ({SNAPSHOT})().runs[3].xy !== old", arg=before["xy"])
+    seen = page.evaluate("window.__seen")
+    first_update = next(i for i, event in enumerate(seen) if event[0] == "update")
+    early = [event for event in seen[:first_update] if event[0] == "draw" and event[1]]
+    assert early, f"nothing was drawn from the live family before the rerun answered: {seen}"
+    final = [event for event in seen[first_update:] if event[0] == "draw" and not event[1]][-1]
+    assert early[-1][2:] == final[2:], (early[-1], final)  # the family's path ends where the answer's does
+    assert (final[2], final[3]) != (before["x"], before["y"]) or final[4] != before["last"]
+    assert_quiet([], log)

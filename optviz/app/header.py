@@ -18,10 +18,13 @@ PAGE_STYLE = """<style>
   line-height: 1.2 !important; }
 .st-key-lesson_card { padding: .4rem .8rem !important; gap: .3rem !important; }
 .st-key-lesson_card p { margin-bottom: 0; }
+.st-key-lesson_card [data-testid="stExpander"] { margin-top: .35rem; }
 @media (max-width: 640px) {  /* a phone: the map first, then what explains it */
   .block-container { padding-top: 3.6rem !important; }
   [data-testid="stHeading"] h1 { font-size: 1.05rem !important; }
-  .st-key-arrows { order: 9; } .st-key-lesson_card { order: 10; } .st-key-present, .st-key-downloads { order: 11; }
+  /* a keyed container sits in a wrapper of its own: the wrapper is what the main column orders */
+  .st-key-arrows { order: 9; } div:has(> .st-key-lesson_card) { order: 10; }
+  .st-key-present, div:has(> .st-key-downloads) { order: 11; }
 }
 </style>"""
 PRESENTER_STYLE = """<style>

@@ -334,6 +334,16 @@ def commit_from_component() -> None:
         set_values(slot, {name: float(value)})
 
 
+def watched_slots() -> list[str]:
+    """The contestants whose learning-rate slider the page sees in the sidebar (their group is open):
+    the race component keeps their live families, to redraw a move of that slider before the rerun."""
+    return list(_component_value("watch") or ())
+
+
+def watch_from_component() -> None:
+    """A contestant's group opened or closed; the next run sends or stops sending its live family."""
+
+
 def scrub_from_component() -> None:
     """The scrub's contestant changed; the next run draws its sliders (nothing to load)."""
 

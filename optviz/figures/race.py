@@ -273,7 +273,7 @@ def surface_3d_figure(traj: Trajectory, *, lang: str = "en", height: str = "log"
     finite = H[np.isfinite(H)]
     top = float(np.percentile(finite, 99)) if finite.size else 1.0
     bottom = float(finite.min()) if finite.size else 0.0
-    data = [go.Surface(x=X, y=Y, z=np.clip(H, None, top).astype(np.float32), colorscale="Blues", reversescale=True,
+    data = [go.Surface(x=X, y=Y, z=np.clip(H, None, top).astype(np.float32), colorscale=CONTOUR_SCALE,
                        opacity=0.85, showscale=False, hoverinfo="skip",
                        contours=dict(z=dict(show=True, usecolormap=True, project=dict(z=True))))]
     offset = 0.01 * (top - bottom)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from optviz.controls import format_number
 from optviz.figures.contour_image import LEVELS, colour_bar, colormap, contour_field, png_data_uri
 from optviz.figures.palette import PATH_COLORS
 from optviz.i18n import status_text, t
@@ -35,6 +36,7 @@ MAP_PIXELS = 800  # the contour picture's longer side: crisp up to an 800 px map
 GRID = 101  # loss samples per axis for the pointer's read-out ("≈", bilinear between them)
 STATUS_INK = {"blue": "#0b3d91", "green": "#0d5124", "red": "#8a1010", "orange": "#6b3300"}  # ≥ 7:1 on white
 SCRUB_WINDOW = 15  # learning-rate notches each side of the current one in a scrub family
+LIVE_BLOCK, LIVE_REACH = 8, 16  # a live family: the lr notches within LIVE_REACH of a multiple of LIVE_BLOCK
 SCRUBBED = ("lr", "beta", "beta1")
 TEXT_KEYS = {"play": "plot.play", "pause": "plot.pause", "step": "plot.step", "loss": "plot.loss_linear",
              "click_to_start": "plot.click_to_start", "steps_per_second": "race.steps_per_second",
@@ -104,6 +106,12 @@ def runs_data(traj: Trajectory, lang: str, blobs: Blobs, arrows: bool = False) -
     return runs
 
 
+def replayable(contestant: OptimizerConfig) -> bool:
+    """Whether re-running the contestant in a family reproduces its own path: not with gradient noise,
+    whose draws depend on how many runs share the generator."""
+    return contestant.noise == 0
+
+
 def scrub_values(contestant: OptimizerConfig, name: str) -> tuple[list[float], int]:
     """The notches a scrub slider offers for ``name``, and the index of the contestant's own value.
 
@@ -143,6 +151,30 @@ def scrub_data(surface: Surface, contestant: OptimizerConfig, slot: str, run: in
                        "last": [int(s) for s in family.last_step],
                        "diverged": [bool(s == DIVERGED) for s in family.status]})
     return {"slot": slot, "run": run, "hypers": hypers}
+
+
+def live_values(contestant: OptimizerConfig) -> tuple[list[float], float]:
+    """The learning rates of a contestant's *live family* and the value that names the block.
+
+    Blocks are fixed along the lr ladder (centred on every ``LIVE_BLOCK``-th notch), so while the
+    sidebar's lr slider moves within a block the family stays the same and is not sent again; the
+    current value always has at least ``LIVE_REACH − LIVE_BLOCK / 2`` notches on each side inside it.
+    """
+    ladder = list(HYPER_BY_NAME["lr"].ladder)
+    here = int(np.argmin(np.abs(np.log(ladder) - np.log(max(contestant.value("lr"), ladder[0])))))
+    centre = min(LIVE_BLOCK * round(here / LIVE_BLOCK), len(ladder) - 1)
+    return ladder[max(centre - LIVE_REACH, 0):centre + LIVE_REACH + 1], ladder[centre]
+
+
+def live_data(surface: Surface, contestant: OptimizerConfig, slot: str, run: int, start, steps: int,
+              blobs: Blobs) -> dict:
+    """One contestant re-run at every lr of its live family, for the page to redraw a sidebar lr move at once."""
+    values, _ = live_values(contestant)
+    family = scrub_family(surface, contestant, "lr", start, steps, values)
+    stacked = np.concatenate([family.positions, family.loss[..., None]], axis=-1)  # (steps+1, values, 3)
+    return {"slot": slot, "run": run, "widget": f"{slot}.lr", "labels": [format_number(v) for v in values],
+            "paths": blobs.add(np.swapaxes(stacked, 0, 1)), "last": [int(s) for s in family.last_step],
+            "diverged": [bool(s == DIVERGED) for s in family.status]}
 
 
 def texts(lang: str) -> dict[str, str]:

@@ -11,6 +11,7 @@ and the scrub's choice of contestant come back as the component's state.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from pathlib import Path
 
 import streamlit as st
@@ -50,6 +51,16 @@ def scrub_part(config: RaceConfig, run: int, slot: str, lang: str) -> tuple[dict
     return data, blobs.items
 
 
+@st.cache_data(max_entries=16, show_spinner=False)
+def live_part(config: RaceConfig, run: int, slot: str, block_lr: float) -> tuple[dict, dict[str, str]]:
+    """``block_lr`` names the family's block, so every lr within it hits this cache (see ``live_values``)."""
+    blobs = race_payload.Blobs()
+    surface = cached_surface(surface_part(config))
+    contestant = config.optimizers[run].with_values(lr=block_lr)
+    data = race_payload.live_data(surface, contestant, slot, run, config.start_point(surface), config.steps, blobs)
+    return data, blobs.items
+
+
 def render(mode: str, config: RaceConfig, lang: str, *, arrows: bool = False, open_step: int | None = None,
            open_token: str = "") -> None:
     """Draw ``config``'s race as ``mode`` ("race", "side" or "loss").
@@ -63,20 +74,29 @@ def render(mode: str, config: RaceConfig, lang: str, *, arrows: bool = False, op
     blobs = {CODE_ID: CODE} | map_blobs | run_blobs
     slots = state.racing_slots()
     choices = [{"slot": slot, "name": run["name"]} for slot, run, opt in zip(slots, runs, config.optimizers)
-               if "lr" in controls.hyperparameter_names(slot)]
+               if "lr" in controls.hyperparameter_names(slot) and race_payload.replayable(opt)]
     scrub = None
     scrub_slot = state.scrub_slot()
     if mode != "loss" and scrub_slot in slots:
         run = slots.index(scrub_slot)
         scrub, scrub_blobs = scrub_part(config, run, scrub_slot, lang)
         blobs |= scrub_blobs
+    live = []
+    for slot in state.watched_slots():  # the contestants whose lr slider is on screen in the sidebar
+        run = slots.index(slot) if slot in slots else -1
+        if run >= 0 and "lr" in controls.hyperparameter_names(slot) and race_payload.replayable(config.optimizers[run]):
+            race_only = replace(config, optimizers=(config.optimizers[run],))
+            family, family_blobs = live_part(race_only, 0, slot, race_payload.live_values(config.optimizers[run])[1])
+            live.append({**family, "run": run})
+            blobs |= family_blobs
     data = {
-        "mode": mode, "bounds": [list(b) for b in surface.bounds], "steps": config.steps,
+        "mode": mode, "live": live, "bounds": [list(b) for b in surface.bounds], "steps": config.steps,
         "open_step": config.steps if open_step is None else int(open_step), "open_token": open_token,
         "map": map_data, "runs": runs, "arrows": arrows, "clickable": mode == "race",
         "scrub_choices": choices, "scrub": scrub, "loss_axis": race_payload.loss_axis(surface, lang),
         "texts": race_payload.texts(lang), "code": CODE_ID, "blobs": state.unsent_blobs(blobs),
     }
-    COMPONENT(key=KEY, data=data, default={"scrub": None, "missing": None},
+    COMPONENT(key=KEY, data=data, default={"scrub": None, "missing": None, "watch": None},
               on_start_change=state.start_from_component, on_commit_change=state.commit_from_component,
-              on_missing_change=state.resend_from_component, on_scrub_change=state.scrub_from_component)
+              on_missing_change=state.resend_from_component, on_scrub_change=state.scrub_from_component,
+              on_watch_change=state.watch_from_component)

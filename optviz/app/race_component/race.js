@@ -88,7 +88,9 @@ class RaceView {
     this.speedIndex = 6;
     this.hidden = new Set(); // run ids toggled off in the legend
     this.window = null; // [x0, x1, y0, y1] shown; null = the surface's bounds
-    this.scrubPick = null; // {run, hyper, index} while a scrub slider is off its committed notch
+    this.pick = null; // {run, family, index}: a family member drawn in place of a run (scrub, or a sidebar move)
+    this.live = []; // families of the contestants whose sidebar lr slider is on screen
+    this.watched = ""; // the slots last reported as watched
     this.frames = 0; // frames drawn, read by the benchmark
     this.host = parent instanceof ShadowRoot ? parent.host : parent; // styles are isolated in a shadow root
     this.root = el("div", "ov-root", parent);
@@ -130,6 +132,9 @@ class RaceView {
     this.onResize = () => this.layout();
     window.addEventListener("resize", this.onResize);
     this.observer = new ResizeObserver(() => this.layout());
+    // The sidebar's lr sliders: a move is redrawn from the live family at once, before the rerun answers.
+    this.sidebarWatch = new MutationObserver(() => this.readSidebar());
+    this.sidebarWatch.observe(document.body, { subtree: true, attributes: true, attributeFilter: ["aria-valuetext", "open"] });
     this.observer.observe(this.host);
     this.root.__optviz = this; // tests read the view's step and geometry from here
   }
@@ -139,6 +144,33 @@ class RaceView {
     document.removeEventListener("keydown", this.onKey);
     window.removeEventListener("resize", this.onResize);
     this.observer.disconnect();
+    this.sidebarWatch.disconnect();
+  }
+
+  sidebarSlider(slot) {
+    // Streamlit names a keyed widget's box "st-key-" + its key with other characters than [a-zA-Z0-9_-] as "-"
+    const box = document.querySelector(".st-key-" + (slot + ".lr").trim().replace(/[^a-zA-Z0-9_-]/g, "-"));
+    const closed = box && box.closest("details:not([open])"); // its contestant's group is folded
+    return box && !closed && box.getClientRects().length ? box.querySelector("[aria-valuetext]") : null;
+  }
+
+  // Report which contestants' lr sliders are on screen (their group open), and redraw a moved one.
+  readSidebar() {
+    if (!this.data) return;
+    const watched = (this.data.scrub_choices || []).map((c) => c.slot).filter((slot) => this.sidebarSlider(slot)).join(" ");
+    if (watched !== this.watched) {
+      this.watched = watched;
+      this.api.setStateValue("watch", watched ? watched.split(" ") : []);
+    }
+    for (const family of this.live) {
+      const slider = this.sidebarSlider(family.slot);
+      const index = slider ? family.labels.indexOf(slider.getAttribute("aria-valuetext")) : -1;
+      const current = this.pick && this.pick.family === family ? this.pick.index : family.labels.indexOf(family.shown);
+      if (index >= 0 && index !== current && BLOBS.has(family.paths)) {
+        this.pick = { run: family.run, family, index };
+        this.draw();
+      }
+    }
   }
 
   // ------------------------------------------------------------------ data from the server
@@ -158,18 +190,24 @@ class RaceView {
       this.speedIndex = this.defaultSpeed(data.steps);
     }
     if (old && old.map && data.map && old.map.id !== data.map.id) this.window = null;
-    this.scrubPick = null;
+    this.pick = null; // the server's answer replaces any family member drawn meanwhile
+    this.live = data.live || [];
     this.texts = data.texts;
     this.step = Math.min(this.step, data.steps);
     this.slider.max = data.steps;
     this.root.dataset.mode = data.mode;
     this.root.dataset.runs = data.runs.length;
+    for (const family of this.live) { // what the sidebar shows now is what this data drew
+      const slider = this.sidebarSlider(family.slot);
+      family.shown = slider ? slider.getAttribute("aria-valuetext") : null;
+    }
     this.buildLegend();
     this.buildScrub();
     this.setSpeed(this.speedIndex);
     const img = data.map && BLOBS.get(data.map.image);
     if (img instanceof HTMLImageElement && !img.complete) img.addEventListener("load", () => this.draw(), { once: true });
     this.layout();
+    this.readSidebar();
   }
 
   missingBlobs() {
@@ -179,6 +217,7 @@ class RaceView {
     if (d.map) { need(d.map.image); need(d.map.grid); }
     for (const r of d.runs) { need(r.xy); need(r.loss); need(r.grad); }
     if (d.scrub) for (const h of d.scrub.hypers) need(h.paths);
+    for (const f of d.live || []) need(f.paths);
     return ids;
   }
 
@@ -303,7 +342,7 @@ class RaceView {
       input.addEventListener("input", () => {
         const k = +input.value;
         value.textContent = fmt(h.values[k]);
-        this.scrubPick = { run: d.scrub.run, hyper: h, index: k };
+        this.pick = { run: d.scrub.run, family: h, index: k };
         this.draw();
       });
       input.addEventListener("change", () => {
@@ -316,12 +355,12 @@ class RaceView {
   // A run's positions and loss: the scrubbed family member while a scrub slider is dragged.
   series(i) {
     const r = this.data.runs[i];
-    const p = this.scrubPick;
+    const p = this.pick;
     if (p && p.run === i) {
-      const all = BLOBS.get(p.hyper.paths); // (values, steps+1, 3): x, y, loss
+      const all = BLOBS.get(p.family.paths); // (values, steps+1, 3): x, y, loss
       const n = this.data.steps + 1;
       const block = all.subarray(p.index * n * 3, (p.index + 1) * n * 3);
-      return { xy: block, stride: 3, lossAt: (k) => block[k * 3 + 2], last: p.hyper.last[p.index], diverged: p.hyper.diverged[p.index] };
+      return { xy: block, stride: 3, lossAt: (k) => block[k * 3 + 2], last: p.family.last[p.index], diverged: p.family.diverged[p.index] };
     }
     const loss = BLOBS.get(r.loss);
     return { xy: BLOBS.get(r.xy), stride: 2, lossAt: (k) => loss[k], last: r.last, diverged: r.diverged };
