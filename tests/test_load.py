@@ -92,12 +92,14 @@ NOTCHES = 3  # learning-rate notches that belong to each session: LR[3i + 1 .. 3
 PLAN = (("lr", +1), ("steps", +1), ("lr", +1), ("lr", -1), ("steps", -1), ("lr", -1))  # one cycle
 
 CHART = ".ov-canvas"  # the race component's map (Playwright's CSS reaches into its shadow root)
-# The Adam path as the race component holds it to draw: its positions up to the step it stopped at.
+# The Adam path the server sent, as the race component holds it to draw: its positions up to the step it
+# stopped at (null while the page shows a live-family member drawn ahead of the rerun's answer).
 ADAM_PATH_JS = """() => {
     for (const host of document.querySelectorAll('*')) {
         const root = host.shadowRoot && host.shadowRoot.querySelector('.ov-root');
         const view = root && root.__optviz;
         if (!view || !view.data) continue;
+        if (view.pick) return null;  // a family member drawn ahead of the rerun: wait for the server's answer
         const i = view.data.runs.findIndex(r => r.name === 'Adam');
         if (i < 0) return null;
         const s = view.series(i);

@@ -12,7 +12,7 @@ import pytest
 
 from optviz.figures.contrast import contrast_ratio, luminance
 from optviz.i18n import t
-from tests.test_browser import SNAPSHOT, VIEW, assert_quiet, pixels, snapshot, wait_drawn
+from tests.test_browser import SNAPSHOT, VIEW, assert_map_painted, assert_quiet, pixels, snapshot, wait_drawn
 
 pytestmark = pytest.mark.browser
 
@@ -52,6 +52,7 @@ def test_map_and_its_controls_fit_the_screen_with_a_lesson(browser, app_server, 
                 assert inside(box, width, height), (box, size)
             side = s["panels"][0]["w"]
             assert side >= (300 if size == "1280x720" else 560), f"the map is only {side} px wide at {size}"
+        assert_map_painted(page, f"at {size}")  # and painted there: the screenshot's pixels
         assert page.get_by_test_id("stException").count() == 0
     finally:
         context.close()
