@@ -114,6 +114,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "view.loss": {"en": "Loss", "zh": "损失曲线"},
     "view.table": {"en": "Results", "zh": "结果"},
     "view.inside": {"en": "Inside", "zh": "优化器内部"},
+    "view.theory": {"en": "Theory", "zh": "理论"},
     "view.sweep": {"en": "Landscape", "zh": "超参数地形图"},
     "sweep.contestant": {"en": "optimizer (with its other settings)", "zh": "优化器（其余设置不变）"},
     "sweep.x": {"en": "x axis", "zh": "横轴"},

@@ -47,4 +47,8 @@ THEORY_TEXTS: dict[str, dict[str, str]] = {
     "theory.range.y": {"en": "loss − minimum (log)", "zh": "损失 − 最小值（对数）"},
     # shared
     "theory.step": {"en": "step", "zh": "步数"},
+    "theory.quadratic_only": {"en": "The predicted loss curves, the eigen-directions and the phase diagram need a "
+                                    "quadratic surface: pick the bowl or the ravine.",
+                              "zh": "预测的损失曲线、特征方向和相图需要二次曲面：请选择碗形或峡谷曲面。"},
+    "theory.use_lr": {"en": "Use the range test's lr for SGD ({lr})", "zh": "SGD 使用学习率区间测试的建议值（{lr}）"},
 }

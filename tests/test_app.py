@@ -25,6 +25,7 @@ from optviz.app.views import RENDERERS
 from optviz.app.widget_values import SLOT_IDS, SLOTS, app_state, widget_values
 from optviz.i18n import CATALOG, t
 from optviz.classroom.lessons import LESSONS, get_lesson
+from optviz.classroom.range_test import range_test
 from optviz.limits import MAX_OPTIMIZERS
 from optviz.optimizers import DISPLAY_NAMES, HAS_BIAS_CORRECTION, OPTIMIZERS, SPECS
 from optviz.figures.race_payload import STATUS_INK
@@ -718,3 +719,22 @@ def test_every_literal_text_key_of_the_app_exists():
     used = {key for path in (ROOT / "optviz" / "app").rglob("*.py")
             for key in re.findall(r'\bt\(\s*"([a-z0-9_.]+)"', path.read_text("utf-8"))}
     assert used and used - set(CATALOG) == set()
+
+
+def test_theory_view_on_a_quadratic_and_elsewhere():
+    """On the ravine (a quadratic) the theory view draws all five figures; on Rosenbrock only the two that
+    need no closed form, and says why. Its button loads the range test's suggestion into SGD, on its notch."""
+    at = linked({"s": "ravine", "o": "sgd~momentum", "v": "theory"})
+    assert_clean(at)
+    assert len([c for c in at.get("plotly_chart") if "theory" in c.proto.id]) == 5
+    (button,) = [b for b in at.button if b.key == "use_range_lr"]
+    button.click().run()
+    assert_clean(at)
+    surface = get_surface("ravine")
+    suggested = range_test(surface, "sgd", surface.start).suggested_lr
+    assert at.select_slider(key="sgd.lr").value == controls.snap("lr", suggested)
+    assert at.get("segmented_control")[0].value == "theory"  # the view stays
+    at = linked({"s": "rosenbrock", "v": "theory"})
+    assert_clean(at)
+    assert len([c for c in at.get("plotly_chart") if "theory" in c.proto.id]) == 2
+    assert t("theory.quadratic_only", "en") in plain_boxes(at, "note")

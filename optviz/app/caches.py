@@ -7,11 +7,18 @@ the surface. Objects the app only reads (trajectories, surfaces) are shared with
 """
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 
 from optviz import controls
 from optviz.classroom.ewa import temperatures
+from optviz.classroom.curvature import sharpness_series
+from optviz.classroom.phase_diagram import phase_diagram
+from optviz.classroom.range_test import range_test
+from optviz.classroom.rates import quadratic_of
 from optviz.figures.race import effective_lr_figure, surface_3d_figure
+from optviz.figures.theory import (eigen_loss_figure, phase_figure, prediction_figure, range_test_figure,
+                                   stability_figure)
 from optviz.figures.classroom import ewa_figure
 from optviz.race import OptimizerConfig, RaceConfig, run_race
 from optviz.classroom.regression import run_regression, tuned_for_regression
@@ -44,6 +51,37 @@ def figure_spec(config: RaceConfig, view: str, lang: str, height: str = "log") -
         figure = effective_lr_figure(traj, lang=lang)
         return figure.to_dict() if figure is not None else {}
     return surface_3d_figure(traj, lang=lang, height=height).to_dict()
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def range_test_result(config: RaceConfig):
+    """Smith's range test for SGD from the race's start on its surface."""
+    surface = cached_surface(surface_part(config))
+    return range_test(surface, "sgd", config.start_point(surface))
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def theory_spec(config: RaceConfig, kind: str, lang: str) -> dict:
+    """A figure of the theory view ("stability", "prediction", "eigen", "phase", "range"); {} where the
+    surface is not a quadratic and the figure needs one."""
+    traj = cached_race(config)
+    if kind == "stability":
+        return stability_figure(sharpness_series(traj, config.optimizers), lang).to_dict()
+    if kind == "range":
+        return range_test_figure(range_test_result(config), lang).to_dict()
+    try:
+        quad = quadratic_of(traj.surface)
+    except ValueError:  # not a quadratic: no closed-form rates
+        return {}
+    if kind == "prediction":
+        return prediction_figure(traj, config.optimizers, lang).to_dict()
+    if kind == "eigen":
+        return eigen_loss_figure(traj, 0, lang).to_dict()
+    top = float(quad.eigenvalues[-1])  # heavy ball converges only for lr < 2(1 + β)/λ_max ≤ 4/λ_max
+    diagram = phase_diagram(quad, np.geomspace(1e-2 / top, 4.0 / top, 40), np.linspace(0.0, 0.99, 34))
+    points = [(opt.display_label, opt.value("lr"), opt.value("beta") if opt.name == "momentum" else 0.0)
+              for opt in config.optimizers if opt.name in ("sgd", "momentum") and opt.convention == "pytorch"]
+    return phase_figure(diagram, lang, points).to_dict()
 
 
 @st.cache_data(max_entries=512, show_spinner=False)

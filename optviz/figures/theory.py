@@ -57,7 +57,9 @@ def stability_figure(series: SharpnessSeries, lang: str = "en") -> go.Figure:
             traces.append(go.Scatter(x=[c], y=[series.sharpness[c, r]], mode="markers",
                                      name=t("theory.eos.crossing", lang, label=label, step=c),
                                      marker=dict(symbol="x", size=12, color=color, line=dict(width=1))))
-    return _layout(go.Figure(traces), t("theory.eos.title", lang), t("theory.step", lang), t("theory.eos.y", lang))
+    # log: an adaptive method's limit (38/η for Adam) is orders above GD's sharpness
+    return _layout(go.Figure(traces), t("theory.eos.title", lang), t("theory.step", lang), t("theory.eos.y", lang),
+                   log_y=True)
 
 
 def _gap(values, floor: float) -> np.ndarray:
@@ -100,8 +102,12 @@ def prediction_figure(traj: Trajectory, configs: Sequence, lang: str = "en", *, 
                                ("theory.pred.optimal_hb", rates.optimal_heavy_ball(quad)[2], "dashdot")):
             traces.append(go.Scatter(x=steps, y=_gap(rates.rate_curve(quad, start, rho, traj.steps), quad.c),
                                      mode="lines", name=t(key, lang), line=dict(color="#888", width=1, dash=dash)))
-    return _layout(go.Figure(traces), t("theory.pred.title", lang), t("theory.step", lang), t("theory.pred.y", lang),
-                   log_y=True)
+    fig = _layout(go.Figure(traces), t("theory.pred.title", lang), t("theory.step", lang), t("theory.pred.y", lang),
+                  log_y=True)
+    measured = _gap(traj.loss, quad.c)
+    low = max(float(measured.min()), TINY)  # the optimal-rate curves fall far below: show them down to 1e-6 of it
+    fig.update_yaxes(range=[np.log10(low) - 6, np.log10(float(measured.max())) + 0.5])
+    return fig
 
 
 def phase_figure(diagram: PhaseDiagram, lang: str = "en",

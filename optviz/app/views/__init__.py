@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from optviz.app.views import ewa, inside, loss, race, regression, side, surface3d, sweep, table
+from optviz.app.views import ewa, inside, loss, race, regression, side, surface3d, sweep, table, theory
 from optviz.race import RaceConfig
 from optviz.trajectory import Trajectory
 
@@ -15,5 +15,5 @@ Render = Callable[[RaceConfig, Trajectory, str], None]
 
 RENDERERS: dict[str, Render] = {
     "race": race.render, "side": side.render, "3d": surface3d.render, "loss": loss.render, "inside": inside.render,
-    "table": table.render, "sweep": sweep.render, "ewa": ewa.render, "regression": regression.render,
+    "theory": theory.render, "table": table.render, "sweep": sweep.render, "ewa": ewa.render, "regression": regression.render,
 }
