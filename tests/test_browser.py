@@ -145,8 +145,7 @@ def test_play_walks_every_step_at_slow_speed(page, app_server, console, shot):
     from optviz import make_optimizer, simulate
     from surfaces import get_surface
     adam = simulate(get_surface("rosenbrock"), make_optimizer("adam", lr=s_lr(page, "Adam")), [-1.2, 1.0], 30)
-    bad = [(i, step, run) for i, (step, run) in enumerate(seen) if run["x"] is None]
-    assert not bad, (bad[:3], len(seen), [st for st, _ in seen])
+    assert steps[0] >= 0, steps  # a frame stamped before Play's clock once stepped back to -1
     for step, run in seen:
         assert run["at"] == step
         np.testing.assert_allclose([run["x"], run["y"]], adam.positions[step, 0], rtol=1e-6, atol=1e-6)  # float32 wire

@@ -251,7 +251,8 @@ class RaceView {
     const tick = (now) => {
       if (!this.playing) return;
       const speed = SPEEDS[this.speedIndex];
-      const step = Math.min(this.last(), this.fromStep + Math.floor(((now - this.clock) / 1000) * speed));
+      // a frame's timestamp can precede the clock read when Play was pressed: never step back before it
+      const step = Math.min(this.last(), this.fromStep + Math.floor((Math.max(0, now - this.clock) / 1000) * speed));
       if (step !== this.step) { this.step = step; this.draw(); }
       if (step >= this.last()) { this.pause(); return; }
       this.raf = requestAnimationFrame(tick);
