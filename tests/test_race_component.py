@@ -12,7 +12,8 @@ import pytest
 
 from optviz.figures.contrast import contrast_ratio, luminance
 from optviz.i18n import t
-from tests.test_browser import SNAPSHOT, VIEW, assert_map_painted, assert_quiet, pixels, snapshot, wait_drawn
+from tests.test_browser import (SNAPSHOT, VIEW, assert_map_painted, assert_quiet, pixels, snapshot, wait_drawn,
+                                wait_idle)
 
 pytestmark = pytest.mark.browser
 
@@ -129,6 +130,7 @@ def test_presenter_mode_hides_the_sidebar_and_enlarges_the_map(browser, app_serv
     for query in ("", "?present=1"):
         context, page = open_at(browser, url + "/" + query, "1280x720")
         try:
+            wait_idle(page)  # the downloads come after the map in a rerun
             page.screenshot(path=str(artifacts / f"component-present{query[1:] or '-off'}.png"))
             sidebar_shown = page.get_by_test_id("stSidebar").is_visible()
             downloads = page.get_by_role("button", name=t("export.csv", "en")).is_visible()
