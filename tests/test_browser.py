@@ -57,9 +57,13 @@ def assert_quiet(console: list[str], server_log) -> None:
 
 
 def open_app(page, url: str) -> dict:
+    """Open ``url`` and wait until the map is drawn and the script has finished (the link's notices and
+    the sidebar come after the map in a run)."""
     page.set_default_timeout(60_000)
     page.goto(url)
-    return wait_drawn(page)
+    wait_drawn(page)
+    wait_idle(page)
+    return snapshot(page)
 
 
 def wait_drawn(page, mode: str | None = None) -> dict:
