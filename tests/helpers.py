@@ -111,3 +111,20 @@ def assert_batch_equals_runs(builder, arrays: dict, surface, start=(-1.2, 1.0), 
         alone = simulate(surface, builder(**{k: v[i] for k, v in arrays.items()}), list(start), steps,
                          tol=0, record_internals=False).positions[:, 0]
         np.testing.assert_allclose(batch[:, i], alone, rtol=1e-12)
+
+
+def assert_zero_eps_steps_0_as_a_limit(name: str) -> None:
+    """With ε = 0, a coordinate whose gradient is exactly 0 (the saddle's y from y = 0) takes 0/0: the
+    optimizer must step 0 there (its effective rate NaN), and "explain this step" must write that
+    coordinate as the limit, ending in 0, and still reproduce the recorded position."""
+    from optviz.classroom.explain import explain_step
+    from optviz.race import OptimizerConfig, RaceConfig, run_race
+
+    cfg = OptimizerConfig(name).with_values(eps=0.0, lr=0.01)
+    traj = run_race(RaceConfig("saddle", start=(1.0, 0.0), steps=3, optimizers=(cfg,)))
+    assert np.all(traj.positions[:, 0, 1] == 0.0) and np.all(np.isnan(traj.internals["effective_lr"][1:, 0, 1]))
+    for step in (1, 3):
+        e = explain_step(cfg, traj, 0, step, digits=None)
+        assert e.reproduces is True
+        limits = [line for line in e.substituted_latex if r"\lim" in line]
+        assert len(limits) == 1 and limits[0].startswith(f"y_{{{step}}} = ") and limits[0].endswith(" = 0")

@@ -245,8 +245,8 @@ def test_a_chinese_lesson_title_is_drawn_in_glyphs(race):
     # The title row's dark pixels match, column for column (±1 px at either end: shrinking the 2×
     # drawing rounds), the title drawn alone in the CJK font; and that font really has the glyphs
     # (Pillow's fallback draws every Chinese character as the same box).
-    if font_file(True) is None:
-        pytest.skip("no CJK font installed (fonts-noto-cjk)")
+    assert font_file(True) is not None, ("no CJK font: install fonts-noto-cjk (.ci/install-test-deps does), "
+                                         "or Chinese titles are drawn as boxes")
     lesson = "第一课：动量为何冲过谷底"
     image = png(frame_png(race, 100, lang="zh", lesson_title=lesson))
     canvas = RaceCanvas(race, lang="zh", supersample=2, lesson_title=lesson)

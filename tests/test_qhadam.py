@@ -9,12 +9,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from helpers import assert_batch_equals_runs, check_thirdparty_meta, replay_thirdparty_case, thirdparty_reference
-from optviz.classroom.explain import explain_step
+from helpers import assert_batch_equals_runs, assert_zero_eps_steps_0_as_a_limit, check_thirdparty_meta, replay_thirdparty_case, thirdparty_reference
 from optviz.optimizers import make_optimizer
 from optviz.optimizers.adam import adam
 from optviz.optimizers.qhadam import qhadam
-from optviz.race import OptimizerConfig, RaceConfig, run_race
 from optviz.share import AppState, from_link
 from optviz.simulate import simulate
 from surfaces import get_surface
@@ -76,14 +74,7 @@ def test_nus_of_one_are_adam():
 
 
 def test_zero_eps_on_a_zero_gradient_steps_0_and_is_explained_as_the_limit():
-    cfg = OptimizerConfig("qhadam").with_values(eps=0.0, lr=0.01)
-    traj = run_race(RaceConfig("saddle", start=(1.0, 0.0), steps=3, optimizers=(cfg,)))
-    assert np.all(traj.positions[:, 0, 1] == 0.0) and np.all(np.isnan(traj.internals["effective_lr"][1:, 0, 1]))
-    for step in (1, 3):
-        e = explain_step(cfg, traj, 0, step, digits=None)
-        assert e.reproduces is True
-        limits = [line for line in e.substituted_latex if r"\lim" in line]
-        assert len(limits) == 1 and limits[0].startswith(f"y_{{{step}}} = ") and limits[0].endswith(" = 0")
+    assert_zero_eps_steps_0_as_a_limit("qhadam")
 
 
 def test_a_batch_equals_its_runs_alone():
