@@ -121,6 +121,7 @@ def _run(surface: Surface, optimizers: list[Optimizer], params: Array, sizes: li
     blocks = [slice(a, b) for a, b in zip(edges[:-1], edges[1:])]
     single = len(optimizers) == 1
     needs_hessian = any(opt.needs_hessian for opt in optimizers)
+    oracles = [{"surface": surface} if opt.needs_surface else {} for opt in optimizers]
     rows = steps + 1 if record else 1
     positions = np.empty((rows, runs, 2))  # (steps+1, runs, 2), or only the latest row
     loss = np.empty((rows, runs))
@@ -158,11 +159,11 @@ def _run(surface: Surface, optimizers: list[Optimizer], params: Array, sizes: li
         for t in range(1, steps + 1):
             hessian = surface.hessian(params) if needs_hessian else None
             if single:
-                step, states[0] = optimizers[0].update(grad, states[0], params, hessian)
+                step, states[0] = optimizers[0].update(grad, states[0], params, hessian, **oracles[0])
             else:
                 for i, (opt, block) in enumerate(zip(optimizers, blocks)):
                     step[block], states[i] = opt.update(grad[block], states[i], params[block],
-                                                        None if hessian is None else hessian[block])
+                                                        None if hessian is None else hessian[block], **oracles[i])
             new_params = params + step
             new_value, new_grad = surface.value(new_params), surface.grad(new_params)
 

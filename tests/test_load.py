@@ -236,6 +236,7 @@ class SessionLog:
     latencies: list[float] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
+    artifacts: Path = ARTIFACTS  # where a failing session leaves its screenshot
 
 
 @dataclass
@@ -280,6 +281,21 @@ async def _check(page, log: SessionLog, current: dict[int, Setting], what: str) 
                             + (f" — it is session(s) {suspects}'s path: a state leak" if suspects else ""))
 
 
+async def _what_the_page_shows(page, log: SessionLog) -> str:
+    """For a failure's message: the alerts, what the race component holds, the sidebar's lr sliders and a
+    screenshot in the artifacts (a failure under load is rarely reproducible, so it has to explain itself)."""
+    try:
+        alerts = await page.locator('[data-testid="stException"], [data-testid="stAlert"]').all_inner_texts()
+        held = await page.evaluate(STATE_JS)
+        sliders = await page.evaluate("""() => [...document.querySelectorAll('[data-testid=stSidebar] [role=slider]')]
+            .map(s => (s.getAttribute('aria-label') || '?') + '=' + s.getAttribute('aria-valuetext'))""")
+        shot = log.artifacts / f"load-session-{log.session}.png"
+        await page.screenshot(path=str(shot), timeout=10_000)
+        return f"alerts: {alerts}; the page holds {held}; sidebar sliders: {sliders}; screenshot {shot.name}"
+    except Exception as error:
+        return f"(the page could not be read: {type(error).__name__}: {error})"
+
+
 async def _open(page, url: str) -> float:
     """Open ``url`` and wait for the race chart (its contour picture and Adam path); return the seconds it took."""
     t0 = time.perf_counter()
@@ -290,6 +306,17 @@ async def _open(page, url: str) -> float:
 
 
 CHANGED_JS = f"(before) => {{ const s = ({SIGNATURE_JS})(); return s !== null && s !== before; }}"
+# What the page holds when a change did not arrive: enough to tell a lost message from a stuck stand-in.
+STATE_JS = """() => {
+    for (const host of document.querySelectorAll('*')) {
+        const root = host.shadowRoot && host.shadowRoot.querySelector('.ov-root');
+        const view = root && root.__optviz;
+        if (!view || !view.data) continue;
+        return {pick: view.pick && view.pick.family.labels[view.pick.index], missing: view.missingBlobs(),
+                live: view.live.map(f => f.slot + ' drawn ' + f.drawn), steps: view.data.steps};
+    }
+    return null;
+}"""
 
 
 async def _start(page, base_url: str, log: SessionLog, current: dict[int, Setting], ramp: asyncio.Semaphore):
@@ -339,9 +366,9 @@ async def run_session(page, base_url: str, log: SessionLog, current: dict[int, S
         try:
             await page.wait_for_function(CHANGED_JS, arg=before, polling=100, timeout=CHANGE_TIMEOUT * 1000)
         except Exception as error:
-            alerts = await page.locator('[data-testid="stException"], [data-testid="stAlert"]').all_inner_texts()
             log.failures.append(f"session {log.session}: no new chart {CHANGE_TIMEOUT:.0f} s after {kind} "
-                                f"{delta:+d} (now {log.setting}): {type(error).__name__}; alerts: {alerts}")
+                                f"{delta:+d} (now {log.setting}): {type(error).__name__}; "
+                                + await _what_the_page_shows(page, log))
             break
         log.latencies.append(time.perf_counter() - t0)
         changes += 1
@@ -430,7 +457,7 @@ def run_load(sessions: int = SESSIONS, duration: float = DURATION, artifacts: Pa
     log_path = artifacts / "load-server.log"
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    logs = [SessionLog(i, initial_setting(i)) for i in range(sessions)]
+    logs = [SessionLog(i, initial_setting(i), artifacts=artifacts) for i in range(sessions)]
     current = {log.session: log.setting for log in logs}
     proc = start_streamlit(APP, port, log_path, cwd=ROOT)
     try:

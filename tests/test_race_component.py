@@ -221,3 +221,24 @@ def test_a_sidebar_lr_move_is_drawn_before_the_rerun_and_equals_it(page, app_ser
     assert early[-1][2:] == final[2:], (early[-1], final)  # the family's path ends where the answer's does
     assert (final[2], final[3]) != (before["x"], before["y"]) or final[4] != before["last"]
     assert_quiet([], log)
+
+
+def test_a_lost_blob_is_asked_for_again_every_time(page, app_server):
+    """A blob the page lacks (a message lost under load) is asked for and sent again, however often
+    the same one goes missing: the request is a trigger, so an identical second request still counts."""
+    url, log = app_server
+    page.set_default_timeout(60_000)
+    page.goto(url)
+    wait_drawn(page)
+    adam = page.get_by_test_id("stExpander").filter(has=page.get_by_text("Adam", exact=True))
+    adam.locator("summary").click()
+    slider = adam.get_by_role("slider", name=t("opt.lr", "en"))
+    for key in ("ArrowRight", "ArrowLeft"):
+        wait_idle(page)
+        lost = page.evaluate(f"() => {{ const v = {VIEW}, id = v.data.runs[0].xy; v.blobs.delete(id); return id; }}")
+        slider.focus()
+        slider.press(key)  # a rerun whose data names the dropped path, which the server believes sent
+        page.wait_for_function(f"(id) => {VIEW}.blobs.has(id) && {VIEW}.missingBlobs().length === 0", arg=lost)
+        first = snapshot(page)["runs"][0]
+        assert first["xy"] == lost and np.isfinite([first["x"], first["y"]]).all(), first  # drawn from the resent blob
+    assert_quiet([], log)

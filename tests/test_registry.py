@@ -24,7 +24,7 @@ from optviz import controls, share
 from optviz.classroom.explain import explain_step
 from optviz.i18n import CATALOG, LANGUAGES
 from optviz.optimizers import CONVENTIONS, HYPER_BY_NAME, SPECS, make_optimizer
-from optviz.optimizers.base import Hyper, OptimizerSpec, Text, TorchCounterpart, TuningHint
+from optviz.optimizers.base import GROUPS, Hyper, OptimizerSpec, Text, TorchCounterpart, TuningHint
 from optviz.race import OptimizerConfig, RaceConfig, run_race
 
 TORCH = torch_reference()
@@ -52,6 +52,7 @@ def test_spec_fields(name):
     spec = SPECS[name]
     assert spec.name == name and re.fullmatch(r"[a-z][a-z0-9_]*", name)
     assert spec.display_name.strip() and "~" not in spec.display_name
+    assert spec.group in GROUPS  # its heading in the picker
     assert spec.hyperparameters and all(isinstance(h, Hyper) for h in spec.hyperparameters)
     assert spec.hyperparameters[0].name == "lr"  # the tuner, the sweeps and the lessons need one
     assert len({h.name for h in spec.hyperparameters}) == len(spec.hyperparameters)
@@ -60,6 +61,7 @@ def test_spec_fields(name):
     assert spec.tuning.step_cap is None or (spec.tuning.tune_lr and 0 < spec.tuning.step_cap < 1)
     assert spec.conventions and set(spec.conventions) <= set(CONVENTIONS) and "pytorch" in spec.conventions
     assert set(spec.memory) <= set(spec.internals)
+    assert set(spec.plotted) <= set(spec.internals) and set(spec.map_points) <= set(spec.internals)
     if spec.memory:  # the explanation's note names them
         assert all(spec.memory_symbols(c).strip() for c in spec.conventions)
 

@@ -139,7 +139,7 @@ def explain(s: Replay) -> Array:
 
 
 SPEC = OptimizerSpec(
-    name="adabelief", order=17, display_name="AdaBelief",
+    name="adabelief", order=17, display_name="AdaBelief", group="adaptive",
     description=Text("Adam that divides by the spread of the gradient around its average (the belief), not by "
                      "its size.",
                      "用梯度偏离其均值的程度（“信念”）而不是梯度大小来缩放步长的 Adam。"),

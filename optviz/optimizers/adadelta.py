@@ -134,7 +134,7 @@ _REFERENCE_SETS = {"default": _hyper(1.0), "large_lr": _hyper(5.0), "weight_deca
                    "rho_0.95_eps_1e-4": _hyper(1.0, beta=0.95, eps=1e-4)}
 
 SPEC = OptimizerSpec(
-    name="adadelta", order=6, display_name="AdaDelta",
+    name="adadelta", order=6, display_name="AdaDelta", group="adaptive",
     description=Text("The step is the ratio of two RMS values times the gradient; lr = 1 needs no tuning.",
                      "步长为两个均方根之比乘以梯度；学习率取 1 即可，无需调节。"),
     hyperparameters=(hp.lr(1.0), hp.beta(0.9, Text("decay ρ of both averages", "两个平均量的衰减率 ρ")),

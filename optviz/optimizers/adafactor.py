@@ -206,7 +206,7 @@ _REFERENCE_SETS = {"default": _hyper(0.01), "large_lr": _hyper(0.1),
 _ROSEN = {"default": _hyper(0.01), "clip_decay": _REFERENCE_SETS["clip_decay"]}
 
 SPEC = OptimizerSpec(
-    name="adafactor", order=18, display_name="Adafactor",
+    name="adafactor", order=18, display_name="Adafactor", group="adaptive",
     description=Text("RMSprop with a relative step: a fraction of the weights' size, the update's size clipped.",
                      "相对步长的 RMSprop：步长是权重大小的一个比例，更新量的大小被截断。"),
     hyperparameters=(

@@ -162,7 +162,7 @@ _REFERENCE_SETS = {"default": _hyper(0.1), "large_lr": _hyper(0.5), "weight_deca
                    "eps_1e-3": _hyper(0.1, eps=1e-3)}
 
 SPEC = OptimizerSpec(
-    name="adagrad", order=4, display_name="AdaGrad",
+    name="adagrad", order=4, display_name="AdaGrad", group="adaptive",
     description=Text("Per-coordinate rates from the running sum of squared gradients; they only shrink.",
                      "按坐标的学习率，由梯度平方的累加和决定；只会越来越小。"),
     hyperparameters=(hp.lr(0.01), hp.eps(1e-10), hp.weight_decay()),

@@ -187,7 +187,7 @@ _REFERENCE_SETS = {"default": adam_hyper(0.01), "large_lr": adam_hyper(0.1),
                    "betas_eps": adam_hyper(0.05, betas=(0.8, 0.99), eps=1e-4)}
 
 SPEC = OptimizerSpec(
-    name="adam", order=7, display_name="Adam",
+    name="adam", order=7, display_name="Adam", group="adaptive",
     description=Text("Momentum plus RMSprop, both moments bias-corrected.", "动量加 RMSprop，两个矩都做偏差修正。"),
     hyperparameters=(hp.lr(0.001), hp.beta1(), hp.beta2(), hp.eps(1e-8), hp.weight_decay()),
     build=adam, explain=explain,

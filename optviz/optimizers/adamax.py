@@ -144,7 +144,7 @@ _REFERENCE_SETS = {"default": adam_hyper(0.01),
 _ROSEN = {"default": _REFERENCE_SETS["default"]}
 
 SPEC = OptimizerSpec(
-    name="adamax", order=11, display_name="Adamax",
+    name="adamax", order=11, display_name="Adamax", group="adaptive",
     description=Text("Adam with an infinity norm: divides by the largest recent gradient size, not its RMS.",
                      "使用无穷范数的 Adam：除以近期最大的梯度幅度，而不是均方根。"),
     hyperparameters=(hp.lr(2e-3), hp.beta1(), hp.beta2(), hp.eps(1e-8), hp.weight_decay()),

@@ -53,7 +53,7 @@ _REFERENCE_SETS = {"default": adam_hyper(0.01, weight_decay=0.01), "large_lr": a
                    "betas_eps": adam_hyper(0.05, betas=(0.5, 0.9), eps=1e-3, weight_decay=0.1)}
 
 SPEC = OptimizerSpec(
-    name="adamw", order=8, display_name="AdamW",
+    name="adamw", order=8, display_name="AdamW", group="adaptive",
     description=Text("Adam with the weight decay decoupled from the gradient.", "权重衰减与梯度解耦的 Adam。"),
     hyperparameters=(hp.lr(0.001), hp.beta1(), hp.beta2(), hp.eps(1e-8),
                      hp.weight_decay(0.01, Text("decoupled weight decay λ", "解耦权重衰减 λ"))),

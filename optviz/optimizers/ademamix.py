@@ -149,7 +149,7 @@ def explain(s: Replay) -> Array:
 
 
 SPEC = OptimizerSpec(
-    name="ademamix", order=21, display_name="AdEMAMix",
+    name="ademamix", order=21, display_name="AdEMAMix", group="adaptive",
     description=Text("Adam plus a much slower second momentum, added with weight α: it remembers old gradients.",
                      "Adam 加上一个慢得多的第二动量（权重 α）：记住很久以前的梯度。"),
     hyperparameters=(

@@ -157,7 +157,7 @@ _REFERENCE_SETS = {"default": adam_hyper(0.01),
 _ROSEN = {"default": _REFERENCE_SETS["default"]}
 
 SPEC = OptimizerSpec(
-    name="amsgrad", order=12, display_name="AMSGrad",
+    name="amsgrad", order=12, display_name="AMSGrad", group="adaptive",
     description=Text("Adam's variant dividing by the largest second moment so far: its rates never grow.",
                      "Adam 的变体：除以迄今最大的二阶矩，因此有效学习率只降不升。"),
     hyperparameters=(hp.lr(0.001), hp.beta1(), hp.beta2(), hp.eps(1e-8), hp.weight_decay()),

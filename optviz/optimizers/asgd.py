@@ -140,7 +140,7 @@ _REFERENCE_SETS = {"default": _hyper(0.1), "averaging": _hyper(0.2, lambd=0.3, a
 _ROSEN = {"default": _hyper(1e-3)}  # one set: each optimizer adds one file of ~20-50 kB
 
 SPEC = OptimizerSpec(
-    name="asgd", order=15, display_name="ASGD",
+    name="asgd", order=15, display_name="ASGD", group="classic",
     description=Text("Averaged SGD: SGD with a decaying rate, plus a running average of its points after t0.",
                      "平均随机梯度下降：学习率逐渐衰减的 SGD，并在 t0 步之后对迭代点取滑动平均。"),
     hyperparameters=(

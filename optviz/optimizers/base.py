@@ -11,7 +11,7 @@ tuning and the torch reference script need to know about it. The registry
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Mapping, NamedTuple
 
 import numpy as np
@@ -35,6 +35,9 @@ class Optimizer(NamedTuple):
     hyperparams: dict[str, Any]
     runs: int = 1  # runs implied by array hyperparameters; 1 when all are scalars
     needs_hessian: bool = False
+    # The update also receives ``surface=`` (the objective itself), for methods that evaluate f or ∇f
+    # at points of their own choosing: a line search, an ascent point.
+    needs_surface: bool = False
 
 
 # ------------------------------------------------------------------------------------ the numerics
@@ -149,6 +152,18 @@ class Text(NamedTuple):
         return getattr(self, lang)
 
 
+# The optimizer picker's groups, in menu order, each with its one-line heading: thirty choices stay
+# easy to scan when they are grouped by what drives the step.
+GROUPS: dict[str, Text] = {
+    "classic": Text("Gradient and momentum", "梯度与动量"),
+    "adaptive": Text("Adaptive: a step size per coordinate", "自适应：每个坐标各自的步长"),
+    "second_order": Text("Second order: curvature", "二阶：利用曲率"),
+    "sign": Text("Sign and normalized steps", "符号与归一化步长"),
+    "schedule_free": Text("Schedule-free and averaging", "无需调度与平均"),
+    "sharpness": Text("Sharpness-aware", "锐度感知"),
+}
+
+
 class Sweep(NamedTuple):
     """A hyperparameter-landscape axis: from low to high, log-spaced or not, wide enough to show the stability edge."""
 
@@ -214,6 +229,7 @@ class OptimizerSpec:
     order: int  # its place in every menu and listing
     display_name: str  # "Adam"
     description: Text  # one line
+    group: str  # its heading in the optimizer picker: a key of GROUPS
     hyperparameters: tuple[Hyper, ...]
     build: Callable[..., Optimizer]  # (**hyperparameters, convention=, schedule=[, bias_correction=])
     explain: Callable[[Replay], Array]  # writes one replayed step, returns θ_t (see explaining.py)
@@ -227,6 +243,12 @@ class OptimizerSpec:
     internals: tuple[str, ...] = ()  # every recorded internal, memory first
     memory_symbols: Callable[[str], str] = lambda convention: ""  # convention -> the memory as the formula writes it
     explain_note: Text | None = None  # added to every explanation; may use {prev}, the subscript of θ_{t−1}
+    # Recorded internals the "Inside the optimizer" view plots against the step (per coordinate, or one
+    # number per run when the internal is (runs,)), each with its name in both languages.
+    plotted: Mapping[str, Text] = field(default_factory=dict)
+    # Recorded internals that are points of the plane (x, y), drawn on the race map beside their run:
+    # where a gradient is really taken (SAM's ascent point), the averages a method keeps (Schedule-Free).
+    map_points: Mapping[str, Text] = field(default_factory=dict)
 
     def hyper(self, name: str) -> Hyper:
         return next(h for h in self.hyperparameters if h.name == name)

@@ -123,7 +123,7 @@ def explain(s: Replay) -> Array:
 
 
 SPEC = OptimizerSpec(
-    name="lion", order=16, display_name="Lion",
+    name="lion", order=16, display_name="Lion", group="sign",
     description=Text("Sign momentum: every coordinate steps by exactly η, along the sign of a blend of momentum "
                      "and gradient.",
                      "符号动量：每个坐标每步恰好移动 η，方向取动量与梯度混合后的符号。"),

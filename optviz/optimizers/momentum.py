@@ -163,7 +163,7 @@ HEAVY_BALL_REFERENCE_SETS = {
 }
 
 SPEC = OptimizerSpec(
-    name="momentum", order=2, display_name="Momentum",
+    name="momentum", order=2, display_name="Momentum", group="classic",
     description=Text("Heavy-ball momentum: a velocity that accumulates past gradients.",
                      "重球动量：用速度累积过去的梯度。"),
     hyperparameters=(hp.lr(0.01), hp.beta(0.9, Text("momentum coefficient β", "动量系数 β")), hp.weight_decay()),

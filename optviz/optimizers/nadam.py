@@ -196,7 +196,7 @@ _REFERENCE_SETS = {"default": _hyper(0.01), "torch_defaults": _hyper(2e-3), "lar
                    "momentum_decay_1": _hyper(0.01, momentum_decay=1.0)}  # μ_t climbs from 0.47 to 0.84 in 50 steps
 
 SPEC = OptimizerSpec(
-    name="nadam", order=10, display_name="NAdam",
+    name="nadam", order=10, display_name="NAdam", group="adaptive",
     description=Text("Adam with Nesterov momentum, whose momentum coefficient warms up toward β1.",
                      "带 Nesterov 动量的 Adam，其动量系数逐渐升向 β1。"),
     hyperparameters=(hp.lr(2e-3), hp.beta1(), hp.beta2(), hp.eps(1e-8), hp.weight_decay(),

@@ -62,7 +62,7 @@ def explain(s: Replay) -> Array:
 
 
 SPEC = OptimizerSpec(
-    name="nesterov", order=3, display_name="Nesterov",
+    name="nesterov", order=3, display_name="Nesterov", group="classic",
     description=Text("Nesterov momentum: the step uses the velocity one update ahead.",
                      "Nesterov 动量：用前瞻一步的速度来迈步。"),
     hyperparameters=(hp.lr(0.01), hp.beta(0.9, Text("momentum coefficient β", "动量系数 β")), hp.weight_decay()),

@@ -95,7 +95,7 @@ def explain(s: Replay) -> Array:
 
 
 SPEC = OptimizerSpec(
-    name="newton", order=9, display_name="Newton",
+    name="newton", order=9, display_name="Newton", group="second_order",
     description=Text("Damped Newton's method: the inverse of the exact Hessian times the gradient.",
                      "阻尼牛顿法：用精确 Hessian 矩阵的逆乘以梯度。"),
     hyperparameters=(hp.lr(1.0),

@@ -194,7 +194,7 @@ def explain(s: Replay) -> Array:
 
 
 SPEC = OptimizerSpec(
-    name="prodigy", order=22, display_name="Prodigy",
+    name="prodigy", order=22, display_name="Prodigy", group="adaptive",
     description=Text("Adam that learns its own step size d, from how far the run has come; d only grows.",
                      "自己学习步长 d 的 Adam：由已走过的进展估计 d，d 只增不减。"),
     hyperparameters=(

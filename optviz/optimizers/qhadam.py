@@ -163,7 +163,7 @@ def explain(s: Replay) -> Array:
 
 
 SPEC = OptimizerSpec(
-    name="qhadam", order=20, display_name="QHAdam",
+    name="qhadam", order=20, display_name="QHAdam", group="adaptive",
     description=Text("Adam whose two averages each keep a share ν of the current gradient (QHM for Adam).",
                      "两个均值各保留当前梯度一定份额 ν 的 Adam（Adam 版的 QHM）。"),
     hyperparameters=(

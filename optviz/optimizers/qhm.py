@@ -107,7 +107,7 @@ def explain(s: Replay) -> Array:
 
 
 SPEC = OptimizerSpec(
-    name="qhm", order=19, display_name="QHM",
+    name="qhm", order=19, display_name="QHM", group="classic",
     description=Text("Quasi-hyperbolic momentum: a weighted average of a gradient step and an averaged-momentum step.",
                      "拟双曲动量：梯度步与平均动量步的加权平均。"),
     hyperparameters=(

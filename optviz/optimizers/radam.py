@@ -194,7 +194,7 @@ _SMOOTH = {"default": adam_hyper(0.01),
 _ROSEN = {"default": adam_hyper(1e-3)}  # the default set only: its reference file stays small
 
 SPEC = OptimizerSpec(
-    name="radam", order=13, display_name="RAdam",
+    name="radam", order=13, display_name="RAdam", group="adaptive",
     description=Text("Adam with a built-in warm-up: momentum steps first, then Adam's step scaled by a rectifier.",
                      "自带预热的 Adam：先走动量步，再走乘以整流因子的 Adam 步。"),
     hyperparameters=(hp.lr(0.001), hp.beta1(), hp.beta2(), hp.eps(1e-8), hp.weight_decay()),

@@ -75,7 +75,7 @@ _REFERENCE_SETS = {"default": _hyper(0.01), "large_lr": _hyper(0.05), "weight_de
                    "alpha_0.9": _hyper(0.01, beta=0.9), "eps_1e-3": _hyper(0.01, eps=1e-3)}
 
 SPEC = OptimizerSpec(
-    name="rmsprop", order=5, display_name="RMSprop",
+    name="rmsprop", order=5, display_name="RMSprop", group="adaptive",
     description=Text("AdaGrad with a moving average of squared gradients instead of their sum.",
                      "把 AdaGrad 的累加和换成梯度平方的滑动平均。"),
     hyperparameters=(hp.lr(0.01),

@@ -144,7 +144,7 @@ _REFERENCE_SETS = {"default": _hyper(0.01), "etas_bounds": _hyper(0.05, etas=(0.
 _ROSEN = {"default": _REFERENCE_SETS["default"]}  # one set: each optimizer adds one file of ~20-50 kB
 
 SPEC = OptimizerSpec(
-    name="rprop", order=14, display_name="Rprop",
+    name="rprop", order=14, display_name="Rprop", group="sign",
     description=Text("Resilient backprop: a step size per coordinate that grows while the gradient keeps its "
                      "sign and shrinks when it flips.",
                      "弹性反向传播：每个坐标有自己的步长，梯度符号不变时增大，符号翻转时减小。"),

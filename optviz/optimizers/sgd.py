@@ -69,7 +69,7 @@ def _torch_kwargs(h: Mapping[str, float]) -> dict:
 
 
 SPEC = OptimizerSpec(
-    name="sgd", order=1, display_name="SGD",
+    name="sgd", order=1, display_name="SGD", group="classic",
     description=Text("Plain gradient descent: a step against the gradient.", "普通梯度下降：沿负梯度方向迈一步。"),
     hyperparameters=(hp.lr(0.01), hp.weight_decay()),
     build=sgd, explain=explain,

@@ -87,7 +87,7 @@ def render(mode: str, config: RaceConfig, lang: str, *, arrows: bool = False, op
         if run >= 0 and "lr" in controls.hyperparameter_names(slot) and race_payload.replayable(config.optimizers[run]):
             race_only = replace(config, optimizers=(config.optimizers[run],))
             family, family_blobs = live_part(race_only, 0, slot, race_payload.live_values(config.optimizers[run])[1])
-            live.append({**family, "run": run})
+            live.append({**family, "run": run, "drawn": controls.format_number(config.optimizers[run].value("lr"))})
             blobs |= family_blobs
     data = {
         "mode": mode, "live": live, "bounds": [list(b) for b in surface.bounds], "steps": config.steps,
@@ -96,7 +96,7 @@ def render(mode: str, config: RaceConfig, lang: str, *, arrows: bool = False, op
         "scrub_choices": choices, "scrub": scrub, "loss_axis": race_payload.loss_axis(surface, lang),
         "texts": race_payload.texts(lang), "code": CODE_ID, "blobs": state.unsent_blobs(blobs),
     }
-    COMPONENT(key=KEY, data=data, default={"scrub": None, "missing": None, "watch": None},
+    COMPONENT(key=KEY, data=data, default={"scrub": None, "watch": None},
               on_start_change=state.start_from_component, on_commit_change=state.commit_from_component,
               on_missing_change=state.resend_from_component, on_scrub_change=state.scrub_from_component,
               on_watch_change=state.watch_from_component)

@@ -4,7 +4,7 @@
 const MODULES = new Map(); // code blob id -> Promise of the module
 
 export default function (component) {
-  const { data, setStateValue } = component;
+  const { data, setTriggerValue } = component;
   if (!data || !data.code) return undefined;
   const { [data.code]: source, ...blobs } = data.blobs || {};
   if (source !== undefined && !MODULES.has(data.code)) {
@@ -13,7 +13,7 @@ export default function (component) {
   }
   const module = MODULES.get(data.code);
   if (!module) {
-    setStateValue("missing", [data.code]);
+    setTriggerValue("missing", [data.code]);
     return undefined;
   }
   let cleanup;

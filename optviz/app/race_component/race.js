@@ -137,6 +137,7 @@ class RaceView {
     this.sidebarWatch.observe(document.body, { subtree: true, attributes: true, attributeFilter: ["aria-valuetext", "open"] });
     this.observer.observe(this.host);
     this.root.__optviz = this; // tests read the view's step and geometry from here
+    this.blobs = BLOBS; // the page's store, shared by every view (a test drops one to see it asked for again)
   }
 
   destroy() {
@@ -165,11 +166,15 @@ class RaceView {
     for (const family of this.live) {
       const slider = this.sidebarSlider(family.slot);
       const index = slider ? family.labels.indexOf(slider.getAttribute("aria-valuetext")) : -1;
-      const current = this.pick && this.pick.family === family ? this.pick.index : family.labels.indexOf(family.shown);
-      if (index >= 0 && index !== current && BLOBS.has(family.paths)) {
-        this.pick = { run: family.run, family, index };
-        this.draw();
-      }
+      if (index < 0 || !BLOBS.has(family.paths)) continue; // off the family's block: the rerun will draw it
+      // Compared with the lr the server drew, not with what the slider showed when its data came:
+      // the slider can repaint after the data, and the run itself then needs no stand-in.
+      const want = index === family.labels.indexOf(family.drawn) ? null : index;
+      const have = this.pick && this.pick.family === family ? this.pick.index : null;
+      if (want === have) continue;
+      if (want !== null) this.pick = { run: family.run, family, index: want };
+      else if (have !== null) this.pick = null;
+      this.draw();
     }
   }
 
@@ -180,7 +185,7 @@ class RaceView {
     this.data = data;
     const missing = this.missingBlobs();
     if (missing.length) {
-      this.api.setStateValue("missing", missing);
+      this.api.setTriggerValue("missing", missing); // a trigger: asking twice for the same blobs asks twice
       return;
     }
     const freshStart = !old || old.steps !== data.steps || old.open_token !== data.open_token;
@@ -197,10 +202,6 @@ class RaceView {
     this.slider.max = data.steps;
     this.root.dataset.mode = data.mode;
     this.root.dataset.runs = data.runs.length;
-    for (const family of this.live) { // what the sidebar shows now is what this data drew
-      const slider = this.sidebarSlider(family.slot);
-      family.shown = slider ? slider.getAttribute("aria-valuetext") : null;
-    }
     this.buildLegend();
     this.buildScrub();
     this.setSpeed(this.speedIndex);
