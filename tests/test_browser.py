@@ -18,7 +18,7 @@ from PIL import Image
 
 
 from optviz.i18n import LANGUAGES, t
-from optviz.classroom.lessons import get_lesson
+from optviz.classroom.catalog import get_lesson
 
 pytestmark = pytest.mark.browser
 

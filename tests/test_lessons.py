@@ -5,6 +5,7 @@ Thresholds are derived by hand in the comments (the closed forms of GD on quadra
 of the momentum recurrences, AdaGrad's √t bound); "measured" notes give the value the run
 produced, so the margin of every assertion can be read off.
 """
+import math
 import re
 from dataclasses import replace
 from functools import lru_cache
@@ -13,14 +14,19 @@ import numpy as np
 import pytest
 
 from optviz import controls
-from optviz.app.widget_values import race_slots
-from optviz.classroom.lessons import LESSONS, VIEWS, Lesson, get_lesson
+from optviz.app.widget_values import app_state, race_slots, widget_values
+from optviz.classroom.catalog import ALL_LESSONS, get_lesson
+from optviz.classroom.lessons import LESSONS, VIEWS, Lesson
+from optviz.classroom.theory_lessons import THEORY_LESSONS, claim_range_test
+from optviz.i18n import status_text as i18n_status
 from optviz.limits import APP_STEPS, START_RANGE, STEPS_NOTCH
 from optviz.optimizers import HYPERPARAMETERS
 from optviz.race import OptimizerConfig, RaceConfig, run_race, unique_labels, validate
 from optviz.schedules import KINDS, schedule_fields, schedule_text
+from optviz.share import AppState, canonical
 from optviz.simulate import default_divergence_radius, simulate
 from optviz.trajectory import STATUS_COLORS
+from optviz.views import PLAYED
 from surfaces import PARAMETERS
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -61,12 +67,22 @@ def test_there_are_twelve_lessons_with_unique_slugs():
     assert all(get_lesson(i) is lesson for i, lesson in zip(ids, LESSONS))
 
 
+def test_the_catalogue_holds_every_lesson_once():
+    """The app's menu and links offer the twelve lessons and the theory ones; the lookup finds each."""
+    assert ALL_LESSONS == LESSONS + THEORY_LESSONS and len(ALL_LESSONS) == 16
+    assert len({lesson.id for lesson in ALL_LESSONS}) == len(ALL_LESSONS)
+    for lesson in ALL_LESSONS:
+        assert get_lesson(lesson.id) is lesson
+    with pytest.raises(ValueError, match="range-test"):
+        get_lesson("nope")
+
+
 def test_unknown_lesson_names_the_choices():
     with pytest.raises(ValueError, match="saddle-point"):
         get_lesson("nope")
 
 
-@pytest.mark.parametrize("lesson", LESSONS, ids=lambda lesson: lesson.id)
+@pytest.mark.parametrize("lesson", ALL_LESSONS, ids=lambda lesson: lesson.id)
 def test_texts_are_bilingual(lesson: Lesson):
     for field in ("title", "explanation", "question", "look_for"):
         text = getattr(lesson, field)
@@ -77,7 +93,7 @@ def test_texts_are_bilingual(lesson: Lesson):
     assert 2 <= lesson.explanation["zh"].count("。") <= 4
 
 
-@pytest.mark.parametrize("lesson", LESSONS, ids=lambda lesson: lesson.id)
+@pytest.mark.parametrize("lesson", ALL_LESSONS, ids=lambda lesson: lesson.id)
 def test_config_is_complete_and_valid(lesson: Lesson):
     config = lesson.config
     validate(config)
@@ -95,7 +111,7 @@ def test_config_is_complete_and_valid(lesson: Lesson):
     assert [replace(o, label="") for o in zh.optimizers] == [replace(o, label="") for o in config.optimizers]
 
 
-@pytest.mark.parametrize("lesson", LESSONS, ids=lambda lesson: lesson.id)
+@pytest.mark.parametrize("lesson", ALL_LESSONS, ids=lambda lesson: lesson.id)
 def test_every_value_is_a_notch_of_the_app_controls(lesson: Lesson):
     config = lesson.config
     # steps: the app's slider runs 10 ... 2000 in tens
@@ -445,3 +461,285 @@ def test_lessons_open_on_the_step_that_shows_their_claim():
     # the corrected Adam moves about lr = 0.02 per coordinate per step (a sign-like step of size lr)
     np.testing.assert_allclose(np.abs(corrected), 0.02 * step, rtol=0.1)
     assert np.all(np.abs(uncorrected) > 3 * np.abs(corrected))  # the uncorrected one leapt ahead
+
+
+# ------------------------------------------------------------------------------------- the first frame
+#
+# Every lesson, the twelve and the theory ones, is run as the app loads it (its race through the
+# controls and back) and checked at the frame the student sees first: ``opening_step`` where the
+# lesson sets one, else the last step (views the race component does not play, such as "inside" and
+# "theory", draw every step at once). Each check looks only at the steps up to that frame, derives its
+# thresholds by hand (comments), and returns the numbers the lesson's texts quote, which the test then
+# finds in the English look-for or explanation: the sentence says what the core computes.
+
+
+def loaded_race(lesson: Lesson, lang: str = "en"):
+    """The race the app runs once the lesson is loaded: its setting through the controls and back."""
+    state = AppState(lesson.race_config(lang), view=lesson.view, lang=lang, lesson=lesson.id)
+    shown = app_state(widget_values(state))
+    assert shown == canonical(state) and shown.view == lesson.view and shown.lesson == lesson.id
+    return run_race(shown.config)
+
+
+def first_frame(lesson: Lesson, traj) -> int:
+    return traj.steps if lesson.opening_step is None else lesson.opening_step
+
+
+def shown_status(traj, run: int, step: int) -> str:
+    """The status badge at ``step``: the run's status once it has stopped or the race has ended, else "running"."""
+    return traj.status_text(run) if 0 <= traj.stop_step[run] <= step or step == traj.steps else "running"
+
+
+def _saddle_point(traj, step):
+    gd, mom, noisy = (run_index(traj, k) for k in ("GD", "Momentum β=0.9", "GD + noise σ=0.1"))
+    at = traj.positions[step]  # (runs, 2)
+    # GD at step 80: x = −1.5·0.95^80 = −0.025, y ≈ 1e-4·1.05^80 = 0.005, so within 0.05 of the ✕ at (0, 0);
+    # it has been inside 0.1 since t > ln 15 / −ln 0.95 = 52.8, steps 53 … 80 so far.
+    assert np.hypot(*at[gd]) < 0.05 and np.all(np.hypot(*traj.positions[53:step + 1, gd].T) < 0.1)
+    # Momentum sits in the minimum (0, 1) already, the noisy run is off the ridge, both shown "running".
+    assert np.hypot(at[mom, 0], at[mom, 1] - 1) < 0.1 and np.hypot(*at[noisy]) > 0.5
+    assert {shown_status(traj, r, step) for r in range(traj.runs)} == {"running"}
+    # "about 90 steps" on the ✕: inside 0.1 from step 53 until y = 1e-4·1.05^t reaches 0.1, t ≈ 141.6.
+    inside = int((np.linalg.norm(traj.positions[:, gd], axis=-1) < 0.1).sum())
+    assert abs(inside - (math.log(1000) / math.log(1.05) - math.log(15) / -math.log(0.95))) <= 3
+    return [f"{round(inside, -1):.0f}"]
+
+
+def _plateau(traj, step):
+    gd, adam = run_index(traj, "GD"), run_index(traj, "Adam")
+    # GD moves lr·|∇f| ≈ 0.32·0.0019 = 6e-4 a step from a loss of 1 − e^{−r²/2} ≈ 0.9995: it stays above 0.998.
+    assert traj.loss[step, gd] > 0.998
+    # Adam's steps are about lr = 0.05 per coordinate: the 2.5 along y take 50 steps; the basin (loss < 0.1,
+    # r < 0.46) is reached a little sooner along the diagonal (measured step 44): "about 45".
+    basin = int(np.argmax(traj.loss[:step + 1, adam] < 0.1))
+    assert traj.loss[basin, adam] < 0.1 and 35 <= basin <= 55
+    return ["300", "0.998", f"{round(basin / 5) * 5}"]
+
+
+def _ravine(traj, step):
+    gd, mom, rms, adam = (run_index(traj, k) for k in ("GD", "Momentum β=0.9", "RMSprop β=0.9", "Adam"))
+    v = traj.positions[:step + 1, :, 1]  # across the valley
+    # GD's v_t = 0.5·(−0.975)^t: |v| ≥ 0.5·0.975^100 = 0.040 > 0.01, so every one of the 100 steps flips it.
+    flips = sign_changes(v, floor=0.01)
+    assert flips[gd] == step == 100
+    # Momentum (textbook: v = βv + (1 − β)g) across the valley: z² − (1 + β − lr(1 − β)κ)z + β = 0 has complex
+    # roots at angle θ, cos θ = 1.7025/(2√0.9), so v changes sign at most about 100·θ/π = 14.5 times
+    # (measured 4, the floor hides the late small swings); RMSprop and Adam a twentieth of GD (measured 3, 0).
+    theta = math.acos((1 + 0.9 - 0.079 * 0.1 * 25) / (2 * math.sqrt(0.9)))
+    assert flips[mom] <= math.ceil(step * theta / math.pi) and max(flips[rms], flips[adam]) <= step / 20
+    return ["25"]
+
+
+def _learning_rate_too_large(traj, step):
+    low, edge, high = range(3)
+    # Statuses at the last step, derived in test_learning_rate_bound_two_over_l: 32, never, 17.
+    assert [shown_status(traj, r, step) for r in range(3)] == [
+        "converged to a minimum at step 32", "not converged in 50 steps", "diverged at step 17"]
+    # The ✕ is drawn from step 17 on, where the run left the ±2 map; before that six jumps of growing length
+    # (factor 1.6: 0.1·1.6^t ≤ 2 while t ≤ 6.37) are drawn inside it.
+    inside = np.abs(traj.positions[:step + 1, high]).max(axis=1) <= 2.0
+    assert inside.sum() == 7 and inside[:7].all()
+    jumps = np.linalg.norm(np.diff(traj.positions[:7, high], axis=0), axis=-1)
+    np.testing.assert_allclose(jumps[1:] / jumps[:-1], 1.6, rtol=1e-12)  # exact up to rounding
+    return ["1.3", "1.6", "17", "0.79"]
+
+
+def _adagrad_vs_rmsprop(traj, step):
+    ada, rms = run_index(traj, "AdaGrad"), run_index(traj, "RMSprop β=0.9")
+    eff = traj.internals["effective_lr"][1:step + 1]  # (steps, runs, 2)
+    assert np.all(np.diff(eff[:, ada], axis=0) <= 0) and np.all(eff[-1, rms] > eff[0, rms])
+    # RMSprop within 1e-6 at about 100 steps (measured 105); AdaGrad's distance after 300 is at least
+    # √(0.827² + 0.327²) = 0.89 by the √t bound of test_adagrad_decays_too_early_rmsprop_recovers.
+    reach = int(traj.steps_to_reach(1e-6)[rms])
+    away = float(np.linalg.norm(traj.positions[step, ada]))
+    assert 0 < reach <= step and 0.89 <= away
+    return [f"{round(reach, -2):.0f}", f"{round(away):.0f}", "300"]
+
+
+def _adam_bias_correction(traj, step):
+    on, off = run_index(traj, "Adam"), run_index(traj, "Adam, no bias correction")
+    moved = traj.positions[step] - traj.positions[0]  # (runs, 2)
+    # Corrected: the steady gradient's sign-like step, lr = 0.02 per coordinate, so 0.4 by step 20 (10 %: the
+    # gradient shrinks as it nears the minimum). Uncorrected: 3.16 … 6 times that, so past the minimum at 0.
+    np.testing.assert_allclose(np.abs(moved[on]), 0.02 * step, rtol=0.1)
+    assert np.all(np.abs(moved[off]) > 3 * np.abs(moved[on])) and np.all(traj.positions[step, off] < 0)
+    overshoot = -float(traj.positions[:, off, 0].min())
+    return ["0.02", "3", "6", f"{overshoot:.2f}"]
+
+
+def _momentum_conventions(traj, step):
+    torch_run, notes, notes_big = range(3)
+    np.testing.assert_allclose(traj.positions[:step + 1, torch_run], traj.positions[:step + 1, notes_big],
+                               atol=1e-12)  # the same update up to rounding in (1 − β)·lr
+    first = np.linalg.norm(traj.positions[1] - traj.positions[0], axis=-1)
+    assert first[torch_run] / first[notes] == pytest.approx(1 / (1 - 0.9), rel=1e-12)  # "tenfold"
+    return ["0.01", "0.1"]
+
+
+def _nesterov(traj, step):
+    mom, nag = run_index(traj, "Momentum β=0.9"), run_index(traj, "Nesterov β=0.9")
+    x = traj.positions[:step + 1, :, 0]
+    overshoot = x.max(axis=0)
+    # Along the floor the heavy ball's roots have modulus √0.9 = 0.949, Nesterov's √(0.9·0.9) = 0.9.
+    assert overshoot[nag] < overshoot[mom] and sign_changes(x, 1e-3)[nag] < sign_changes(x, 1e-3)[mom]
+    return [f"{overshoot[mom]:.1f}", f"{overshoot[nag]:.1f}"]
+
+
+def _local_minima(traj, step):
+    basin, dist = _basins(traj)
+    gd, mom = run_index(traj, "GD"), run_index(traj, "Momentum β=0.9")
+    depth = traj.surface.value(np.asarray(traj.surface.minima))
+    assert step == traj.steps and np.all(dist < 0.3) and basin[mom] == depth.argmin() != basin[gd]
+    return []
+
+
+def _newton_saddle(traj, step):
+    gd, newton = run_index(traj, "GD"), run_index(traj, "Newton")
+    assert abs(traj.positions[1, newton, 0]) < 1e-12  # x = x0 − x0/1 in one step, up to the rounding of 1.5
+    status = shown_status(traj, newton, step)
+    assert status == "stopped at a saddle point at step 4" and STATUS_COLORS["saddle"] != "green"
+    assert i18n_status(traj, newton, "zh") == "第 4 步停在鞍点"  # the badge the Chinese page shows
+    assert np.hypot(*traj.positions[step, newton]) < 1e-8
+    assert np.hypot(traj.positions[step, gd, 0], traj.positions[step, gd, 1] - 1) < 1e-3
+    return ["4", "0, 1"]
+
+
+def _step_decay(traj, step):
+    const, decay = run_index(traj, "RMSprop"), run_index(traj, "RMSprop, step decay")
+    lr, kappa, factor, every = 0.1, 20.0, 0.7, 100
+    level = (1 + kappa) / 2 * (lr / 2) ** 2  # the 2-cycle θ = ±lr/2 per coordinate (see the test above)
+    assert traj.loss[step, const] == pytest.approx(level, rel=1e-3)
+    # The staircase: at the cut to stage k the cycle ±a steps by 0.7·2a and lands at ∓0.4a, a single dip to
+    # 0.16/0.49 = 0.33 of the new level; within 10 steps (β = 0.1 forgets as 0.1^t) every point is within 10 %
+    # of its level, so each stage shows as a flat stair 0.49 below the last, with a one-step notch.
+    for k in range(1, step // every):
+        stage = traj.loss[k * every + 1:(k + 1) * every + 1, decay] / (level * factor ** (2 * k))  # (100,)
+        assert stage.min() == pytest.approx(0.16 / 0.49, rel=1e-3)
+        assert np.all(np.abs(stage[10:] - 1) < 0.1) and np.sum(np.abs(stage - 1) > 0.1) <= 3
+    return [f"{level:.3f}", "0.49", "100"]
+
+
+def _learning_rate_importance(traj, step):
+    gap = np.maximum(traj.loss[:step + 1] - traj.surface.min_value, 1e-300)  # (steps+1, runs)
+    reach = traj.steps_to_reach(1e-6)
+    assert reach[0] == reach[1] == -1 and shown_status(traj, 4, step) == "diverged at step 3"
+    # Every two learning rates draw visibly different curves on the log axis: a factor of 3 apart somewhere.
+    lines = np.log10(gap)
+    for i in range(traj.runs):
+        for j in range(i):
+            both = int(min(traj.last_step[i], traj.last_step[j], step)) + 1  # the steps both curves are drawn
+            assert np.abs(lines[:both, i] - lines[:both, j]).max() > np.log10(3), (i, j)
+    # "about 18 times sooner": the asymptotic 16.8 (ln 0.7071 / ln 0.97957) plus the transient.
+    sooner = reach[2] / reach[3]
+    assert 16.8 / 1.5 < sooner < 16.8 * 1.5
+    return [f"{round(reach[2], -1):.0f}", f"{reach[3]}", "3", f"{round(sooner):.0f}"]
+
+
+def _stability_edge(traj, step):
+    # Statuses derived in tests/test_theory_lessons.py::test_stability_edge (403 by hand, 377 ± 2).
+    assert [shown_status(traj, r, step) for r in range(2)] == [
+        "converged to a minimum at step 377", "diverged at step 403"]
+    # "the loss of lr 0.063 turns upward": along the floor (λ = 1) ½·2.5²·0.937^{2t}, across (λ = 32)
+    # 16·0.5²·1.016^{2t}; their sum falls while 3.125·ln(1/0.878)·0.878^t > 4·ln 1.032·1.032^t, up to
+    # t = ln(0.407/0.126)/ln(1.032/0.878) = 7.2, and rises from there until the run is stopped (and frozen).
+    loss = traj.loss[:int(traj.stop_step[1]), 1]
+    turn = math.log(3.125 * math.log(1 / 0.937**2) / (4 * math.log(1.016**2))) / math.log(1.016**2 / 0.937**2)
+    assert abs(int(loss.argmin()) - turn) <= 1 and np.all(np.diff(loss[int(loss.argmin()):]) > 0)
+    return ["31.7", "40", "403", "377"]
+
+
+def _critical_damping(traj, step):
+    x = traj.positions[:, :, 0]
+    flips = [int(((x[1:last + 1, r] * x[:last, r]) < 0).sum()) for r, last in enumerate(traj.last_step)]
+    # β = 0.4: real roots 0.8 and 0.5, never across; β = 0.5 and 0.9 cross about last·θ/π times, θ from
+    # cos θ = (1 + β − 0.1)/(2√β): 59·0.142/π = 2.7 and 100·0.322/π = 10.2.
+    assert flips[1] == 0 and flips[2] in (2, 3) and flips[3] in (10, 11)
+    assert flips[2] == 2  # the look-for's "overshoots twice"
+    reach = traj.steps_to_reach(1e-10)
+    assert reach[0] == reach[3] == -1 and 0 < reach[2] < reach[1]
+    return [f"{flips[3]}", f"{reach[2]}", f"{math.sqrt(0.5):.2f}"]
+
+
+def _optimal_momentum(traj, step):
+    reach = traj.steps_to_reach(1e-6)
+    # GD by hand: ½·6.25·0.984^{2t} ≤ 1e-6 from t = ⌈ln 3.125e6 / (−2 ln 0.984)⌉ = 464.
+    assert reach[0] == math.ceil(math.log(3.125e6) / (-2 * math.log(0.984))) <= step
+    return [f"{reach[1]}", f"{reach[0]}", f"{reach[0] / reach[1]:.1f}"]
+
+
+def _range_test(traj, step):
+    reach = traj.steps_to_reach(1e-6)
+    assert 0 < reach[1] < reach[0] <= step
+    return [f"{claim_range_test()['suggested_lr']:.3f}", f"{reach[0]}", f"{reach[1]}"]
+
+
+FRAME_CLAIMS = {
+    "saddle-point": _saddle_point, "plateau": _plateau, "ravine": _ravine,
+    "learning-rate-too-large": _learning_rate_too_large, "adagrad-vs-rmsprop": _adagrad_vs_rmsprop,
+    "adam-bias-correction": _adam_bias_correction, "momentum-conventions": _momentum_conventions,
+    "nesterov": _nesterov, "local-minima": _local_minima, "newton-saddle": _newton_saddle,
+    "step-decay": _step_decay, "learning-rate-importance": _learning_rate_importance,
+    "stability-edge": _stability_edge, "critical-damping": _critical_damping,
+    "optimal-momentum": _optimal_momentum, "range-test": _range_test,
+}
+
+
+def test_every_lesson_has_a_first_frame_check():
+    assert list(FRAME_CLAIMS) == [lesson.id for lesson in ALL_LESSONS]
+
+
+@pytest.mark.parametrize("lesson", ALL_LESSONS, ids=lambda lesson: lesson.id)
+def test_claim_shows_at_the_loaded_setting_and_the_first_frame(lesson: Lesson):
+    traj = loaded_race(lesson)
+    step = first_frame(lesson, traj)
+    assert 0 < step <= traj.steps
+    assert lesson.opening_step is None or lesson.view in PLAYED  # only a played view opens at a step
+    quoted = FRAME_CLAIMS[lesson.id](traj, step)
+    words = lesson.look_for["en"] + " " + lesson.explanation["en"]
+    for number in quoted:
+        assert re.search(rf"(?<![\d.\-]){re.escape(number)}(?![\d])", words), (number, words)
+
+
+# What a look-for sentence points at, and the view that draws it.
+POINTED_AT = {"In the loss view": "loss", "In the sharpness plot": "theory", "In the range-test plot": "theory",
+              "effective learning rate falls": "inside", "Side by side": "side"}
+
+
+@pytest.mark.parametrize("lesson", ALL_LESSONS, ids=lambda lesson: lesson.id)
+def test_the_lesson_opens_on_the_view_its_sentence_points_at(lesson: Lesson):
+    pointed = {view for words, view in POINTED_AT.items() if words in lesson.look_for["en"]}
+    assert pointed <= {lesson.view}, (lesson.id, pointed)
+
+
+@pytest.mark.parametrize("lesson", ALL_LESSONS, ids=lambda lesson: lesson.id)
+def test_both_languages_quote_the_same_numbers(lesson: Lesson):
+    number = re.compile(r"\d+(?:\.\d+)?(?:e-?\d+)?")
+    for field in ("explanation", "question", "look_for"):
+        text = getattr(lesson, field)
+        assert sorted(number.findall(text["en"])) == sorted(number.findall(text["zh"])), field
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_lessons_results_table_reads_as_words_and_short_numbers(lang):
+    """The table view of "learning rate matters most": the contestants' names, "never" (translated) where the
+    tolerance is not reached, three significant digits, every header in the page's language."""
+    from optviz.app.views.table import results_table  # the view module imports streamlit; only this test needs it
+    from optviz.i18n import t
+
+    traj = run_race(get_lesson("learning-rate-importance").race_config(lang))
+    table = results_table(traj, 1e-6, lang)
+    steps = t("table.steps_to", lang, tol="1e-6")
+    assert list(table.columns) == [t(f"table.{key}", lang) for key in ("label", "status", "final_loss", "best_loss")] \
+        + [steps, t("table.final_x", lang), t("table.final_y", lang)]
+    assert table[t("table.label", lang)].tolist() == [f"Momentum lr={lr:g}" for lr in (0.0001, 0.001, 0.01, 0.1, 1)]
+    reach = traj.steps_to_reach(1e-6)
+    never = t("table.never_reached", lang)
+    assert never == {"en": "never", "zh": "从未"}[lang]
+    assert table[steps].tolist() == [never if r < 0 else str(r) for r in reach]
+    assert table[steps].tolist().count(never) == 3  # lr 1e-4 and 1e-3 crawl, lr 1 diverged at step 3
+    for key in ("final_loss", "best_loss", "final_x", "final_y"):
+        for text in table[t(f"table.{key}", lang)]:
+            mantissa = re.sub(r"[^0-9]", "", text.split("e")[0]).lstrip("0")
+            assert len(mantissa) <= 3, (key, text)  # at most three significant digits
+    assert table[t("table.final_loss", lang)].iloc[0] == f"{traj.loss[-1, 0]:.3g}"
+    assert "-1" not in table[steps].tolist()

@@ -231,3 +231,18 @@ def test_learning_rates_are_tuned_on_the_regression_loss():
     assert abs(before.positions[-1, 0, 0] - 2.0) > 1.0
     np.testing.assert_allclose(after.positions[-1, 0], [w_star, b_star], atol=1e-6)
     assert abs(w_star - 2.0) <= 0.1 and abs(b_star - 1.0) <= 0.1
+
+
+@pytest.mark.parametrize("name", ["sgd", "momentum", "nesterov", "rmsprop", "adam"])
+def test_tuned_contestants_fit_the_least_squares_line(name):
+    # With rates tuned on this MSE each contestant (its defaults otherwise) stops as converged within 500 steps.
+    # A converged run has |∇L| ≤ tol = 1e-8, and on this quadratic ∇L = H(θ − θ*) exactly, so its distance to the
+    # least-squares line (w*, b*) is at most tol / λ_min(H) = 1e-8 / 0.183 = 5.5e-8 (an invariant, not a fit).
+    (tuned,) = tuned_for_regression((OptimizerConfig(name, name),), 500)
+    traj, data = run_regression((tuned,), 500)
+    assert traj.status[0] == "converged"
+    lam_min = np.linalg.eigvalsh(mse_surface(data).hessian(np.zeros(2))).min()
+    A = np.stack([data.x, np.ones_like(data.x)], axis=1)  # (n, 2): the reference minimum by lstsq
+    reference, *_ = np.linalg.lstsq(A, data.y, rcond=None)
+    # the reference agrees with Cramer's rule to ~1e-15, far inside the 5.5e-8 of the bound
+    assert np.linalg.norm(traj.positions[traj.stop_step[0], 0] - reference) <= 1e-8 / lam_min * (1 + 1e-6)

@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 
 from optviz import controls, share
 from optviz.i18n import LANGUAGES
-from optviz.classroom.lessons import LESSONS as LESSON_LIST
+from optviz.classroom.catalog import ALL_LESSONS as LESSON_LIST
 from optviz.classroom.lessons import VIEWS as LESSON_VIEWS
-from optviz.classroom.lessons import get_lesson
+from optviz.classroom.catalog import get_lesson
 from optviz.limits import MAX_OPTIMIZERS, RACE_STEPS, SCHEDULE_EVERY, SCHEDULE_PERIOD, SCHEDULE_WARMUP, SEEDS
 from optviz.optimizers import HAS_BIAS_CORRECTION, HYPERPARAMETERS, OPTIMIZERS, SPECS
 from optviz.race import OptimizerConfig, RaceConfig, validate

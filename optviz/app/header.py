@@ -7,7 +7,7 @@ import streamlit as st
 from optviz.app.widget_values import PRESENT
 from optviz.app.widgets import plain_badge, plain_text
 from optviz.i18n import status_text, t
-from optviz.classroom.lessons import get_lesson
+from optviz.classroom.catalog import get_lesson
 from optviz.trajectory import STATUS_COLORS
 
 

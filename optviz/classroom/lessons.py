@@ -5,11 +5,12 @@ to watch on screen, each in English and Chinese, plus the complete :class:`RaceC
 shows it and the view to open. Every number in a config is a notch of the app's controls
 (``optviz.controls`` ladders, whole steps of ten, starts with at most four decimals), so
 loading a lesson only moves sliders. ``tests/test_lessons.py`` runs every config and checks
-the lesson's claim with numbers derived by hand.
+the lesson's claim with numbers derived by hand. The app's menu offers these and the theory
+lessons of ``optviz.classroom.theory_lessons``, listed together in ``optviz.classroom.catalog``.
 
 Example::
 
-    lesson = get_lesson("saddle-point")
+    lesson = LESSONS[0]   # "saddle-point"; optviz.classroom.catalog.get_lesson finds any lesson by id
     traj = run_race(lesson.race_config("zh"))   # the same race, legend labels in Chinese
 """
 from __future__ import annotations
@@ -402,11 +403,11 @@ LESSONS: tuple[Lesson, ...] = (
         explanation={
             "en": "Five copies of the same Momentum optimizer (β = 0.5) differ only in the learning rate, each ten "
                   "times the one before. Too small and the run crawls; in a good range it converges, and even there "
-                  "ten times the learning rate reaches the minimum about 17 times sooner; too large and it "
+                  "ten times the learning rate reaches the minimum about 18 times sooner; too large and it "
                   "diverges. Changing β among 0.8, 0.9 and 0.95 moves the result far less (at most threefold), "
                   "which is why the learning rate is the first hyperparameter to tune, searched on a log scale.",
             "zh": "同一个动量优化器（β = 0.5）的五个副本只有学习率不同，每个是前一个的十倍。太小就爬得很慢；在合适的范围内"
-                  "能收敛，即使在这个范围里，学习率大十倍也能快大约 17 倍到达最小值；太大就发散。把 β 在 0.8、0.9 和 0.95 "
+                  "能收敛，即使在这个范围里，学习率大十倍也能快大约 18 倍到达最小值；太大就发散。把 β 在 0.8、0.9 和 0.95 "
                   "之间改变，结果的变化要小得多（最多三倍）。这就是为什么学习率是第一个要调的超参数，而且要在对数尺度上搜索。",
         },
         question={
@@ -429,15 +430,4 @@ LESSONS: tuple[Lesson, ...] = (
     ),
 )
 
-_BY_ID = {lesson.id: lesson for lesson in LESSONS}
-
-
-def get_lesson(lesson_id: str) -> Lesson:
-    """The lesson with this id; raises ValueError naming the choices."""
-    try:
-        return _BY_ID[lesson_id]
-    except KeyError:
-        raise ValueError(f"unknown lesson {lesson_id!r}; choose from: {', '.join(_BY_ID)}") from None
-
-
-__all__ = ["Lesson", "LESSONS", "VIEWS", "get_lesson"]
+__all__ = ["Lesson", "LESSONS", "VIEWS"]

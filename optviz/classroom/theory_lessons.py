@@ -52,16 +52,16 @@ THEORY_LESSONS: tuple[Lesson, ...] = (
         },
         look_for={
             "en": "In the sharpness plot the curvature 32 sits above the dashed limit 2/0.063 = 31.7 and below "
-                  "2/0.05 = 40; lr 0.063 zig-zags ever wider and is marked diverged at step 403, while lr 0.05 "
-                  "converges at step 377.",
-            "zh": "在锐度图中，曲率 32 高于虚线所示的界 2/0.063 = 31.7，低于 2/0.05 = 40；学习率 0.063 的锯齿越来越宽，"
-                  "在第 403 步被标记为发散，而学习率 0.05 在第 377 步收敛。",
+                  "2/0.05 = 40; in the loss plot below it the loss of lr 0.063 turns upward and the run is marked "
+                  "diverged at step 403, while lr 0.05 converges at step 377.",
+            "zh": "在锐度图中，曲率 32 高于虚线所示的界 2/0.063 = 31.7，低于 2/0.05 = 40；在下面的损失图中，学习率 0.063 "
+                  "的损失转而上升，在第 403 步被标记为发散，而学习率 0.05 在第 377 步收敛。",
         },
         config=race_setting("ravine", RAVINE_START, 500,
                      contestant("sgd", "GD lr=0.05", lr=0.05),
                      contestant("sgd", "GD lr=0.063", lr=0.063),
                      condition=EDGE_KAPPA, angle=0.0),
-        view="loss",
+        view="theory",
     ),
     Lesson(
         id="critical-damping",
@@ -83,9 +83,9 @@ THEORY_LESSONS: tuple[Lesson, ...] = (
         },
         look_for={
             "en": "β = 0.4 never crosses the minimum; β = 0.5 overshoots twice and reaches a loss of 1e-10 first "
-                  "(step 37, rate 0.71 a step); β = 0.9 swings across it ten times; GD (rate 0.9) is still on its way.",
+                  "(step 37, rate 0.71 a step); β = 0.9 swings across it 10 times; GD (rate 0.9) is still on its way.",
             "zh": "β = 0.4 从不越过最小值；β = 0.5 越过两次，最先把损失降到 1e-10（第 37 步，每步收缩 0.71）；"
-                  "β = 0.9 来回越过它十次；GD（每步 0.9）还在路上。",
+                  "β = 0.9 来回越过它 10 次；GD（每步 0.9）还在路上。",
         },
         config=race_setting("quadratic", (1.5, 1.0), 100,
                      contestant("sgd", "GD", lr=DAMPING_LR),
@@ -142,17 +142,17 @@ THEORY_LESSONS: tuple[Lesson, ...] = (
             "zh": "为什么范围测试的最低损失出现在远高于 2/λ_max = 0.1 的学习率处，而这样的固定学习率会发散？",
         },
         look_for={
-            "en": "In the range-test plot the suggestion is marked near 0.047. In the race GD at the notch 0.05 "
-                  "gets within 1e-6 of the minimum at step 146 and GD at the sweep's best 0.079 at step 91: "
-                  "a good rate from a single run.",
-            "zh": "在范围测试图中，建议值标在 0.047 附近。在比赛中，刻度 0.05 的 GD 在第 146 步与最小值相差不到 1e-6，"
+            "en": "In the range-test plot the suggestion is marked near 0.047. In the loss plot above it GD at the "
+                  "notch 0.05 gets within 1e-6 of the minimum at step 146 and GD at the sweep's best 0.079 at "
+                  "step 91: a good rate from a single run.",
+            "zh": "在范围测试图中，建议值标在 0.047 附近。在它上方的损失图中，刻度 0.05 的 GD 在第 146 步与最小值相差不到 1e-6，"
                   "扫描最佳值 0.079 的 GD 在第 91 步做到：只跑一次就得到了一个好的学习率。",
         },
         config=race_setting("ravine", RAVINE_START, RANGE_STEPS,
                      contestant("sgd", "GD lr=0.05 range test", lr=0.05),
                      contestant("sgd", "GD lr=0.079 sweep best", lr=0.079),
                      condition=RANGE_KAPPA, angle=0.0),
-        view="loss",
+        view="theory",
         labels_zh=("GD 学习率 0.05（范围测试）", "GD 学习率 0.079（扫描最佳）"),
     ),
 )

@@ -51,7 +51,11 @@ class NoisyState(NamedTuple):
 
 
 def with_gradient_noise(optimizer: Optimizer, sigma: float | Array, seed: int | Array = 0) -> Optimizer:
-    r"""Wrap ``optimizer`` so it sees $g_t + \sigma\xi_t$ instead of $g_t$ (σ and seed per run)."""
+    r"""Wrap ``optimizer`` so it sees $g_t + \sigma\xi_t$ instead of $g_t$ (σ and seed per run).
+
+    A method that evaluates the surface itself (``needs_surface``: a line search, an ascent point) gets
+    the surface unchanged: the noise is in the gradient it is handed, not in what it evaluates.
+    """
     s = per_run(sigma, "noise")
     seeds = np.asarray(seed)
     if seeds.ndim > 1 or not np.issubdtype(seeds.dtype, np.integer) or np.any(seeds < 0):
@@ -60,10 +64,10 @@ def with_gradient_noise(optimizer: Optimizer, sigma: float | Array, seed: int | 
     def init(params: Array) -> NoisyState:
         return NoisyState(0, optimizer.init(params))
 
-    def update(grad, state, params, hessian=None):
+    def update(grad, state, params, hessian=None, **oracle):
         count = state.count + 1
         noise = standard_normal(np.broadcast_to(seeds, grad.shape[:1]), count)
-        step, inner = optimizer.update(grad + s * noise, state.inner, params, hessian)
+        step, inner = optimizer.update(grad + s * noise, state.inner, params, hessian, **oracle)
         return step, NoisyState(count, inner)
 
     hyper = {**optimizer.hyperparams, "noise": sigma, "seed": seed}

@@ -67,7 +67,7 @@ CLI = [
 def links() -> dict:
     from urllib.parse import parse_qs
 
-    from optviz.classroom.lessons import LESSONS
+    from optviz.classroom.catalog import ALL_LESSONS as LESSONS
     from optviz.share import AppState, decode
     defaults = AppState()
     out = {}
