@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Callable
 
 from . import (beale, himmelblau, local_minima, monkey_saddle, plateau, quadratic, rastrigin, ravine,
-               rosenbrock, saddle)
+               rosenbrock, saddle, sharp_flat)
 from .base import Parameter, Surface
 from .typed.custom import custom_surface, source_of
 from .typed.expression import ExpressionError
@@ -35,6 +35,7 @@ SURFACES: dict[str, Callable[..., Surface]] = {
     "himmelblau": himmelblau.himmelblau,
     "rastrigin": rastrigin.rastrigin,
     "monkey_saddle": monkey_saddle.monkey_saddle,
+    "sharp_flat": sharp_flat.sharp_flat,
 }
 
 PARAMETERS: dict[str, tuple[Parameter, ...]] = {name: () for name in SURFACES} | {

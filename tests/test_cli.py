@@ -234,7 +234,7 @@ QUAD_SGD = ("run", "--surface", "quadratic", "--optimizer", "sgd")
 BAD = [
     # (argv, text the one-line message must contain)
     (("run", "--surface", "nowhere", "--optimizer", "sgd"), "--surface"),
-    (("run", "--surface", "quadratic", "--optimizer", "lbfgs"), "--optimizer"),
+    (("run", "--surface", "quadratic", "--optimizer", "conjugate_gradient"), "--optimizer"),
     (QUAD_SGD + ("--lr", "-1"), "--lr must be in (0, 100] (got -1)"),
     (QUAD_SGD + ("--lr=0",), "--lr must be in (0, 100] (got 0)"),
     (QUAD_SGD + ("--lr", "1000"), "--lr must be in (0, 100]"),
@@ -697,7 +697,8 @@ def test_render_names_each_contestant_by_its_spec(capsys, tmp_path):
 
 SPEC_ERRORS = [
     # (argv after the command and --surface quadratic, the whole message)
-    (("--optimizer", "lbfgs"), "--optimizer: unknown optimizer 'lbfgs'; choose from: " + ", ".join(OPTIMIZERS)),
+    (("--optimizer", "conjugate_gradient"),
+     "--optimizer: unknown optimizer 'conjugate_gradient'; choose from: " + ", ".join(OPTIMIZERS)),
     (("--optimizer", "sgd:lr=-1"), "--optimizer lr must be in (0, 100] (got -1)"),
     (("--optimizer", "sgd:lr"), "--optimizer: 'lr' is not KEY=VALUE (in 'sgd:lr')"),
     (("--optimizer", "sgd:b1=0.9"), "--optimizer b1 does not apply to sgd; it takes: lr, wd"),
@@ -763,3 +764,61 @@ def test_render_refuses_what_a_race_cannot_hold(capsys, tmp_path, argv, message)
 def test_the_command_line_keeps_the_apps_limits(capsys, argv, message):
     code, _, err = run_cli(capsys, *argv)
     assert code == 2 and err == f"optviz: error: {message}\n"
+
+
+# ------------------------------------------------------------------------------------- list, by group
+
+
+def _blocks_by_heading(out: str) -> dict[str, dict[str, list[str]]]:
+    """The optimizer part of ``list``: heading -> optimizer name -> its indented lines, in the printed order."""
+    part = out.split("optimizers (--optimizer NAME), by group:\n", 1)[1].split("\nevery optimizer also takes:")[0]
+    blocks: dict[str, dict[str, list[str]]] = {}
+    heading = name = None
+    for line in part.splitlines():
+        if line and not line.startswith(" "):
+            heading = line.removesuffix(":")
+            blocks[heading] = {}
+        elif line.startswith("  ") and not line.startswith("   "):
+            name = line.split()[0]
+            blocks[heading][name] = [line]
+        elif line:
+            blocks[heading][name].append(line)
+    return blocks
+
+
+def test_list_prints_each_optimizer_under_its_group_with_conventions_and_ranges(capsys):
+    from optviz.optimizers import SPECS
+    from optviz.optimizers.base import GROUPS
+
+    code, out, _ = run_cli(capsys, "list")
+    assert code == 0
+    blocks = _blocks_by_heading(out)
+    used = [key for key in GROUPS if any(spec.group == key for spec in SPECS.values())]
+    assert list(blocks) == [GROUPS[key].en for key in used]  # the picker's order; no empty heading
+    for heading, members in blocks.items():
+        (key,) = [k for k in used if GROUPS[k].en == heading]
+        assert list(members) == [name for name, spec in SPECS.items() if spec.group == key]  # registry order within
+        for name, lines in members.items():
+            spec = SPECS[name]
+            assert lines[0] == f"  {name} ({spec.display_name}): {spec.description.en}"
+            assert lines[1] == "      --convention " + "|".join(spec.conventions)
+            for p in HYPERPARAMETERS[name]:
+                flag = "--" + p.name.replace("_", "-")
+                assert f"      {flag} in {p.range_text}, default {p.default:g} — {p.help}" in lines, (name, p.name)
+            assert ("      --no-bias-correction  skip the bias correction of both moments" in lines) == \
+                spec.bias_correction
+
+
+def test_list_json_gives_each_optimizers_group_conventions_and_description(capsys):
+    from optviz.optimizers import SPECS
+    from optviz.optimizers.base import GROUPS
+
+    code, out, _ = run_cli(capsys, "list", "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["groups"] == {key: heading.en for key, heading in GROUPS.items()}
+    for name, entry in data["optimizers"].items():
+        spec = SPECS[name]
+        assert (entry["group"], entry["conventions"], entry["description"]) == (
+            spec.group, list(spec.conventions), spec.description.en)
+        assert entry["group"] in data["groups"]

@@ -150,7 +150,7 @@ def test_no_grid_point_beats_the_lowest_listed_minimum(name, params):
 @pytest.mark.parametrize(
     "name, minimum_value",
     [("rosenbrock", 0.0), ("quadratic", 0.0), ("ravine", 0.0), ("plateau", 0.0), ("beale", 0.0),
-     ("himmelblau", 0.0), ("rastrigin", 0.0), ("saddle", -0.25)],  # saddle: 1/4 - 1/2 at y = ±1
+     ("himmelblau", 0.0), ("rastrigin", 0.0), ("saddle", -0.25), ("sharp_flat", 0.0)],  # saddle: 1/4 - 1/2 at y = ±1
 )
 def test_every_listed_minimum_of_known_depth(name, minimum_value):
     surface = get_surface(name)
@@ -310,7 +310,7 @@ def test_ravine_start_stays_inside_the_box_at_every_angle(angle):
 
 def test_registry_names():
     assert set(SURFACES) == {"saddle", "ravine", "rosenbrock", "plateau", "quadratic", "local_minima",
-                             "beale", "himmelblau", "rastrigin", "monkey_saddle"}
+                             "beale", "himmelblau", "rastrigin", "monkey_saddle", "sharp_flat"}
     assert set(PARAMETERS) == set(SURFACES)
     for name in SURFACES:
         assert get_surface(name).name == name

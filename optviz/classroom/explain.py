@@ -33,6 +33,7 @@ import numpy as np
 from optviz.i18n import t
 from optviz.optimizers import SPECS, standard_normal
 from optviz.optimizers.explaining import COORDS, Replay, Writer, number
+from optviz.optimizers.noise import NoisyState
 from optviz.race import OptimizerConfig
 from optviz.schedules import Constant, parse as parse_schedule
 from optviz.trajectory import DIVERGED, STOPPED_STATIONARY, Trajectory
@@ -146,7 +147,8 @@ def explain_step(config: OptimizerConfig, traj: Trajectory, run: int, step: int,
     if spec.explain_note is not None:
         notes.append(spec.explain_note(lang).format(prev=sub))
     memory = {k: traj.internals[k][step - 1, run].astype(float) for k in spec.memory}  # (2,) each
-    replay = Replay(convention, step, eta, hyper, theta, g, memory, hessian, _bias_correction(config), w, values, rows)
+    replay = Replay(convention, step, eta, hyper, theta, g, memory, hessian, _bias_correction(config), w, values, rows,
+                    traj.surface, lambda: _state_before(config, traj, run, step))
     with np.errstate(all="ignore"):
         new = spec.explain(replay)
 
@@ -167,6 +169,23 @@ def explain_step(config: OptimizerConfig, traj: Trajectory, run: int, step: int,
                               y=number(recorded[1], digits)))
     return Explanation(name, convention, step, status, _aligned(formula_head + rows), w.lines, values, new, recorded,
                        reproduces, notes)
+
+
+def _state_before(config: OptimizerConfig, traj: Trajectory, run: int, step: int) -> Any:
+    """The optimizer's state after update ``step − 1`` of ``run``: its updates replayed on the recorded path.
+
+    The run had not stopped before ``step``, so each recorded position is the one the optimizer's step led
+    to and each recorded gradient the surface's there: the replay does the simulation's arithmetic (with the
+    run's noise, which the rebuilt optimizer regenerates from its seed).
+    """
+    optimizer = config.build()
+    oracle = {"surface": traj.surface} if optimizer.needs_surface else {}
+    state = optimizer.init(traj.positions[0, run][None].astype(float))
+    for k in range(1, step):
+        theta = traj.positions[k - 1, run][None].astype(float)  # (1, 2)
+        hessian = traj.surface.hessian(theta) if optimizer.needs_hessian else None
+        _, state = optimizer.update(traj.grad[k - 1, run][None].astype(float), state, theta, hessian, **oracle)
+    return state.inner if isinstance(state, NoisyState) else state  # the rule's own state, without the noise's
 
 
 def _bias_correction(config: OptimizerConfig) -> bool:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from optviz.optimizers.base import Array, WeightDecay
 
@@ -75,6 +75,11 @@ class Replay:
     w: Writer
     values: dict[str, Any]
     rows: list[str]  # the symbolic formula, one aligned row each
+    # For the methods that evaluate the objective themselves (``needs_surface``): the surface, and the
+    # optimizer's own state before this step, rebuilt by replaying the run (L-BFGS's remembered pairs
+    # are no recorded internal). None where there is no step to replay (the rule in symbols only).
+    surface: Any = None
+    state_before: Callable[[], Any] | None = None
 
     def sym(self, base: str, i: int, t: int | None = None) -> str:
         """``v_{x,12}``: a per-coordinate symbol at step t (default this step)."""
