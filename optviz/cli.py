@@ -42,7 +42,8 @@ from optviz.figures import export
 from optviz.i18n import LANGUAGES
 from optviz.limits import BOUND_RANGE, GRID_POINTS, MAX_EXPRESSION, MAX_OPTIMIZERS, RACE_STEPS, RUN_STEPS
 from optviz.optimizer_spec import CODES, Setting, SpecError, contestant, split
-from optviz.optimizers import CONVENTIONS, DISPLAY_NAMES, HAS_BIAS_CORRECTION, HYPERPARAMETERS, NOISE, OPTIMIZERS
+from optviz.optimizers import CONVENTIONS, DISPLAY_NAMES, HAS_BIAS_CORRECTION, HYPERPARAMETERS, NOISE, OPTIMIZERS, SPECS
+from optviz.optimizers.base import GROUPS
 from optviz.race import OptimizerConfig, RaceConfig
 from optviz.simulate import simulate
 from optviz.sweep import Axis, SweepResult, basin_map, check_budget, parse_axis, sweep
@@ -517,6 +518,7 @@ def render_command(args: argparse.Namespace) -> int:
 def list_command(args: argparse.Namespace) -> int:
     catalogue = {
         "surfaces": {name: _surface_entry(name) for name in SURFACES},
+        "groups": {key: heading.en for key, heading in GROUPS.items()},
         "optimizers": {name: _optimizer_entry(name) for name in OPTIMIZERS},
         "noise": _spec_entry(NOISE),
         "conventions": list(CONVENTIONS),
@@ -537,7 +539,9 @@ def _surface_entry(name: str) -> dict[str, Any]:
 
 
 def _optimizer_entry(name: str) -> dict[str, Any]:
-    return {"display_name": DISPLAY_NAMES[name], "bias_correction": name in HAS_BIAS_CORRECTION,
+    spec = SPECS[name]
+    return {"display_name": DISPLAY_NAMES[name], "group": spec.group, "description": spec.description.en,
+            "conventions": list(spec.conventions), "bias_correction": name in HAS_BIAS_CORRECTION,
             "hyperparameters": {p.name: {"flag": _flag(p.name), **_spec_entry(p)} for p in HYPERPARAMETERS[name]}}
 
 
@@ -549,15 +553,20 @@ def _catalogue_text(catalogue: dict[str, Any]) -> str:
                   f"      start ({entry['start'][0]:g}, {entry['start'][1]:g}); "
                   f"bounds x in [{x0:g}, {x1:g}], y in [{y0:g}, {y1:g}]"]
         lines += [f"      {key} {_spec_text(spec)}" for key, spec in entry["parameters"].items()]
-    lines += ["", "optimizers (--optimizer NAME):"]
-    for name, entry in catalogue["optimizers"].items():
-        lines.append(f"  {name} ({entry['display_name']})")
-        lines += [f"      {spec['flag']} {_spec_text(spec)}" for spec in entry["hyperparameters"].values()]
-        if entry["bias_correction"]:
-            lines.append("      --no-bias-correction  skip the bias correction of both moments")
+    lines += ["", "optimizers (--optimizer NAME), by group:"]
+    for group, heading in catalogue["groups"].items():
+        members = {name: entry for name, entry in catalogue["optimizers"].items() if entry["group"] == group}
+        if members:
+            lines += ["", f"{heading}:"]
+        for name, entry in members.items():
+            lines += [f"  {name} ({entry['display_name']}): {entry['description']}",
+                      "      --convention " + "|".join(entry["conventions"])]
+            lines += [f"      {spec['flag']} {_spec_text(spec)}" for spec in entry["hyperparameters"].values()]
+            if entry["bias_correction"]:
+                lines.append("      --no-bias-correction  skip the bias correction of both moments")
     lines += ["", "every optimizer also takes:",
               f"      --noise {_spec_text(catalogue['noise'])}, with --seed N",
-              "      --schedule SPEC, --convention " + "|".join(catalogue["conventions"])]
+              "      --schedule SPEC; --convention (default pytorch) as listed for each"]
     return "\n".join(lines) + "\n"
 
 

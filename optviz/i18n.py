@@ -8,6 +8,7 @@ fallback here.
 """
 from __future__ import annotations
 
+from optviz.i18n_budget import BUDGET_TEXTS
 from optviz.i18n_catalog import TEXTS
 from optviz.i18n_theory import THEORY_TEXTS
 from optviz.optimizers import HYPER_BY_NAME, SPECS
@@ -20,7 +21,7 @@ def _listed(names: list[str]) -> dict[str, str]:
     return {"en": ", ".join(names[:-1]) + " and " + names[-1], "zh": "、".join(names[:-1]) + " 和 " + names[-1]}
 
 
-CATALOG = TEXTS | THEORY_TEXTS | {f"opt.{name}": hyper.label._asdict() for name, hyper in HYPER_BY_NAME.items()}
+CATALOG = TEXTS | THEORY_TEXTS | BUDGET_TEXTS | {f"opt.{name}": hyper.label._asdict() for name, hyper in HYPER_BY_NAME.items()}
 _ADAPTIVE = _listed([spec.display_name for spec in SPECS.values() if "effective_lr" in spec.internals])
 CATALOG["plot.no_effective_lr"] = {
     "en": f"None of the chosen optimizers adapts its learning rate per coordinate ({_ADAPTIVE['en']} do).",

@@ -52,6 +52,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "surface.himmelblau": {"en": "Himmelblau", "zh": "Himmelblau 函数"},
     "surface.rastrigin": {"en": "Rastrigin", "zh": "Rastrigin 函数"},
     "surface.monkey_saddle": {"en": "monkey saddle", "zh": "猴鞍面"},
+    "surface.sharp_flat": {"en": "sharp and flat minima", "zh": "尖锐与平坦极小值"},
     "sparam.condition": {"en": "condition number κ", "zh": "条件数 κ"},
     "sparam.condition.help": {"en": "curvature across the valley divided by curvature along it",
                               "zh": "横穿山谷方向的曲率与沿山谷方向曲率之比"},
@@ -272,4 +273,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "basin.end": {"en": "end", "zh": "终点"},
     "basin.title": {"en": "Where {optimizer} ends from each start ({steps} steps)",
                     "zh": "{optimizer} 从各起点出发的归宿（{steps} 步）"},
+    # Inside the optimizer: the internals each optimizer's spec plots, one chart each
+    "inside.internals": {"en": "What each optimizer keeps, step by step", "zh": "各优化器每一步保存的量"},
+    "inside.same_xy": {"en": "x and y are equal at every step of every run shown: one line per run",
+                       "zh": "所示每个运行在每一步的 x 与 y 都相等：每个运行一条线"},
 }

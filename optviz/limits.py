@@ -4,6 +4,9 @@ command line all read their ranges here. Ranges are ``(low, high)``, both ends a
 A race is at most what the app can show, whoever asks for it: a link, a lesson or ``optviz render``.
 The command line's ``run``, ``sweep`` and ``basins`` print numbers instead of drawing them, so they
 may run longer; each such exception carries its reason next to it.
+
+These ranges bound a request's shape; what it may cost (estimated CPU seconds, and the largest setting
+that fits) is ``optviz.budget``'s, which the app checks before each computation.
 """
 from __future__ import annotations
 

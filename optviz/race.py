@@ -8,7 +8,7 @@ is also the cache key of the app's simulations. :func:`build` checks a config ag
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import numpy as np
 
@@ -133,10 +133,12 @@ def validate(config: RaceConfig) -> None:
     build(config)
 
 
-def run_race(config: RaceConfig) -> Trajectory:
-    """Simulate every contestant from the same start; raises ValueError for a bad config."""
+def run_race(config: RaceConfig, cancelled: Callable[[], bool] | None = None) -> Trajectory:
+    """Simulate every contestant from the same start; raises ValueError for a bad config, and
+    ``simulate.Cancelled`` once ``cancelled()`` says so (a rerun superseded the page that asked)."""
     race = build(config)
-    return simulate(race.surface, list(race.optimizers), race.start, config.steps, labels=race.labels)
+    return simulate(race.surface, list(race.optimizers), race.start, config.steps, labels=race.labels,
+                    cancelled=cancelled)
 
 
 def unique_labels(configs: tuple[OptimizerConfig, ...]) -> list[str]:

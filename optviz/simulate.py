@@ -12,10 +12,18 @@ coordinate as 0, so that every stored number stays finite without passing for a 
 inside a step is expected there and never warns. Once every run has stopped, the remaining
 rows repeat the final state without further arithmetic. ``simulate_finals`` runs the same loop
 keeping only each run's end (for sweeps: memory independent of the steps).
+
+Both take ``cancelled``, a function asked between chunks of steps whether the work is still wanted
+(the app's answer: the page was rerun or closed). Once it says True they raise :class:`Cancelled`
+instead of finishing. A chunk lasts ``CHECK_SECONDS``: the loop reads the clock every step (tens of
+nanoseconds against a step's tens of microseconds at least) and asks only when a chunk is over, so
+asking costs well under 1% and a cancelled run stops within a chunk plus one step.
 """
 from __future__ import annotations
 
-from typing import Sequence
+import math
+import time
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -27,18 +35,28 @@ Array = np.ndarray
 
 DIVERGENCE_FACTOR = 100.0  # default |coordinate| limit, in units of the plot's largest |bound|
 NO_LOSS = float(np.finfo(float).max)  # stored for a start whose loss is not finite (NaN, ±inf)
+CHECK_SECONDS = 0.02  # a chunk of steps between two questions to ``cancelled``: a stop within ~1/50 s
+
+
+class Cancelled(Exception):
+    """The work was no longer wanted: ``cancelled()`` said so after ``steps_done`` steps."""
+
+    def __init__(self, steps_done: int):
+        super().__init__(f"cancelled after {steps_done} steps")
+        self.steps_done = steps_done
 
 
 def simulate(surface: Surface, optimizers: Optimizer | Sequence[Optimizer], starts, steps: int, *,
              labels: Sequence[str] | None = None, record_internals: bool = True, tol: float = 1e-8,
-             divergence_radius: float | None = None) -> Trajectory:
+             divergence_radius: float | None = None, cancelled: Callable[[], bool] | None = None) -> Trajectory:
     """Run every optimizer from its starts for ``steps`` updates and collect a Trajectory.
 
     ``starts`` is one point ``(2,)``, a batch ``(runs, 2)`` that broadcasts with the optimizer's
     array hyperparameters, or, with several optimizers, a list holding one of those per optimizer.
     Runs are ordered optimizer by optimizer. ``tol=0`` never declares convergence.
     ``record_internals=False`` keeps positions and loss only: no gradient history (``grad`` is
-    None) and no optimizer state, which is what sweeps and benchmarks want.
+    None) and no optimizer state, which is what sweeps and benchmarks want. ``cancelled`` is asked
+    between chunks of steps; once it returns True, Cancelled is raised (see the module's docstring).
     """
     if isinstance(optimizers, Optimizer):
         optimizers = [optimizers]
@@ -56,28 +74,30 @@ def simulate(surface: Surface, optimizers: Optimizer | Sequence[Optimizer], star
     if len(labels) != len(names):
         raise ValueError(f"{len(labels)} labels for {len(names)} runs")
     radius = divergence_radius if divergence_radius is not None else default_divergence_radius(surface)
-    out = _run(surface, optimizers, np.concatenate(blocks), sizes, int(steps), record_internals, tol, radius)
+    out = _run(surface, optimizers, np.concatenate(blocks), sizes, int(steps), record_internals, tol, radius,
+               cancelled=cancelled)
     del out["first_within"]
     return Trajectory(surface=surface, labels=labels, optimizers=names, status=status_words(out.pop("status")), **out)
 
 
 def simulate_finals(surface: Surface, optimizer: Optimizer, starts, steps: int, *, tol: float = 1e-8,
                     f_min: float | None = None, tolerance: float = 0.0,
-                    divergence_radius: float | None = None) -> dict[str, Array]:
+                    divergence_radius: float | None = None,
+                    cancelled: Callable[[], bool] | None = None) -> dict[str, Array]:
     """``simulate`` without the trajectory: the same arithmetic, keeping only each run's end.
 
     Returns ``positions`` (runs, 2) and ``loss`` (runs,) after the last step (a stopped run's
     frozen point), ``status`` (runs,) int8 codes, ``stop_step`` (runs,), and ``first_within``
     (runs,): the first step with ``loss - f_min <= tolerance`` (-1 if never, or if ``f_min`` is
     None), the same test as ``Trajectory.steps_to_reach``. Memory is a few arrays of (runs, 2),
-    whatever ``steps``: what a sweep of many runs wants.
+    whatever ``steps``: what a sweep of many runs wants. ``cancelled`` as in ``simulate``.
     """
     if isinstance(steps, bool) or int(steps) != steps or steps < 1:
         raise ValueError(f"steps must be a whole number ≥ 1 (got {steps!r})")
     params = _as_starts(starts, optimizer)
     radius = divergence_radius if divergence_radius is not None else default_divergence_radius(surface)
     out = _run(surface, [optimizer], params, [len(params)], int(steps), False, tol, radius, record=False,
-               reach=None if f_min is None else (f_min, tolerance))
+               reach=None if f_min is None else (f_min, tolerance), cancelled=cancelled)
     return {"positions": out["positions"][0], "loss": out["loss"][0], "status": out["status"],
             "stop_step": out["stop_step"], "first_within": out["first_within"]}
 
@@ -113,9 +133,12 @@ def _default_labels(optimizers: list[Optimizer], sizes: list[int]) -> list[str]:
 
 def _run(surface: Surface, optimizers: list[Optimizer], params: Array, sizes: list[int], steps: int,
          record_internals: bool, tol: float, radius: float, *, record: bool = True,
-         reach: tuple[float, float] | None = None) -> dict:
+         reach: tuple[float, float] | None = None, cancelled: Callable[[], bool] | None = None) -> dict:
     """The loop. ``record=False`` keeps one row (the latest) instead of ``steps + 1``; ``reach =
-    (f_min, tolerance)`` tracks each run's first step with ``loss - f_min <= tolerance``."""
+    (f_min, tolerance)`` tracks each run's first step with ``loss - f_min <= tolerance``; ``cancelled``
+    is asked before the first step and then once per CHECK_SECONDS (raises Cancelled)."""
+    if cancelled is not None and not callable(cancelled):
+        raise ValueError(f"cancelled must be a function answering True or False (got {cancelled!r})")
     runs = params.shape[0]
     edges = np.cumsum([0] + sizes)
     blocks = [slice(a, b) for a, b in zip(edges[:-1], edges[1:])]
@@ -156,7 +179,12 @@ def _run(surface: Surface, optimizers: list[Optimizer], params: Array, sizes: li
         any_frozen = bool(frozen.any())
 
         last = steps
+        next_check = -math.inf  # the clock reading at which to ask ``cancelled`` again
         for t in range(1, steps + 1):
+            if cancelled is not None and (now := time.monotonic()) >= next_check:
+                if cancelled():
+                    raise Cancelled(t - 1)
+                next_check = now + CHECK_SECONDS
             hessian = surface.hessian(params) if needs_hessian else None
             if single:
                 step, states[0] = optimizers[0].update(grad, states[0], params, hessian, **oracles[0])

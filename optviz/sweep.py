@@ -13,6 +13,8 @@
 Grids are indexed ``[j, i]`` = ``[y, x]``, as ``np.meshgrid`` and Plotly heatmaps do; run
 ``k = j * nx + i``. A diverged run is frozen at its last valid point (see ``simulate``), so
 ``final_loss`` is always finite: read ``status`` before trusting it. No plotting here.
+Each takes ``cancelled`` (see ``optviz.simulate``): asked between chunks of steps and between
+chunks of runs; once it says True, ``simulate.Cancelled`` is raised and nothing is returned.
 
 Example::
 
@@ -33,7 +35,7 @@ import pandas as pd
 
 from optviz.limits import GRID_POINTS, GRID_RUN_STEPS
 from optviz.optimizers import HYPERPARAMETERS, Optimizer, make_optimizer
-from optviz.simulate import simulate, simulate_finals
+from optviz.simulate import Cancelled, simulate, simulate_finals
 from optviz.trajectory import DIVERGED, DIVERGED_CODE, STATUSES, status_words
 from optviz.tuning import LR_GRID, learning_rate_scores
 from surfaces.base import Parameter, Surface
@@ -175,14 +177,15 @@ class _Finals:
 
 
 def _run_cells(surface: Surface, build: Callable[[slice], Optimizer], starts: Array, runs: int, steps: int,
-               tol: float, tolerance: float | None) -> _Finals:
+               tol: float, tolerance: float | None, cancelled: Callable[[], bool] | None = None) -> _Finals:
     """Run ``runs`` runs, vectorized, in chunks of at most ``WORK_BUDGET // WORK_BYTES`` runs.
 
     ``build(block)`` makes the optimizer for runs ``block``; ``starts`` is (2,) or (runs, 2).
     Each chunk keeps only its runs' ends (``simulate_finals``), copied into arrays allocated once,
     so memory is one chunk's working set plus ``FINAL_BYTES`` per run, whatever ``steps`` is.
     Chunking changes nothing but memory: every run's arithmetic depends on its own values only.
-    ``tolerance=None`` skips ``steps_to_tol`` (all -1).
+    ``tolerance=None`` skips ``steps_to_tol`` (all -1). ``cancelled`` goes to every chunk, and is
+    asked again before each chunk (raises ``simulate.Cancelled``).
     """
     per_call = max(1, WORK_BUDGET // (WORK_BYTES + 8 * working_arrays(surface)))
     f_min = surface.min_value if tolerance is not None else None
@@ -191,8 +194,10 @@ def _run_cells(surface: Surface, build: Callable[[slice], Optimizer], starts: Ar
     for first in range(0, runs, per_call):
         block = slice(first, min(runs, first + per_call))
         points = starts if starts.ndim == 1 else starts[block]
+        if cancelled is not None and cancelled():
+            raise Cancelled(0)
         end = simulate_finals(surface, build(block), points, steps, tol=tol, f_min=f_min,
-                              tolerance=tolerance or 0.0)
+                              tolerance=tolerance or 0.0, cancelled=cancelled)
         if len(end["loss"]) != block.stop - block.start:  # scalar settings and one start: broadcast
             raise ValueError(f"expected {block.stop - block.start} runs, simulate made {len(end['loss'])}")
         finals.final_loss[block], finals.final_position[block] = end["loss"], end["positions"]
@@ -287,14 +292,16 @@ class SweepResult:
 
 
 def sweep(surface: Surface, optimizer_name: str, x_axis: Axis | str, y_axis: Axis | str, start=None,
-          steps: int = 200, tolerance: float = 1e-6, *, tol: float = 1e-8, **fixed_settings: Any) -> SweepResult:
+          steps: int = 200, tolerance: float = 1e-6, *, tol: float = 1e-8,
+          cancelled: Callable[[], bool] | None = None, **fixed_settings: Any) -> SweepResult:
     """Run ``optimizer_name`` once per (x, y) cell of two hyperparameter grids, all cells in one call.
 
     ``x_axis``/``y_axis`` are Axis objects or ``parse_axis`` strings naming two different
     hyperparameters of the optimizer. ``start`` defaults to the surface's; ``tolerance`` is the
     loss gap ``steps_to_tol`` measures; ``tol`` is simulate's convergence test. ``fixed_settings``
     go to ``make_optimizer`` unchanged (other hyperparameters, ``convention``, ``schedule``,
-    ``noise``, ``seed``, ``bias_correction``). Raises ValueError naming a bad axis or setting.
+    ``noise``, ``seed``, ``bias_correction``). Raises ValueError naming a bad axis or setting, and
+    ``simulate.Cancelled`` once ``cancelled()`` says True.
     """
     x, y = _axis(x_axis, optimizer_name), _axis(y_axis, optimizer_name)
     if x.name == y.name:
@@ -315,7 +322,7 @@ def sweep(surface: Surface, optimizer_name: str, x_axis: Axis | str, y_axis: Axi
     def build(block: slice) -> Optimizer:
         return make_optimizer(optimizer_name, **{x.name: xs[block], y.name: ys[block]}, **fixed_settings)
 
-    finals = _run_cells(surface, build, point, xs.size, steps, tol, tolerance)
+    finals = _run_cells(surface, build, point, xs.size, steps, tol, tolerance, cancelled)
     shape = X.shape
     return SweepResult(
         surface=surface.name, surface_params=dict(surface.params), optimizer=optimizer_name, x=x, y=y,
@@ -370,13 +377,15 @@ class BasinResult:
 
 
 def basin_map(surface: Surface, optimizer: Optimizer | str, n: int = 41, steps: int = 500, *,
-              settle: float = SETTLE_FRACTION, tol: float = 1e-8, **settings: Any) -> BasinResult:
+              settle: float = SETTLE_FRACTION, tol: float = 1e-8, cancelled: Callable[[], bool] | None = None,
+              **settings: Any) -> BasinResult:
     """Run ``optimizer`` from every point of an ``n x n`` grid over the surface's bounds, in one call.
 
     ``optimizer`` is an Optimizer with scalar hyperparameters, or a registry name built with
     ``settings``. A run belongs to minimum m when its final point is within
     ``settle * surface.radius`` (the plot's half-diagonal) of m and closer to m than to any
-    other minimum; see BasinResult for the other codes.
+    other minimum; see BasinResult for the other codes. Raises ``simulate.Cancelled`` once
+    ``cancelled()`` says True.
     """
     if isinstance(optimizer, str):
         optimizer = make_optimizer(optimizer, **settings)
@@ -394,7 +403,7 @@ def basin_map(surface: Surface, optimizer: Optimizer | str, n: int = 41, steps: 
     xs, ys = np.linspace(x0, x1, n), np.linspace(y0, y1, n)
     X, Y = np.meshgrid(xs, ys)  # (n, n)
     starts = np.column_stack([X.ravel(), Y.ravel()])  # (runs, 2)
-    finals = _run_cells(surface, lambda block: optimizer, starts, starts.shape[0], steps, tol, None)
+    finals = _run_cells(surface, lambda block: optimizer, starts, starts.shape[0], steps, tol, None, cancelled)
 
     minima = np.asarray(surface.minima, dtype=float).reshape(-1, 2)  # (k, 2)
     radius = settle * surface.radius
@@ -420,18 +429,21 @@ TUNING_TOLERANCE = 1e-6  # tuned_learning_rates' steps_to_tol: steps to loss −
 
 def tuned_learning_rates(surface: Surface, names: Iterable[str], start=None, steps: int = 200,
                          tolerance: float = TUNING_TOLERANCE, grid: Array = LR_GRID, *, convention: str = "pytorch",
-                         tol: float = 1e-8) -> pd.DataFrame:
+                         tol: float = 1e-8, cancelled: Callable[[], bool] | None = None) -> pd.DataFrame:
     """The best learning rate of ``grid`` for each optimizer, by ``optviz.tuning``'s score.
 
     One row per name: ``optimizer, lr, final_loss, steps_to_tol, status``. The grid is scored by
     one vectorized call of ``tuning.learning_rate_scores``; the winner is then run once more with
     the convergence test on, for its status. Every learning rate diverging gives ``lr`` NaN and
-    status ``diverged``.
+    status ``diverged``. ``cancelled`` is asked before each optimizer's grid and inside its winner's
+    run (raises ``simulate.Cancelled``).
     """
     steps, tolerance = _check_steps(steps), _check_tolerance(tolerance)
     point = np.asarray(surface.start if start is None else start, dtype=float)
     rows = []
     for name in names:
+        if cancelled is not None and cancelled():
+            raise Cancelled(0)
         scores = learning_rate_scores(surface, name, point, steps, grid, convention=convention)
         if not np.isfinite(scores).any():
             rows.append({"optimizer": name, "lr": math.nan, "final_loss": math.nan, "steps_to_tol": -1,
@@ -439,7 +451,7 @@ def tuned_learning_rates(surface: Surface, names: Iterable[str], start=None, ste
             continue
         lr = float(np.asarray(grid)[int(np.argmin(scores))])
         traj = simulate(surface, make_optimizer(name, lr=lr, convention=convention), point, steps,
-                        record_internals=False, tol=tol)
+                        record_internals=False, tol=tol, cancelled=cancelled)
         rows.append({"optimizer": name, "lr": lr, "final_loss": float(traj.loss[-1, 0]),
                      "steps_to_tol": int(traj.steps_to_reach(tolerance)[0]), "status": str(traj.status[0])})
     return pd.DataFrame(rows, columns=["optimizer", "lr", "final_loss", "steps_to_tol", "status"])

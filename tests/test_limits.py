@@ -96,3 +96,37 @@ def test_typed_surfaces(capsys, tmp_path, edge):
         code = main(["run", "--surface", "custom", *argv, "--optimizer", "sgd", "--steps", "1"])
         capsys.readouterr()
         assert (code == 0) == (edge == 0)
+
+
+# --- the request budget (optviz.budget): the app's smallest settings always fit, so above the budget the page
+# always has something smaller to offer instead of refusing (the fair race's tuning excepted: a dozen of the
+# costliest optimizers on the longest formula is refused, with an empty table)
+
+def costliest_typed_surface():
+    """A stand-in for the dearest surface a user can type: every program as long as MAX_NODES allows (a
+    program computes a subset of the distinct nodes of f and its derivative trees, which MAX_NODES caps)."""
+    from types import SimpleNamespace
+
+    from surfaces.typed.custom import MAX_NODES
+
+    class Programs:
+        programs = tuple(SimpleNamespace(size=MAX_NODES) for _ in range(4))
+
+        def value(self, points):
+            raise AssertionError("pricing never evaluates the surface")
+
+    return SimpleNamespace(value=Programs().value)
+
+
+def test_the_smallest_app_settings_fit_the_request_budget_on_any_surface():
+    from optviz import budget
+    from optviz.limits import APP_STEPS, BASIN_GRID, SWEEP_RESOLUTION, SWEEP_STEPS
+    from optviz.optimizers import SPECS
+    from surfaces import get_surface
+
+    for surface in (get_surface("rosenbrock"), costliest_typed_surface()):
+        dearest = sorted(SPECS, key=lambda name: budget.race_seconds(surface, [name], 10), reverse=True)
+        assert budget.grid_seconds(surface, dearest[0], SWEEP_RESOLUTION[0] ** 2, SWEEP_STEPS[0]) <= budget.REQUEST_SECONDS
+        assert budget.grid_seconds(surface, dearest[0], BASIN_GRID[0] ** 2, SWEEP_STEPS[0]) <= budget.REQUEST_SECONDS
+        assert budget.race_seconds(surface, dearest[:MAX_OPTIMIZERS], APP_STEPS[0]) <= budget.REQUEST_SECONDS
+        assert budget.tuning_seconds(surface, dearest[:1], SWEEP_STEPS[0]) <= budget.REQUEST_SECONDS

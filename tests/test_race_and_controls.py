@@ -67,7 +67,7 @@ def test_classroom_rate_is_capped_for_step_sized_methods():
 
 def test_ladders_span_the_documented_ranges():
     assert controls.LR_CHOICES[0] == 1e-5 and controls.LR_CHOICES[-1] == 10.0
-    assert controls.EPS_CHOICES[1] == 1e-12 and controls.EPS_CHOICES[-1] == 1.0
+    assert controls.EPS_CHOICES[1] == 1e-16 and controls.EPS_CHOICES[-1] == 1.0  # AdaBelief's default is a notch
     assert max(controls.BETA_CHOICES) < 1.0 and 0.9 in controls.BETA_CHOICES and 0.999 in controls.BETA_CHOICES
     assert all(np.diff(controls.LR_CHOICES) > 0)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from optviz.app import header, state
-from optviz.app.caches import cached_race
+from optviz.app.caches import cached_race, race_within_budget
 from optviz.app.views import RENDERERS
 from optviz.app.widget_values import VIEW
 from optviz.app.widgets import export_buttons, plain_text
@@ -23,6 +23,8 @@ def render(config: RaceConfig, lang: str) -> Trajectory | None:
         validate(config)
     except ValueError as error:
         plain_text(t("app.error", lang, message=error), tone="error")
+        return None
+    if not race_within_budget(config):  # said on the page, with the most steps that fit
         return None
     traj = cached_race(config)
     st.segmented_control("view", VIEWS, key=VIEW, format_func=lambda v: t(f"view.{v}", lang),

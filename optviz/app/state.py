@@ -28,7 +28,7 @@ from optviz.app.caches import cached_surface, tuned_lr
 from optviz.app.widget_values import (BOUNDS, EXPRESSION, LABELS, LANG, LESSON, PRESENT, RACE_VIEW, SLOT_IDS, SLOTS, START,
                                       STEPS, SURFACE, VIEW, app_state, contestant_key, contestant_values,
                                       default_contestant, slot_label, surface_param_key, typed_surface, widget_values)
-from optviz.classroom.lessons import LESSONS, get_lesson
+from optviz.classroom.catalog import ALL_LESSONS, get_lesson
 from optviz.race import OptimizerConfig, RaceConfig
 from surfaces import CUSTOM, PARAMETERS
 from surfaces.typed.custom import DEFAULT_BOUNDS
@@ -36,7 +36,7 @@ from surfaces.typed.custom import DEFAULT_BOUNDS
 ss = st.session_state
 
 DEFAULT_EXPRESSION = "x**2 + 3*sin(y) - 0.5*x*y"
-LESSON_IDS = [lesson.id for lesson in LESSONS]
+LESSON_IDS = [lesson.id for lesson in ALL_LESSONS]
 
 # The session's own bookkeeping, never shown by a widget.
 _LINK_READ, _NOTICES, _LAST_VIEW, _SENT_BLOBS = "link_read", "link_notices", "last_view", "sent_blobs"
@@ -261,6 +261,18 @@ def load_tuned_rates(rates: dict[str, float]) -> None:
     state = _with_contestants(on_screen(as_typed=True), lambda slot, opt: opt.with_values(lr=rates[opt.name])
                               if np.isfinite(rates.get(opt.name, np.nan)) else opt)
     load(replace(state, view="race"), ss[SLOTS])
+
+
+def first_value(key: str, value: Any) -> None:
+    """The first value of a view's control that a budget notice may set (``set_controls``): given through the
+    state rather than the widget's ``value=``, which Streamlit warns about once the state has set the key."""
+    ss.setdefault(key, value)
+
+
+def set_controls(values: dict[str, Any]) -> None:
+    """A budget notice's button: these values (widget key -> value) on their controls, the largest that fit."""
+    for key, shown in values.items():
+        ss[key] = shown
 
 
 def set_values(slot: str, values: dict[str, float]) -> None:

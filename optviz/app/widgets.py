@@ -7,7 +7,8 @@ import html
 
 import streamlit as st
 
-from optviz.app import state
+from optviz import budget
+from optviz.app import state, work
 from optviz.figures.export import frame_png, race_gif, race_mp4, standalone_html, trajectories_csv
 from optviz.i18n import t
 from optviz.figures.race import race_figure
@@ -65,5 +66,6 @@ def export_buttons(traj, lang: str, lesson_title: str | None = None) -> None:
              ("html", "text/html", lambda: standalone_html(race_figure(traj, lang=lang)), "html"),
              ("csv", "text/csv", functools.partial(trajectories_csv, traj), "csv"))
     for column, (kind, mime, make, suffix) in zip(st.container(key="downloads").columns(len(files)), files):
-        column.download_button(t(f"export.{kind}", lang), make, file_name=f"{name}{'-4k' if kind == 'png2x' else ''}.{suffix}",
+        in_slot = functools.partial(work.in_heavy_slot, budget.export_seconds(kind), make)  # an MP4 is heavy
+        column.download_button(t(f"export.{kind}", lang), in_slot, file_name=f"{name}{'-4k' if kind == 'png2x' else ''}.{suffix}",
                                mime=mime, key=f"dl_{kind}", help=t(f"export.{kind}_help", lang), width="stretch")

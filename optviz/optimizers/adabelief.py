@@ -158,5 +158,7 @@ SPEC = OptimizerSpec(
              "(tests/reference/thirdparty/adabelief.json).",
     conventions=CONVENTIONS,
     memory=("first_moment", "belief"), internals=("first_moment", "belief", "effective_lr"),
+    plotted={"first_moment": Text("m: first moment, the average gradient", "m：一阶矩，梯度的滑动平均"),
+             "belief": Text("s: the average squared surprise (g − m)²", "s：意外量 (g − m)² 的滑动平均")},
     memory_symbols=lambda convention: "m, s",
 )

@@ -143,5 +143,7 @@ SPEC = OptimizerSpec(
     tuning=TuningHint(tune_lr=False),  # its step sets its own size: lr = 1 is the method
     torch=TorchCounterpart("Adadelta", _torch_kwargs, {"smooth": _REFERENCE_SETS, "rosenbrock": _REFERENCE_SETS}),
     memory=("second_moment", "delta_accumulator"), internals=("second_moment", "delta_accumulator", "effective_lr"),
+    plotted={"second_moment": Text("s: the average squared gradient", "s：梯度平方的滑动平均"),
+             "delta_accumulator": Text("u: the average squared step", "u：步长平方的滑动平均")},
     memory_symbols=lambda convention: "s, u",
 )

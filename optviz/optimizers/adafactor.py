@@ -232,6 +232,8 @@ SPEC = OptimizerSpec(
     torch=TorchCounterpart("Adafactor", _torch_kwargs, {"smooth": _REFERENCE_SETS, "rosenbrock": _ROSEN}),
     conventions=CONVENTIONS,
     memory=("second_moment",), internals=("second_moment", "effective_lr"),
+    plotted={"second_moment": Text("v: the average squared gradient, its memory growing with t",
+                                   "v：梯度平方的平均，记忆随 t 增长")},
     memory_symbols=lambda convention: "v",
     explain_note=Text("RMS(·) is over the whole position, √((x² + y²)/2): α_t and the clip D_t are shared by x and y. "
                       "A 2-D position is a vector, so nothing is factorized: v is the full mean square, as in RMSprop.",

@@ -171,5 +171,7 @@ SPEC = OptimizerSpec(
     tuning=TuningHint(step_cap=0.01),
     torch=TorchCounterpart("Adagrad", _torch_kwargs, {"smooth": _REFERENCE_SETS, "rosenbrock": _REFERENCE_SETS}),
     memory=("second_moment",), internals=("second_moment", "effective_lr"),
+    plotted={"second_moment": Text("s: the sum of every squared gradient so far (it only grows)",
+                                   "s：迄今所有梯度平方之和（只增不减）")},
     memory_symbols=lambda convention: "s",
 )

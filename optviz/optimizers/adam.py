@@ -196,5 +196,7 @@ SPEC = OptimizerSpec(
     torch=TorchCounterpart("Adam", adam_torch_kwargs, {"smooth": _REFERENCE_SETS, "rosenbrock": _REFERENCE_SETS}),
     bias_correction=True,
     memory=("first_moment", "second_moment"), internals=("first_moment", "second_moment", "effective_lr"),
+    plotted={"first_moment": Text("m: first moment, the average gradient", "m：一阶矩，梯度的滑动平均"),
+             "second_moment": Text("v: second moment, the average squared gradient", "v：二阶矩，梯度平方的滑动平均")},
     memory_symbols=lambda convention: "m, v",
 )

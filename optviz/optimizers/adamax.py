@@ -153,5 +153,7 @@ SPEC = OptimizerSpec(
     torch=TorchCounterpart("Adamax", _torch_kwargs, {"smooth": _REFERENCE_SETS, "rosenbrock": _ROSEN}),
     conventions=CONVENTIONS,
     memory=("first_moment", "infinity_norm"), internals=("first_moment", "infinity_norm", "effective_lr"),
+    plotted={"first_moment": Text("m: first moment, the average gradient", "m：一阶矩，梯度的滑动平均"),
+             "infinity_norm": Text("u: the largest recent |gradient|, decaying", "u：近期最大的 |梯度|，逐步衰减")},
     memory_symbols=lambda convention: "m, u",
 )

@@ -171,5 +171,7 @@ SPEC = OptimizerSpec(
     conventions=CONVENTIONS,
     memory=("first_moment", "slow_moment", "second_moment"),
     internals=("first_moment", "slow_moment", "second_moment", "effective_lr"),
+    plotted={"first_moment": Text("m1: the fast momentum", "m1：快动量"),
+             "slow_moment": Text("m2: the slow momentum, added α times", "m2：慢动量，以 α 倍加入步长")},
     memory_symbols=lambda convention: "m1, m2, v",
 )

@@ -167,5 +167,7 @@ SPEC = OptimizerSpec(
     conventions=CONVENTIONS,
     memory=("first_moment", "second_moment", "max_second_moment"),
     internals=("first_moment", "second_moment", "max_second_moment", "effective_lr"),
+    plotted={"second_moment": Text("v: second moment, the average squared gradient", "v：二阶矩，梯度平方的滑动平均"),
+             "max_second_moment": Text("v̄: the largest v so far, which divides the step", "v̄：迄今最大的 v，步长除以它")},
     memory_symbols=lambda convention: "m, v, v̄",
 )

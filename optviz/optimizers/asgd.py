@@ -162,6 +162,8 @@ SPEC = OptimizerSpec(
     torch=TorchCounterpart("ASGD", _torch_kwargs, {"smooth": _REFERENCE_SETS, "rosenbrock": _ROSEN}),
     conventions=CONVENTIONS,
     memory=("average", "eta", "mu"), internals=("average", "eta", "mu"),
+    plotted={"eta": Text("ζ: the decaying step size of the next step", "ζ：下一步所用的递减步长"),
+             "mu": Text("μ: the weight of the newest point in the average", "μ：最新位置在平均中的权重")},
     memory_symbols=lambda convention: "θ̄, ζ, μ",
     explain_note=Text("ζ_t, the rate of this step, was computed at the end of the previous step from its scheduled "
                       "lr, as torch does.",

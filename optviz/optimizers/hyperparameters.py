@@ -16,7 +16,9 @@ def _round(values) -> tuple[float, ...]:
 
 
 LR_LADDER = _round(10 ** (np.arange(-50, 11) / 10))  # 1e-05 ... 10, ten notches a decade
-EPS_LADDER = (0.0,) + _round(10 ** (np.arange(-24, 1) / 2))  # 0, 1e-12 ... 1, two notches a decade
+# 0, 1e-16 ... 1, two notches a decade: down to 1e-16, AdaBelief's reference default, so that default is a notch
+# (and Adafactor's 2.2e-16, machine ε, snaps to the notch beside it rather than four decades away).
+EPS_LADDER = (0.0,) + _round(10 ** (np.arange(-32, 1) / 2))
 BETA_LADDER = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.97, 0.98, 0.99, 0.995,
                0.999, 0.9995, 0.9999)
 WEIGHT_DECAY_LADDER = (0.0, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0)

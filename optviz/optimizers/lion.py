@@ -141,6 +141,9 @@ SPEC = OptimizerSpec(
              "(tests/reference/thirdparty/lion.json).",
     conventions=CONVENTIONS,
     memory=("first_moment",), internals=("first_moment", "update"),
+    plotted={"update": Text("u = sign(c): the step's direction, −1, 0 or 1 in every coordinate",
+                            "u = sign(c)：步长方向，每个坐标为 −1、0 或 1"),
+             "first_moment": Text("m: the momentum carried to the next step", "m：带到下一步的动量")},
     memory_symbols=lambda convention: "m",
     explain_note=Text("The step's size is η in every coordinate that moves: only the sign of c_t enters. "
                       "β1 shapes this step's direction; β2 is what m carries to the next step.",

@@ -171,5 +171,6 @@ SPEC = OptimizerSpec(
     tuning=TuningHint(),
     torch=TorchCounterpart("SGD", heavy_ball_torch_kwargs(nesterov=False), HEAVY_BALL_REFERENCE_SETS),
     memory=("velocity",), internals=("velocity",),
+    plotted={"velocity": Text("velocity: the momentum carried to the next step", "速度：带到下一步的动量")},
     memory_symbols=lambda convention: "m" if convention == "keras" else "v",
 )

@@ -209,6 +209,8 @@ SPEC = OptimizerSpec(
     tuning=TuningHint(step_cap=0.01),  # steps about lr per coordinate, like Adam
     torch=TorchCounterpart("NAdam", _torch_kwargs, {"smooth": _REFERENCE_SETS, "rosenbrock": _REFERENCE_SETS}),
     memory=("first_moment", "second_moment"), internals=("first_moment", "second_moment", "effective_lr"),
+    plotted={"first_moment": Text("m: first moment, the average gradient", "m：一阶矩，梯度的滑动平均"),
+             "second_moment": Text("v: second moment, the average squared gradient", "v：二阶矩，梯度平方的滑动平均")},
     memory_symbols=lambda convention: "m, v",
     explain_note=Text("Π, the running product μ₁μ₂⋯ of the momentum coefficients, follows from β1, ψ and the step "
                       "count alone.", "Π 是动量系数的累积乘积 μ₁μ₂⋯，只由 β1、ψ 和步数决定。"),

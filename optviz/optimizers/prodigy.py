@@ -217,6 +217,7 @@ SPEC = OptimizerSpec(
     conventions=CONVENTIONS,
     memory=("d", "first_moment", "second_moment", "gradient_sum", "numerator", "start"),
     internals=("d", "first_moment", "second_moment", "gradient_sum", "numerator", "start"),
+    plotted={"d": Text("d: the learned step-size estimate (it only grows)", "d：学到的步长估计（只增不减）")},
     memory_symbols=lambda convention: "d, m, v, s, r, θ₀",
     explain_note=Text("d, r and d̂ are one number per run: ⟨g, θ₀ − θ⟩ and |s_x| + |s_y| take both coordinates. "
                       "γ_t = η_t·d, with d as the previous step left it, is the learning rate this step actually uses.",

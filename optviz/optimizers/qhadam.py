@@ -178,5 +178,8 @@ SPEC = OptimizerSpec(
              "(tests/reference/thirdparty/qhadam.json).",
     conventions=CONVENTIONS,
     memory=("first_moment", "second_moment"), internals=("first_moment", "second_moment", "effective_lr"),
+    plotted={"first_moment": Text("m̂: first moment, the average gradient (bias-corrected)", "m̂：一阶矩，梯度的滑动平均（已修正偏差）"),
+             "second_moment": Text("v̂: second moment, the average squared gradient (bias-corrected)",
+                                   "v̂：二阶矩，梯度平方的滑动平均（已修正偏差）")},
     memory_symbols=lambda convention: "m̂, v̂",
 )

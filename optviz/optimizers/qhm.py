@@ -123,5 +123,6 @@ SPEC = OptimizerSpec(
              "(tests/reference/thirdparty/qhm.json).",
     conventions=CONVENTIONS,
     memory=("first_moment",), internals=("first_moment",),
+    plotted={"first_moment": Text("m: the dampened momentum", "m：阻尼动量")},
     memory_symbols=lambda convention: "m",
 )

@@ -205,6 +205,8 @@ SPEC = OptimizerSpec(
     torch=TorchCounterpart("RAdam", _torch_kwargs, {"smooth": _SMOOTH, "rosenbrock": _ROSEN}),
     conventions=CONVENTIONS,
     memory=("first_moment", "second_moment"), internals=("first_moment", "second_moment", "effective_lr"),
+    plotted={"first_moment": Text("m: first moment, the average gradient", "m：一阶矩，梯度的滑动平均"),
+             "second_moment": Text("v: second moment, the average squared gradient", "v：二阶矩，梯度平方的滑动平均")},
     memory_symbols=lambda convention: "m, v",
     explain_note=Text("ρ_t, the length of the moving average v_t resembles, follows from β2 and the step count "
                       "alone; while ρ_t ≤ 5 the step is plain momentum.",

@@ -86,5 +86,6 @@ SPEC = OptimizerSpec(
     tuning=TuningHint(step_cap=0.003),
     torch=TorchCounterpart("RMSprop", _torch_kwargs, {"smooth": _REFERENCE_SETS, "rosenbrock": _REFERENCE_SETS}),
     memory=("second_moment",), internals=("second_moment", "effective_lr"),
+    plotted={"second_moment": Text("s: the average squared gradient (it forgets)", "s：梯度平方的滑动平均（会遗忘）")},
     memory_symbols=lambda convention: "s",
 )

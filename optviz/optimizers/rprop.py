@@ -171,6 +171,8 @@ SPEC = OptimizerSpec(
     torch=TorchCounterpart("Rprop", _torch_kwargs, {"smooth": _REFERENCE_SETS, "rosenbrock": _ROSEN}),
     conventions=CONVENTIONS,
     memory=("step_size", "previous_gradient"), internals=("step_size", "previous_gradient"),
+    plotted={"step_size": Text("Δ: each coordinate's own step size (grows while the sign holds, shrinks when it flips)",
+                               "Δ：每个坐标自己的步长（符号不变时增大，翻转时减小）")},
     memory_symbols=lambda convention: "Δ, ĝ",
     explain_note=Text("η only sets the first step size Δ₀; after that each coordinate's Δ follows the signs of "
                       "successive gradients, so a learning-rate schedule has no further effect.",

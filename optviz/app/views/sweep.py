@@ -62,9 +62,10 @@ def render(config: RaceConfig, traj, lang: str) -> None:
     with cols[2]:
         y_name = choice(st.selectbox, t("sweep.y", lang), y_names, key="sweep_y",
                         format_func=lambda n: t(f"opt.{n}", lang))
-    n = cols[3].slider(t("sweep.resolution", lang), *SWEEP_RESOLUTION, 100, step=10, key="sweep_n")
-    steps = cols[4].slider(t("sweep.budget", lang), *SWEEP_STEPS, min(int(config.steps), 500), step=50,
-                           key="sweep_steps")
+    state.first_value("sweep_n", 100)
+    state.first_value("sweep_steps", max(SWEEP_STEPS[0], min(int(config.steps) // 50 * 50, 500)))
+    n = cols[3].slider(t("sweep.resolution", lang), *SWEEP_RESOLUTION, step=10, key="sweep_n")
+    steps = cols[4].slider(t("sweep.budget", lang), *SWEEP_STEPS, step=50, key="sweep_steps")
     x_text, y_text = controls.sweep_axis_text(x_name, n), controls.sweep_axis_text(y_name, n)
     with st.spinner(t("sweep.computing", lang, cells=n * n, steps=steps)):
         result = cached_sweep(where, contestant, x_text, y_text, start, steps)
@@ -89,7 +90,8 @@ def render(config: RaceConfig, traj, lang: str) -> None:
     if not surface.minima:
         st.info(t("sweep.no_minima", lang))
     else:
-        grid = st.slider(t("sweep.basin_grid", lang), *BASIN_GRID, 41, step=10, key="basin_n")
+        state.first_value("basin_n", 41)
+        grid = st.slider(t("sweep.basin_grid", lang), *BASIN_GRID, step=10, key="basin_n")
         with st.spinner(t("sweep.computing", lang, cells=grid * grid, steps=steps)):
             basins = cached_basins(where, contestant, grid, steps)
         st.plotly_chart(basin_figure(basins, surface, lang), key="chart_basins", config=PLOT_CONFIG, width="stretch")
