@@ -16,7 +16,13 @@ import pytest
 from optviz import controls
 from optviz.app.widget_values import app_state, race_slots, widget_values
 from optviz.classroom.catalog import ALL_LESSONS, get_lesson
+from optviz.classroom.lbfgs_lesson import lbfgs_versus_adam
 from optviz.classroom.lessons import LESSONS, VIEWS, Lesson
+from optviz.classroom.optimizer_lessons import OPTIMIZER_LESSONS, SCHEDULE_FREE_LRS
+from optviz.classroom.rotation_lesson import TOLERANCE as ROTATION_TOLERANCE
+from optviz.classroom.rotation_lesson import rotation
+from optviz.classroom.sam_lesson import basin_of, sam_versus_sgd
+from optviz.classroom.schedule_free_lesson import schedule_free_matches_cosine
 from optviz.classroom.theory_lessons import THEORY_LESSONS, claim_range_test
 from optviz.i18n import status_text as i18n_status
 from optviz.limits import APP_STEPS, START_RANGE, STEPS_NOTCH
@@ -68,8 +74,9 @@ def test_there_are_twelve_lessons_with_unique_slugs():
 
 
 def test_the_catalogue_holds_every_lesson_once():
-    """The app's menu and links offer the twelve lessons and the theory ones; the lookup finds each."""
-    assert ALL_LESSONS == LESSONS + THEORY_LESSONS and len(ALL_LESSONS) == 16
+    """The app's menu and links offer the twelve lessons, the theory ones and the optimizer ones; the lookup
+    finds each."""
+    assert ALL_LESSONS == LESSONS + THEORY_LESSONS + OPTIMIZER_LESSONS and len(ALL_LESSONS) == 21
     assert len({lesson.id for lesson in ALL_LESSONS}) == len(ALL_LESSONS)
     for lesson in ALL_LESSONS:
         assert get_lesson(lesson.id) is lesson
@@ -465,7 +472,7 @@ def test_lessons_open_on_the_step_that_shows_their_claim():
 
 # ------------------------------------------------------------------------------------- the first frame
 #
-# Every lesson, the twelve and the theory ones, is run as the app loads it (its race through the
+# Every lesson, the twelve, the theory ones and the optimizer ones, is run as the app loads it (its race through the
 # controls and back) and checked at the frame the student sees first: ``opening_step`` where the
 # lesson sets one, else the last step (views the race component does not play, such as "inside" and
 # "theory", draw every step at once). Each check looks only at the steps up to that frame, derives its
@@ -673,6 +680,143 @@ def _range_test(traj, step):
     return [f"{claim_range_test()['suggested_lr']:.3f}", f"{reach[0]}", f"{reach[1]}"]
 
 
+def _sign_directions(traj, step):
+    gd, lion, rprop = (run_index(traj, k) for k in ("GD", "Lion", "Rprop"))
+    moves = np.diff(traj.positions[:step + 1], axis=0)  # (steps, runs, 2)
+    # Lion: θ_t = θ_{t−1} − η·sign(c_t) with c_t never exactly 0 here, so |Δθ_i| = η = 0.02 up to the rounding
+    # of θ (|θ| < 2, ulp 4.4e-16, a few of them against 0.02: 1e-12 relative is ample); four sign patterns.
+    np.testing.assert_allclose(np.abs(moves[:, lion]), 0.02, rtol=1e-12)
+    diagonals = {tuple(pattern) for pattern in np.sign(moves[:, lion]).astype(int).tolist()}
+    assert diagonals == {(1, 1), (1, -1), (-1, 1), (-1, -1)}
+    # "it ends stepping around the minimum at (1, 1)": its last 100 points all near it (measured within 0.063),
+    # yet it never stops: every step above was a full one.
+    assert np.all(np.linalg.norm(traj.positions[step - 100:step + 1, lion] - 1.0, axis=-1) < 0.1)
+    # Rprop − waits a step in a coordinate whose gradient flipped sign against the last kept one (ĝ ← 0 then):
+    # the steps that moved exactly one coordinate are those where exactly one coordinate flipped.
+    grad = traj.grad[:step, rprop]  # (steps, 2): g_t, taken at θ_{t−1}
+    kept, flipped = np.zeros(2), np.zeros((step, 2), dtype=bool)
+    for t, g in enumerate(grad):
+        flipped[t] = g * kept < 0
+        kept = np.where(flipped[t], 0.0, g)
+    still = moves[:, rprop] == 0
+    np.testing.assert_array_equal(still, flipped)
+    axis_steps = int((flipped.sum(axis=1) == 1).sum())
+    # Directions to 0.1°: Lion's four diagonals, Rprop's few (|Δy|/|Δx| is a ratio of lr·1.2^a·0.5^b sizes),
+    # against gradient descent, whose direction turns with the gradient (measured 78 distinct).
+    angles = np.degrees(np.arctan2(moves[..., 1], moves[..., 0]))  # (steps, runs)
+    count = [len(set(np.round(angles[~still.all(axis=1) if r == rprop else slice(None), r], 1))) for r in range(3)]
+    assert count[lion] == 4 < count[rprop] < count[gd] / 4
+    return [f"{step}", "0.02", f"{count[lion]}", f"{count[rprop]}", f"{axis_steps}"]
+
+
+def _rotation(traj, step):
+    config = get_lesson("rotation").config
+    angle = dict(config.surface_params)["angle"]
+    assert angle == 45.0
+    # The same contestants on the level valley (0°) from the lesson's start turned back (not a four-decimal
+    # start, but this race is only the yardstick): a method whose step turns with the gradient traces the
+    # same path turned, up to rounding (rotation_lesson.TOLERANCE, 1e-9, explains the bound).
+    level = run_race(replace(config, surface_params=(("condition", 20.0), ("angle", 0.0)),
+                             start=tuple(float(v) for v in rotation(angle).T @ np.asarray(config.start))))
+    back = traj.positions[:step + 1] @ rotation(angle)  # each p ↦ Rᵀp
+    apart = np.linalg.norm(back - level.positions[:step + 1], axis=-1).max(axis=0)  # (runs,)
+    same, other = ("GD", "Momentum", "Newton", "Shampoo"), ("Adam", "RMSprop", "Lion", "Rprop")
+    assert all(apart[run_index(traj, k)] <= ROTATION_TOLERANCE for k in same)
+    assert all(apart[run_index(traj, k)] > 0.1 for k in other)  # a visible part of the 6 × 4 map
+    # The loss is rotation-invariant: same path, same loss. The ends agree within 1e-9 (above) and there
+    # |∇f|² = u² + κ²v² ≤ 2κf, which with f < 1e-3 (measured at most 1.3e-4) keeps |∇f| < 0.2: losses within 2e-10.
+    for k in ("GD", "Momentum", "Shampoo"):
+        run = run_index(traj, k)
+        assert level.loss[step, run] < 1e-3 and abs(traj.loss[step, run] - level.loss[step, run]) <= 2e-10
+    newton, rprop = run_index(traj, "Newton"), run_index(traj, "Rprop")
+    turned, flat = traj.steps_to_reach(1e-6), level.steps_to_reach(1e-6)
+    # Newton at lr 0.5 halves the error along both axes each step, so the loss ½(u² + 20v²) = ½(2.5² + 20·0.5²)
+    # = 5.625 falls by 4 a step: within 1e-6 from t = ⌈ln 5.625e6 / ln 4⌉ = 12 (the start's rounding moves the
+    # loss by ~1e-4 of itself, far from the 11.2 → 12 edge).
+    assert turned[newton] == flat[newton] == math.ceil(math.log(5.625e6) / math.log(4))
+    assert 0 < flat[rprop] and turned[rprop] == -1 and step == 100
+    return [f"{turned[newton]}", f"{flat[rprop]}", f"{step}", f"{apart[run_index(traj, 'RMSprop')]:.2f}",
+            f"{apart[rprop]:.1f}"]
+
+
+def _schedule_free(traj, step):
+    # The race is the claim's setting, with the rates its tuning picks on the lr ladder.
+    result = schedule_free_matches_cosine()
+    config = get_lesson("schedule-free").config
+    assert (config.surface, config.start, config.steps) == (result["surface"], result["start"], result["steps"])
+    assert {opt.noise for opt in config.optimizers} == {result["noise"]}
+    assert {key: result[key]["lr"] for key in SCHEDULE_FREE_LRS} == SCHEDULE_FREE_LRS
+    assert [opt.value("lr") for opt in config.optimizers] == [SCHEDULE_FREE_LRS[key] for key in
+                                                               ("schedule_free", "cosine", "constant")]
+    assert result["matches"] and result["schedule_matters"]
+    sf, cos, const = range(3)
+    gap = traj.loss[:step + 1] - traj.surface.min_value  # (steps+1, runs), the curves of the loss view
+    below = [int(np.argmax(gap[:, r] < 1e-3)) if (gap[:, r] < 1e-3).any() else -1 for r in range(3)]
+    assert 0 < below[sf] < below[cos] and below[const] == -1
+    # The cosine's rate at step 85 is ½(1 + cos(85π/100)) = 0.05 of its peak: "as its rate nears 0".
+    assert 0.5 * (1 + math.cos(math.pi * below[cos] / step)) < 0.1
+    ratio = gap[step, const] / gap[step, cos]
+    assert ratio > 1
+    return [f"{result['seeds']}", f"{result['schedule_free_over_cosine']:.2f}",
+            f"{result['constant_over_cosine']:.1f}", "0.001", f"{below[sf]}", f"{below[cos]}", f"{ratio:.1f}"]
+
+
+def _lbfgs_rosenbrock(traj, step):
+    lbfgs, wolfe, adam = (run_index(traj, k) for k in ("L-BFGS", "L-BFGS + strong Wolfe", "Adam lr=1.6"))
+    # Rosenbrock's Hessian at (1, 1) is [[802, −400], [−400, 200]]: trace 1002, determinant 400, so its
+    # eigenvalues (1002 ± √(1002² − 1600))/2 are 1001.6 and 0.3994, a ratio of 2508: "about 2500".
+    eig = np.linalg.eigvalsh(traj.surface.hessian(np.array([1.0, 1.0])))
+    ratio = (1002 + math.sqrt(1002**2 - 1600)) / (1002 - math.sqrt(1002**2 - 1600))
+    assert eig[1] / eig[0] == pytest.approx(ratio, rel=1e-9) and round(ratio, -2) == 2500
+    # The same counts as the claim, which runs torch's default tolerances and Adam at every notch of the ladder.
+    claim = lbfgs_versus_adam()
+    reach = traj.steps_to_reach(claim["gap"])
+    config = get_lesson("lbfgs-rosenbrock").config
+    assert (config.surface, config.start, claim["gap"]) == (claim["surface"], claim["start"], 1e-6)
+    assert claim["adam"]["lr"] == config.optimizers[adam].value("lr")
+    assert [reach[lbfgs], reach[wolfe], reach[adam]] == [claim["lbfgs"]["pytorch"]["steps"],
+                                                         claim["lbfgs"]["textbook"]["steps"], claim["adam"]["steps"]]
+    assert 10 <= reach[wolfe] < reach[lbfgs] < 100 <= reach[adam] <= step  # "tens" against "hundreds"
+    evaluations = int(traj.internals["evaluations"][1:reach[wolfe] + 1, wolfe, 0].sum())
+    assert evaluations == claim["lbfgs"]["textbook"]["evaluations"] > reach[wolfe]  # the line search's cost
+    # Without a line search each step is one evaluation
+    assert np.all(traj.internals["evaluations"][1:reach[lbfgs] + 1, lbfgs, 0] == 1)
+    # Both L-BFGS runs are shown as converged, Adam still running, once the race ends.
+    assert [traj.status[r] for r in (lbfgs, wolfe, adam)] == ["converged", "converged", "running"]
+    return [f"{round(ratio, -2):.0f}", f"{reach[lbfgs]}", f"{reach[wolfe]}", f"{evaluations}", "1.6",
+            f"{reach[adam]}", f"{round(reach[adam] / reach[wolfe]):.0f}"]
+
+
+def _sam_flat_minimum(traj, step):
+    gd, sam = run_index(traj, "GD"), run_index(traj, "SAM ρ=0.5")
+    config = get_lesson("sam-flat-minimum").config
+    claim = sam_versus_sgd()
+    assert (config.surface, config.start) == (claim["surface"], claim["start"])
+    assert {opt.value("lr") for opt in config.optimizers} == {claim["lr"]}
+    assert config.optimizers[sam].value("rho") == claim["rho"]
+    # Both minima have f = 0 (the surface's construction); their Hessians diag(2, 40) and diag(2, 1).
+    minima = np.asarray(traj.surface.minima)
+    assert traj.surface.value(minima).tolist() == [0.0, 0.0]
+    assert [float(np.linalg.eigvalsh(traj.surface.hessian(m))[-1]) for m in minima] == [40.0, 2.0]
+    # Where each ends: the basin plain descent drains its end point to, as the claim judges it, and the same as
+    # the claim's 2000-step runs.
+    assert basin_of(traj.surface, traj.positions[step]) == [0, 1]
+    assert (claim["sgd"]["basin"], claim["sam"]["basin"]) == ("sharp", "flat")
+    assert shown_status(traj, gd, step) == "converged to a minimum at step 277"
+    assert np.linalg.norm(traj.positions[step, gd] - minima[0]) < 1e-8
+    # SAM: past x = 0 after one step, then within 0.1 of (1, 0) (measured from step 50 on, 0.075 at most).
+    x = traj.positions[:step + 1, sam, 0]
+    assert x[1] > 0 and np.all(x[1:] > 0)
+    settled = np.linalg.norm(traj.positions[50:step + 1, sam] - minima[1], axis=-1)
+    assert settled.max() < 0.1
+    # Never at rest: on the floor (y = 0) near x = 1 the ascent point is x ∓ 0.5, where f' = a(a² − 1). For x
+    # in (0.92, 1) that is a ∈ (0.42, 0.5), |f'| ≥ 0.42·(1 − 0.42²) = 0.346, a step of 0.04·0.346 = 0.0138
+    # forward; past 1 it is a ≈ 1.5, |f'| ≈ 1.875, a jump of 0.075 back. So every step moves more than 0.01.
+    moves = np.linalg.norm(np.diff(traj.positions[50:step + 1, sam], axis=0), axis=-1)
+    assert moves.min() > 0.01 and shown_status(traj, sam, step) == f"not converged in {step} steps"
+    return ["277", "0.1", "0.5", "40", "2"]
+
+
 FRAME_CLAIMS = {
     "saddle-point": _saddle_point, "plateau": _plateau, "ravine": _ravine,
     "learning-rate-too-large": _learning_rate_too_large, "adagrad-vs-rmsprop": _adagrad_vs_rmsprop,
@@ -681,6 +825,8 @@ FRAME_CLAIMS = {
     "step-decay": _step_decay, "learning-rate-importance": _learning_rate_importance,
     "stability-edge": _stability_edge, "critical-damping": _critical_damping,
     "optimal-momentum": _optimal_momentum, "range-test": _range_test,
+    "sign-directions": _sign_directions, "rotation": _rotation, "schedule-free": _schedule_free,
+    "lbfgs-rosenbrock": _lbfgs_rosenbrock, "sam-flat-minimum": _sam_flat_minimum,
 }
 
 

@@ -5,8 +5,8 @@ to watch on screen, each in English and Chinese, plus the complete :class:`RaceC
 shows it and the view to open. Every number in a config is a notch of the app's controls
 (``optviz.controls`` ladders, whole steps of ten, starts with at most four decimals), so
 loading a lesson only moves sliders. ``tests/test_lessons.py`` runs every config and checks
-the lesson's claim with numbers derived by hand. The app's menu offers these and the theory
-lessons of ``optviz.classroom.theory_lessons``, listed together in ``optviz.classroom.catalog``.
+the lesson's claim with numbers derived by hand. The app's menu offers these, the theory
+lessons and the newer optimizers' lessons, listed together in ``optviz.classroom.catalog``.
 
 Example::
 
