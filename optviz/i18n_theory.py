@@ -1,4 +1,5 @@
-"""The words of the theory figures (``optviz/figures/theory.py``) in English and Simplified Chinese, by key.
+"""The words of the theory figures (``optviz/figures/theory.py``), the curvature glyphs of the race map and the
+grouped optimizer picker, in English and Simplified Chinese, by key.
 
 Data only, to be merged into ``optviz.i18n_catalog.TEXTS``; until then ``figures.theory`` looks keys up
 here when the main catalog lacks them.
@@ -51,4 +52,28 @@ THEORY_TEXTS: dict[str, dict[str, str]] = {
                                     "quadratic surface: pick the bowl or the ravine.",
                               "zh": "预测的损失曲线、特征方向和相图需要二次曲面：请选择碗形或峡谷曲面。"},
     "theory.use_lr": {"en": "Use the range test's lr for SGD ({lr})", "zh": "SGD 使用学习率区间测试的建议值（{lr}）"},
+    # phase diagram: click to load
+    "theory.phase.click_hint": {"en": "Click the diagram to load a point's (η, β) into {label}, on the nearest "
+                                      "notches of its sliders. Now: η = {lr}, β = {beta} (its ● on the diagram).",
+                                "zh": "点击相图，把该点的 (η, β) 载入 {label}（取滑块上最接近的刻度）。"
+                                      "当前：η = {lr}，β = {beta}（图中它的 ●）。"},
+    "theory.phase.no_target": {"en": "Add Momentum (PyTorch form) to the race to load a point of the diagram by "
+                                     "clicking it.",
+                               "zh": "把动量法（PyTorch 形式）加入比赛后，点击相图中的一点即可载入它。"},
+    # curvature glyphs on the race map (the component's own bar and hover)
+    "race.curvature": {"en": "Curvature", "zh": "曲率"},
+    "race.curvature_help": {"en": "Show the Hessian's eigen-directions at each head: arms ∝ 1/√|λ|, dashed where the "
+                                  "surface curves down (λ < 0)",
+                            "zh": "在每个当前位置显示 Hessian 的特征方向：臂长 ∝ 1/√|λ|，曲面向下弯曲（λ < 0）处为虚线"},
+    "race.curvature_hover": {"en": "condition number κ = {kappa}\nsharpness λ_max = {lam}",
+                             "zh": "条件数 κ = {kappa}\n锐度 λ_max = {lam}"},
+    # the optimizer picker, grouped
+    "picker.guide": {"en": "What each optimizer does", "zh": "各优化器的作用"},
+    "picker.option": {"en": "{name} · {group}", "zh": "{name} · {group}"},
+    "picker.tag.classic": {"en": "classic", "zh": "经典"},
+    "picker.tag.adaptive": {"en": "adaptive", "zh": "自适应"},
+    "picker.tag.second_order": {"en": "2nd order", "zh": "二阶"},
+    "picker.tag.sign": {"en": "sign", "zh": "符号"},
+    "picker.tag.schedule_free": {"en": "schedule-free", "zh": "无调度"},
+    "picker.tag.sharpness": {"en": "sharpness", "zh": "锐度"},
 }

@@ -24,7 +24,7 @@ from optviz.app.state import lesson_state
 from optviz.app.views import RENDERERS
 from optviz.app.widget_values import SLOT_IDS, SLOTS, app_state, widget_values
 from optviz.i18n import CATALOG, t
-from optviz.classroom.lessons import LESSONS, get_lesson
+from optviz.classroom.catalog import ALL_LESSONS as LESSONS, get_lesson
 from optviz.classroom.range_test import range_test
 from optviz.limits import MAX_OPTIMIZERS
 from optviz.optimizers import DISPLAY_NAMES, HAS_BIAS_CORRECTION, OPTIMIZERS, SPECS
@@ -738,3 +738,134 @@ def test_theory_view_on_a_quadratic_and_elsewhere():
     assert_clean(at)
     assert len([c for c in at.get("plotly_chart") if "theory" in c.proto.id]) == 2
     assert t("theory.quadratic_only", "en") in plain_boxes(at, "note")
+
+
+# ---------------------------------------------------------------------------------------- phase diagram clicks
+
+def select_points(at: AppTest, key: str, points: list[dict]) -> AppTest:
+    """Click points of the Plotly chart keyed ``key`` as the browser reports it: the chart's widget state
+    (JSON text) sent with the others, so its ``on_select`` callback runs (``at.session_state[key] = …``
+    would set the value without calling back)."""
+    from streamlit.proto.WidgetStates_pb2 import WidgetStates
+    (chart,) = [c for c in at.get("plotly_chart") if c.proto.id.endswith(key)]
+    states = WidgetStates()
+    states.CopyFrom(at._tree.get_widget_states())
+    state = states.widgets.add()
+    state.id = chart.proto.id
+    state.string_value = json.dumps({"selection": {"points": points, "point_indices": list(range(len(points))),
+                                                   "box": [], "lasso": []}})
+    return at._run(states)
+
+
+def test_a_click_on_the_phase_diagram_loads_its_point_into_heavy_ball_on_the_nearest_notches():
+    at = linked({"s": "ravine", "o": "sgd~momentum", "v": "theory"})
+    assert_clean(at)
+    sgd_lr = at.select_slider(key="sgd.lr").value
+    select_points(at, "chart_theory_phase", [{"x": 0.0123, "y": 0.777, "curve_number": 3, "point_index": 7}])
+    assert_clean(at)
+    # nearest notches, found here from the ladders themselves: log distance for the lr, plain for β
+    lr_ladder, beta_ladder = controls.LADDERS["lr"], controls.LADDERS["beta"]
+    want_lr = min((v for v in lr_ladder if v > 0), key=lambda v: abs(np.log(v) - np.log(0.0123)))
+    want_beta = min(beta_ladder, key=lambda v: abs(v - 0.777))
+    assert at.select_slider(key="momentum.lr").value == want_lr
+    assert at.select_slider(key="momentum.beta").value == want_beta
+    assert at.select_slider(key="sgd.lr").value == sgd_lr  # only the heavy-ball contestant moves
+    assert at.get("segmented_control")[0].value == "theory"  # the view stays
+    hint = t("theory.phase.click_hint", "en", label="Momentum", lr=controls.format_number(want_lr),
+             beta=controls.format_number(want_beta))
+    assert hint in plain_boxes(at, "note")  # and says where its ● now is
+    phase = next(c for c in at.get("plotly_chart") if c.proto.id.endswith("chart_theory_phase"))
+    marks = [tr for tr in json.loads(phase.proto.spec)["data"] if tr.get("name") == "Momentum"]
+    assert len(marks) == 1  # the contestant's point is marked on the diagram
+
+
+def test_the_phase_diagram_says_how_to_click_only_with_a_heavy_ball_contestant():
+    at = linked({"s": "ravine", "o": "sgd~adam", "v": "theory"})
+    assert_clean(at)
+    assert t("theory.phase.no_target", "en") in plain_boxes(at, "note")
+    select_points(at, "chart_theory_phase", [{"x": 0.0123, "y": 0.777}])  # no callback: nothing to load
+    assert_clean(at)
+    assert at.multiselect(key="slots").value == ["sgd", "adam"]
+
+
+# ---------------------------------------------------------------------------------------- the grouped picker
+
+def test_the_optimizer_picker_lists_every_optimizer_by_group_with_a_guide():
+    from optviz.optimizers.base import GROUPS
+    at = fresh()
+    menu = at.multiselect(key="slots")
+    assert menu.value == list(controls.DEFAULT_SLOTS)  # the value is still the slots, in race order
+    groups = list(GROUPS)
+    by_label = {}
+    for slot in at.session_state[SLOT_IDS]:
+        label = f"{DISPLAY_NAMES[slot]} · {t('picker.tag.' + SPECS[slot].group, 'en')}"
+        by_label[label] = groups.index(SPECS[slot].group)
+    assert sorted(menu.options) == sorted(by_label)  # every optimizer, labelled with its group's tag
+    order = [by_label[label] for label in menu.options]
+    assert order == sorted(order)  # one group after another, in the groups' order
+    assert len(set(order)) >= 5  # thirty choices fall into the groups, not all into one
+    guide = next(h.proto.body for h in at.get("html") if "optviz-guide" in h.proto.body)
+    for group, heading in GROUPS.items():
+        members = [spec for spec in SPECS.values() if spec.group == group]
+        if members:
+            assert html.escape(heading.en) in guide
+        for spec in members:
+            assert f"<b>{html.escape(spec.display_name)}</b>: {html.escape(spec.description.en)}" in guide
+    menu.set_value(["adam", "sgd"]).run()  # choosing still works by slot, in the order chosen
+    assert_clean(at)
+    assert [run["name"] for run in race_spec(at)["data"]["runs"]] == ["Adam", "SGD"]
+
+
+def test_the_grouped_picker_speaks_chinese():
+    from optviz.optimizers.base import GROUPS
+    at = fresh()
+    at.radio(key="lang").set_value("zh").run()
+    assert not problems(at), problems(at)
+    # the page sends back the labels it shows: the switch must send it the chosen ones in the new labels, or
+    # the English labels would come back and match no option (read before assert_clean, which runs again)
+    menu = at.multiselect(key="slots")
+    tags = [t(f"picker.tag.{SPECS[slot].group}", "zh") for slot in controls.DEFAULT_SLOTS]
+    assert menu.proto.set_value and list(menu.proto.raw_values) == [
+        f"{DISPLAY_NAMES[slot]} · {tag}" for slot, tag in zip(controls.DEFAULT_SLOTS, tags)]
+    assert menu.value == list(controls.DEFAULT_SLOTS)
+    assert_clean(at)
+    options = at.multiselect(key="slots").options
+    assert f"Adam · {t('picker.tag.adaptive', 'zh')}" in options and "Adam · adaptive" not in options
+    guide = next(h.proto.body for h in at.get("html") if "optviz-guide" in h.proto.body)
+    assert all(html.escape(heading.zh) in guide for group, heading in GROUPS.items()
+               if any(spec.group == group for spec in SPECS.values()))
+    assert html.escape(SPECS["adam"].description.zh) in guide
+
+
+# ---------------------------------------------------------------------------------------- curvature glyphs
+
+def set_component_state(at: AppTest, values: dict) -> AppTest:
+    """The race component reporting its state (as the page does after a click in its bar)."""
+    from streamlit.proto.WidgetStates_pb2 import WidgetStates
+    (component,) = at.get("bidi_component")
+    states = WidgetStates()
+    states.CopyFrom(at._tree.get_widget_states())
+    state = states.widgets.add()
+    state.id = component.proto.id
+    state.json_value = json.dumps({"scrub": None, "watch": None, **values})
+    return at._run(states)
+
+
+def test_the_race_sends_the_hessians_eigenpairs_only_while_the_page_shows_the_glyphs():
+    at = fresh()
+    assert [run["eigen"] for run in race_spec(at)["data"]["runs"]] == [None] * 4
+    set_component_state(at, {"curvature": True})
+    spec = race_spec(at)
+    assert spec["data"]["curvature"] is True
+    # Rosenbrock at the start (−1.2, 1): H = [[2 − 400(y − x²) + 800x², −400x], [−400x, 200]] = [[1330, 480],
+    # [480, 200]], so λ = 765 ∓ √(565² + 480²) and the eigenvector of the larger is (480, λ₁ − 1330)
+    root = np.sqrt(565.0**2 + 480.0**2)
+    lam = np.array([765.0 - root, 765.0 + root])
+    top = np.array([480.0, lam[1] - 1330.0]) / np.hypot(480.0, lam[1] - 1330.0)
+    for run in spec["data"]["runs"]:
+        table = spec["decoded"][run["eigen"]].reshape(-1, 6).astype(float)
+        assert table.shape == (spec["data"]["steps"] + 1, 6)
+        np.testing.assert_allclose(table[0, :2], lam, rtol=1e-6)  # float32: 2⁻²⁴ ≈ 6e-8 relative, eigh ~1e-15
+        assert abs(table[0, 4:6] @ top) == pytest.approx(1.0, abs=1e-6)  # up to sign
+    set_component_state(at, {"curvature": False})
+    assert [run["eigen"] for run in race_spec(at)["data"]["runs"]] == [None] * 4

@@ -125,3 +125,59 @@ def test_head_glyphs_sit_on_each_runs_position():
     for r, glyph in enumerate(glyphs):
         np.testing.assert_array_equal(glyph.center, traj.positions[7, r])
         np.testing.assert_allclose(glyph.ends.mean(axis=1), np.tile(traj.positions[7, r], (2, 1)), atol=1e-15)
+
+
+# ----------------------------------------------------------------------------- the race map's payload
+
+def _decoded(blobs, key, columns):
+    """A blob as the page reads it: base64 float32, one row per step."""
+    import base64
+    return np.frombuffer(base64.b64decode(blobs.items[key]), dtype="<f4").reshape(-1, columns).astype(float)
+
+
+# float32 keeps 24 bits: λ up to 10 to 2⁻²⁴·10 < 1e-6 absolute, a unit vector's components to 6e-8
+F32_ATOL = 1e-6
+
+
+def test_payload_sends_the_ravines_eigenpairs_along_the_path_only_when_asked():
+    from optviz.figures.race_payload import Blobs, runs_data
+    config = RaceConfig("ravine", (("condition", 10.0), ("angle", 30.0)), (-2.5, 0.5), 40,
+                        (OptimizerConfig("sgd", "a", (("lr", 0.05),)), OptimizerConfig("sgd", "b", (("lr", 0.15),))))
+    traj = run_race(config)
+    blobs = Blobs()
+    assert all(run["eigen"] is None for run in runs_data(traj, "en", blobs))
+    runs = runs_data(traj, "en", blobs, eigen=True)
+    theta = np.radians(30.0)  # the Hessian is Rᵀ diag(1, κ) R: λ = 1 along the floor, κ = 10 across it
+    along, across = np.array([np.cos(theta), np.sin(theta)]), np.array([-np.sin(theta), np.cos(theta)])
+    for run in runs:
+        table = _decoded(blobs, run["eigen"], 6)  # (steps+1, 6): λ0, λ1, q0x, q0y, q1x, q1y
+        assert table.shape == (41, 6)
+        np.testing.assert_allclose(table[:, :2], np.tile([1.0, 10.0], (41, 1)), atol=F32_ATOL * 10)
+        # eigenvectors are defined up to sign: |q · expected| = 1
+        np.testing.assert_allclose(np.abs(table[:, 2:4] @ along), 1.0, atol=F32_ATOL)
+        np.testing.assert_allclose(np.abs(table[:, 4:6] @ across), 1.0, atol=F32_ATOL)
+
+
+def test_payload_eigenpairs_on_the_saddle_follow_three_y_squared_minus_one():
+    """The saddle's Hessian is diag(1, 3y² − 1): the axes are the eigen-directions, and the y one has
+    the smaller eigenvalue while y² < 2/3 (negative while y² < 1/3, near the saddle)."""
+    from optviz.figures.race_payload import eigen_table
+    s = get_surface("saddle")
+    ys = np.array([0.0, 0.3, -0.5, 0.7, 0.9, -1.0, 1.2])
+    path = np.stack([np.linspace(-1.5, 1.5, len(ys)), ys], axis=1)
+    table = eigen_table(s, path)
+    curve_y = 3 * ys**2 - 1
+    y_smaller = curve_y < 1
+    np.testing.assert_allclose(table[:, 0], np.minimum(curve_y, 1.0), atol=1e-12)
+    np.testing.assert_allclose(table[:, 1], np.maximum(curve_y, 1.0), atol=1e-12)
+    first_axis = np.where(y_smaller[:, None], [0.0, 1.0], [1.0, 0.0])  # the eigenvector of λ0
+    np.testing.assert_allclose(np.abs(table[:, 2:4]), first_axis, atol=1e-12)
+    np.testing.assert_allclose(np.abs(table[:, 4:6]), 1 - first_axis, atol=1e-12)
+    assert (table[:, 0] < 0).tolist() == (ys**2 < 1 / 3).tolist()  # the page dashes exactly these
+
+
+def test_payload_eigenpairs_are_nan_where_the_hessian_is_not_finite():
+    from optviz.figures.race_payload import eigen_table
+    table = eigen_table(get_surface("saddle"), [[0.0, np.inf], [0.0, 0.0]])  # 3y² − 1 = inf far out
+    assert np.isnan(table[0]).all()
+    np.testing.assert_allclose(table[1, :2], [-1.0, 1.0], atol=1e-15)

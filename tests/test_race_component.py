@@ -10,8 +10,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from optviz import make_optimizer, simulate
 from optviz.figures.contrast import contrast_ratio, luminance
 from optviz.i18n import t
+from optviz.optimizers import SPECS
+from surfaces import get_surface
 from tests.test_browser import (SNAPSHOT, VIEW, assert_map_painted, assert_quiet, pixels, snapshot, wait_drawn,
                                 wait_idle)
 
@@ -241,4 +244,154 @@ def test_a_lost_blob_is_asked_for_again_every_time(page, app_server):
         page.wait_for_function(f"(id) => {VIEW}.blobs.has(id) && {VIEW}.missingBlobs().length === 0", arg=lost)
         first = snapshot(page)["runs"][0]
         assert first["xy"] == lost and np.isfinite([first["x"], first["y"]]).all(), first  # drawn from the resent blob
+    assert_quiet([], log)
+
+
+# ---------------------------------------------------------------------------------------- curvature glyphs
+
+def _glyphs_on(page) -> dict:
+    """Press the component's curvature toggle and wait for the eigen-pairs to arrive and be drawn."""
+    button = page.locator(".ov-curvature")
+    assert button.get_attribute("aria-pressed") == "false"  # off by default
+    button.click()
+    page.wait_for_function(f"() => ({SNAPSHOT})().curvature && ({SNAPSHOT})().runs.every(r => r.glyph)")
+    assert button.get_attribute("aria-pressed") == "true"
+    return snapshot(page)
+
+
+def _map_scale(page, panel: dict) -> tuple[float, float]:
+    """Pixels per map unit along x and y of the panel (the whole surface shown, no zoom)."""
+    (x0, x1), (y0, y1) = page.evaluate(f"() => {VIEW}.data.bounds")
+    return panel["w"] / (x1 - x0), panel["h"] / (y1 - y0)
+
+
+def _drawn_direction(axis: dict, scale: tuple[float, float]) -> np.ndarray:
+    """The unit direction, in map coordinates, of a glyph axis as drawn (its page-pixel ends; y grows down)."""
+    (ax, ay), (bx, by) = axis["ends"]
+    d = np.array([(bx - ax) / scale[0], -(by - ay) / scale[1]])
+    return d / np.linalg.norm(d)
+
+
+def _along(axis: dict, fraction: float) -> tuple[int, int]:
+    """The page pixel ``fraction`` of the way from a glyph axis' centre to its second end."""
+    (ax, ay), (bx, by) = axis["ends"]
+    cx, cy = (ax + bx) / 2, (ay + by) / 2
+    return int(round(cx + fraction * (bx - cx))), int(round(cy + fraction * (by - cy)))
+
+
+def test_curvature_glyphs_point_along_the_hessians_eigenvectors(page, app_server, artifacts):
+    """On the ravine at 30° (κ = 10) the Hessian is Rᵀ diag(1, 10) R everywhere: the glyph's axes, as drawn,
+    point along (cos 30°, sin 30°) (λ = 1) and (−sin 30°, cos 30°) (λ = 10), the first √10 times as long,
+    both solid; the pixels show them, and the hover gives κ and λ_max."""
+    url, log = app_server
+    page.set_default_timeout(60_000)
+    page.goto(url + "/?s=ravine&s.condition=10&s.angle=30&n=60&x0=-2.5&y0=-1.5&o=sgd")
+    wait_drawn(page)
+    assert snapshot(page)["runs"][0]["glyph"] is None
+    page.evaluate(f"() => {VIEW}.seek(6)")
+    before = snapshot(page)
+    panel = before["panels"][0]
+    image_before = pixels(page, panel)
+    s = _glyphs_on(page)
+    page.screenshot(path=str(artifacts / "component-curvature-ravine.png"))
+    glyph, head = s["runs"][0]["glyph"], s["runs"][0]
+    assert glyph["at"] == 6 == s["step"]
+    theta = np.radians(30.0)
+    along, across = np.array([np.cos(theta), np.sin(theta)]), np.array([-np.sin(theta), np.cos(theta)])
+    scale = _map_scale(page, panel)
+    # float32 eigenvectors (6e-8) and pixel ends kept as floats: 1e-5 leaves room for both
+    assert abs(_drawn_direction(glyph["axes"][0], scale) @ along) == pytest.approx(1.0, abs=1e-5)
+    assert abs(_drawn_direction(glyph["axes"][1], scale) @ across) == pytest.approx(1.0, abs=1e-5)
+    np.testing.assert_allclose([a["lambda"] for a in glyph["axes"]], [1.0, 10.0], rtol=1e-6)  # float32
+    assert glyph["axes"][0]["half"] / glyph["axes"][1]["half"] == pytest.approx(np.sqrt(10.0), rel=1e-5)  # 1/√|λ|
+    assert glyph["kappa"] == pytest.approx(10.0, rel=1e-6) and glyph["sharpness"] == pytest.approx(10.0, rel=1e-6)
+    assert not any(a["dashed"] for a in glyph["axes"])
+    for axis in glyph["axes"]:  # each arm is centred on the head
+        (ax, ay), (bx, by) = axis["ends"]
+        assert ((ax + bx) / 2, (ay + by) / 2) == pytest.approx((head["px"], head["py"]), abs=1e-6)
+    # pixels: near both ends each arm paints its dark core (drawn above the head's disk) where it was not
+    image = pixels(page, panel)
+    for axis in glyph["axes"]:
+        for fraction in (0.9, -0.9):
+            x, y = _along(axis, fraction)
+            x, y = x - int(round(panel["x"])), y - int(round(panel["y"]))
+            after = image[y - 1:y + 2, x - 1:x + 2].reshape(-1, 3)
+            was = image_before[y - 1:y + 2, x - 1:x + 2].reshape(-1, 3)
+            # the core (#111) is there, and it was not: the map's darkest band (~#0b1f4e) differs by > 40 in blue
+            assert luminance(after).min() < 0.01 and np.abs(after - was).max() > 40, (axis, fraction, after, was)
+    page.mouse.move(head["px"], head["py"])
+    page.wait_for_function(f"() => ({SNAPSHOT})().tip !== null")
+    assert t("race.curvature_hover", "en").format(kappa="10", lam="10") in snapshot(page)["tip"]
+    assert_quiet([], log)
+
+
+def test_curvature_glyph_dashes_the_axis_curving_down_and_stays_on_for_the_session(page, app_server, artifacts):
+    """On the saddle x²/2 + y⁴/4 − y²/2 the Hessian at the start (−1.5, 0.2) is diag(1, 3·0.2² − 1) =
+    diag(1, −0.88): the y axis has λ = −0.88 (dashed: the surface curves down), the x axis λ = 1 (solid).
+    After a visit to another view the glyphs are still on."""
+    url, log = app_server
+    page.set_default_timeout(60_000)
+    page.goto(url + "/?s=saddle&n=40&x0=-1.5&y0=0.2&o=sgd")
+    wait_drawn(page)
+    page.evaluate(f"() => {VIEW}.seek(0)")
+    image_before = pixels(page, snapshot(page)["panels"][0])
+    s = _glyphs_on(page)
+    page.screenshot(path=str(artifacts / "component-curvature-saddle.png"))
+    glyph = s["runs"][0]["glyph"]
+    assert glyph["at"] == 0
+    np.testing.assert_allclose([a["lambda"] for a in glyph["axes"]], [-0.88, 1.0], rtol=1e-6)  # float32
+    assert [a["dashed"] for a in glyph["axes"]] == [True, False]
+    scale = _map_scale(page, s["panels"][0])
+    assert abs(_drawn_direction(glyph["axes"][0], scale)[1]) == pytest.approx(1.0, abs=1e-5)  # ±(0, 1)
+    assert abs(_drawn_direction(glyph["axes"][1], scale)[0]) == pytest.approx(1.0, abs=1e-5)  # ±(1, 0)
+    # |λ| 0.88 < 1: the y axis is the flatter one, the longer arm, √(1/0.88) times the x one
+    assert glyph["axes"][0]["half"] / glyph["axes"][1]["half"] == pytest.approx(np.sqrt(1 / 0.88), rel=1e-5)
+    # pixels along each arm, from past the head's disk to the end, against the map without the glyph:
+    # the dashed one leaves gaps where the map shows unchanged, the solid one none
+    panel = s["panels"][0]
+    image = pixels(page, panel)
+    painted = {}
+    for k, axis in enumerate(glyph["axes"]):
+        (ax, ay), (bx, by) = axis["ends"]
+        cx, cy = (ax + bx) / 2, (ay + by) / 2
+        start = 12 / axis["half"]  # 12 px out: past the head's disk
+        samples = []
+        for fraction in np.linspace(start, 0.97, 40):
+            x = int(round(cx + fraction * (bx - cx) - panel["x"]))
+            y = int(round(cy + fraction * (by - cy) - panel["y"]))
+            samples.append(bool(np.abs(image[y, x] - image_before[y, x]).max() > 40))
+        painted[k] = samples
+    assert 0.3 < np.mean(painted[0]) < 0.9, painted[0]  # dashes (7 px) and gaps (5 px)
+    assert all(painted[1]), painted[1]  # one solid stroke
+    page.get_by_role("radio", name=t("view.theory", "en"), exact=True).click()
+    page.wait_for_function(f"() => !({SNAPSHOT})()")  # the race component is gone
+    page.get_by_role("radio", name=t("view.race", "en"), exact=True).click()
+    page.wait_for_function(f"() => {{ const s = ({SNAPSHOT})(); return s && s.curvature && s.runs[0].glyph; }}")
+    assert page.locator(".ov-curvature").get_attribute("aria-pressed") == "true"
+    assert_quiet([], log)
+
+
+def test_an_optimizers_own_points_are_drawn_beside_its_head(page, app_server, artifacts):
+    """SAM keeps the ascent point where it takes the gradient (a spec's ``map_points``): the map draws it at
+    the current step, where the core's own record of the same race puts it, as a marker that changes pixels."""
+    url, log = app_server
+    page.set_default_timeout(60_000)
+    page.goto(url + "?s=quadratic&x0=1.5&y0=1&n=30&o=sam_sgd~sgd&o1.lr=0.1&o1.rho=0.5&o1.wd=0&o2.lr=0.1")
+    wait_drawn(page)
+    sam = make_optimizer("sam_sgd", lr=0.1, rho=0.5, weight_decay=0.0)
+    record = simulate(get_surface("quadratic"), sam, np.array([1.5, 1.0]), 30).internals["ascent_point"][:, 0]
+    for step in (30, 3):  # the last frame, then an early one where the point is far from the minimum
+        page.evaluate(f"() => {VIEW}.seek({step})")
+        run = snapshot(page)["runs"][0]
+        (point,) = run["points"]
+        assert point["shape"] == "square" and point["name"] == SPECS["sam_sgd"].map_points["ascent_point"]("en")
+        # float32 blobs: the drawn point is the record rounded to float32 (relative 6e-8)
+        np.testing.assert_allclose([point["x"], point["y"]], record[run["at"]], rtol=1e-6, atol=1e-7)
+    assert snapshot(page)["runs"][1]["points"] == []  # SGD keeps no point of its own
+    box = {"x": point["px"] - 12, "y": point["py"] - 12, "w": 24, "h": 24}
+    with_marker = pixels(page, box)
+    page.evaluate(f"() => {{ const v = {VIEW}; v.data.runs[0].points = []; v.draw(); }}")
+    without = pixels(page, box)
+    assert np.abs(with_marker - without).max() > 100, "no marker drawn at the ascent point"
+    page.screenshot(path=str(artifacts / "component-sam-ascent-point.png"))
     assert_quiet([], log)

@@ -25,8 +25,12 @@ def _fields(text):
 
 
 def test_catalog_is_bilingual_with_matching_fields():
+    from optviz.i18n_catalog import TEXTS
     for key, entry in THEORY_TEXTS.items():
-        assert set(entry) == {"en", "zh"} and key.startswith("theory."), key
+        # its own namespaces (the theory view, the race map's curvature glyphs, the optimizer picker), and
+        # no key of the main catalog: merged into it, a duplicate would silently replace the other's text
+        assert set(entry) == {"en", "zh"} and key.startswith(("theory.", "race.curvature", "picker.")), key
+        assert key not in TEXTS, key
         assert _fields(entry["en"]) == _fields(entry["zh"]), key
         assert not CJK.search(entry["en"]), key
 
@@ -87,3 +91,23 @@ def test_range_figure_marks_the_suggestion():
     fig = F.range_test_figure(result, "zh")
     assert fig.layout.shapes[0].x0 == pytest.approx(result.suggested_lr)
     assert fig.layout.xaxis.type == "log" and fig.layout.yaxis.type == "log"
+
+
+def test_phase_figure_has_a_clickable_marker_on_every_cell():
+    """Plotly reports clicks on scatter points only: one invisible marker per (η, β) cell, carrying its rate."""
+    quad = rates.quadratic_of(get_theory_lesson("optimal-momentum").config.build_surface())
+    lrs, betas = np.geomspace(1e-3, 0.1, 20), np.linspace(0, 0.99, 15)
+    diagram = phase_diagram(quad, lrs, betas)
+    (grid,) = [tr for tr in F.phase_figure(diagram, "en").data if tr.name == F.PHASE_PICK]
+    assert grid.marker.opacity == 0 and grid.showlegend is False
+    L, B = np.meshgrid(lrs, betas)
+    np.testing.assert_array_equal(grid.x, L.ravel())
+    np.testing.assert_array_equal(grid.y, B.ravel())
+    np.testing.assert_array_equal(grid.customdata, diagram.rate.ravel())  # the hover's rate is the cell's own
+
+
+def test_every_picker_group_has_a_short_tag_in_both_languages():
+    from optviz.optimizers.base import GROUPS
+    for group in GROUPS:
+        tag = THEORY_TEXTS[f"picker.tag.{group}"]
+        assert 0 < len(tag["en"]) <= 14 and 0 < len(tag["zh"]) <= 4, tag  # short enough for a chip on a phone

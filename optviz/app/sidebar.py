@@ -1,8 +1,13 @@
 """The sidebar: language, lesson, surface, start, steps and the contestants with all their settings.
 
 Every control is keyed by ``optviz.app.widget_values`` and calls back into ``optviz.app.state``.
+The contestants menu lists its thirty-odd optimizers by group (``optviz.optimizers.base.GROUPS``), each
+labelled with its group's short tag, and "What each optimizer does" under it gives every group's heading
+and each optimizer's one-line description.
 """
 from __future__ import annotations
+
+import html
 
 import numpy as np
 import streamlit as st
@@ -13,10 +18,11 @@ from optviz.app.widget_values import (BOUNDS, EXPRESSION, LANG, LESSON, SLOT_IDS
                                       contestant_key, slot_label, surface_param_key)
 from optviz.app.widgets import choice, plain_text
 from optviz.i18n import LANGUAGES, t
-from optviz.classroom.lessons import get_lesson
+from optviz.classroom.catalog import get_lesson
 from optviz.limits import (APP_STEPS, BOUND_RANGE, MAX_EXPRESSION, MAX_OPTIMIZERS, SCHEDULE_EVERY, SCHEDULE_PERIOD,
                            SCHEDULE_WARMUP, SEEDS, START_RANGE, STEPS_NOTCH)
 from optviz.optimizers import HAS_BIAS_CORRECTION, SPECS
+from optviz.optimizers.base import GROUPS
 from surfaces import CUSTOM, PARAMETERS, SURFACES
 
 
@@ -24,17 +30,51 @@ def render() -> list:
     """Draw the sidebar; return, per contestant, the spot for its status badge."""
     with st.sidebar:
         L = st.radio(t("app.language", state.lang()), list(LANGUAGES), key=LANG, horizontal=True,
-                     format_func=LANGUAGES.__getitem__)
+                     format_func=LANGUAGES.__getitem__, on_change=state.on_language_change)
         choice(st.selectbox, t("app.lesson", L), ["", *state.LESSON_IDS], key=LESSON, on_change=state.on_lesson_change,
                format_func=lambda i: get_lesson(i).title[L] if i else t("app.lesson_none", L))
         surface_controls(L)
         start_controls(L)
-        slots = st.multiselect(t("app.optimizers", L), state.value(SLOT_IDS), key=SLOTS, format_func=slot_label,
-                               max_selections=MAX_OPTIMIZERS, help=t("app.optimizers_help", L),
-                               on_change=state.forget_labels)
+        slots = st.multiselect(t("app.optimizers", L), by_group(state.value(SLOT_IDS)), key=SLOTS,
+                               format_func=lambda slot: option_label(slot, L), max_selections=MAX_OPTIMIZERS,
+                               help=t("app.optimizers_help", L), on_change=state.forget_labels)
+        with st.popover(t("picker.guide", L), icon=":material/info:", width="stretch"):
+            st.html(optimizer_guide(L))
         st.button(t("app.tune_all", L), on_click=state.tune_all, help=t("app.tune_help", L), width="stretch")
         badges = [contestant_controls(slot, L) for slot in slots]
     return badges
+
+
+def group_of(slot: str) -> str:
+    return SPECS[controls.optimizer_of(slot)].group
+
+
+def by_group(slots: list[str]) -> list[str]:
+    """The menu's slots in group order (``GROUPS``), keeping their own order within a group; the
+    multiselect's value and key do not depend on the order of its options."""
+    order = list(GROUPS)
+    return sorted(slots, key=lambda slot: order.index(group_of(slot)))  # sorted is stable
+
+
+def option_label(slot: str, L: str) -> str:
+    """``Adam · adaptive``: the contestant's name, then its group's short tag (typing either filters)."""
+    return t("picker.option", L, name=slot_label(slot), group=t(f"picker.tag.{group_of(slot)}", L))
+
+
+def optimizer_guide(L: str) -> str:
+    """Every group's heading and, under it, each of its optimizers with its one-line description (HTML,
+    every text escaped)."""
+    parts = []
+    for group, heading in GROUPS.items():
+        members = [spec for spec in SPECS.values() if spec.group == group]
+        if not members:
+            continue
+        items = "".join(f'<li style="margin:0 0 .3rem 0"><b>{html.escape(spec.display_name)}</b>: '
+                        f"{html.escape(spec.description(L))}</li>" for spec in members)
+        parts.append(f'<div class="optviz-guide-group" data-group="{group}"><p style="margin:.6rem 0 .2rem 0;'
+                     f'font-weight:700">{html.escape(heading(L))}</p>'
+                     f'<ul style="margin:0;padding-left:1.1rem">{items}</ul></div>')
+    return f'<div class="optviz-guide" style="line-height:1.35">{"".join(parts)}</div>'
 
 
 def surface_controls(L: str) -> None:

@@ -352,6 +352,23 @@ def watched_slots() -> list[str]:
     return list(_component_value("watch") or ())
 
 
+def curvature_glyphs() -> bool:
+    """Whether the race component shows the curvature glyphs at the heads (its toggle, which the page
+    remembers for the session): only then does a run send the Hessian's eigen-pairs along the paths."""
+    return bool(_component_value("curvature"))
+
+
+def curvature_from_component() -> None:
+    """The curvature toggle changed; the next run sends the eigen-pairs, or stops sending them."""
+
+
+def on_language_change() -> None:
+    """The language changed: load the race on screen again, so the contestants menu, whose labels carry the
+    group's tag in the language, is sent its value in the new labels (the page sends back the labels it
+    shows, and the old ones would match no option)."""
+    load(on_screen(as_typed=True), racing_slots())
+
+
 def watch_from_component() -> None:
     """A contestant's group opened or closed; the next run sends or stops sending its live family."""
 

@@ -9,7 +9,8 @@ only those the page lacks.
 - the map: the contour picture (``contour_field``), its colour bar (``colour_bar``), the
   minima and saddles, and a grid of loss samples the page interpolates under the pointer;
 - per run: positions ``(steps+1, 2)``, loss ``(steps+1,)`` and, for the arrows, the gradient,
-  with the run's status, last step and colour;
+  with the run's status, last step and colour; with the curvature glyphs on, the eigen-decomposition
+  of the exact Hessian at every point of the path (``eigen_table``, ``(steps+1, 6)``);
 - a live-scrub family: one contestant re-run at every notch of its learning rate (and β or
   β1) in ONE vectorized ``simulate`` call, ``(values, steps+1, 3)`` as x, y, loss, so dragging a
   notch redraws its path in the browser without asking the server.
@@ -22,11 +23,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from optviz.classroom.curvature import curvature
 from optviz.controls import format_number
 from optviz.figures.contour_image import LEVELS, colour_bar, colormap, contour_field, png_data_uri
 from optviz.figures.palette import PATH_COLORS
 from optviz.i18n import status_text, t
-from optviz.optimizers import HYPER_BY_NAME, HYPERPARAMETERS, make_optimizer
+from optviz.optimizers import HYPER_BY_NAME, HYPERPARAMETERS, SPECS, make_optimizer
 from optviz.race import OptimizerConfig
 from optviz.simulate import simulate
 from optviz.trajectory import DIVERGED, STATUS_COLORS, Trajectory
@@ -41,7 +43,8 @@ SCRUBBED = ("lr", "beta", "beta1")
 TEXT_KEYS = {"play": "plot.play", "pause": "plot.pause", "step": "plot.step", "loss": "plot.loss_linear",
              "click_to_start": "plot.click_to_start", "steps_per_second": "race.steps_per_second",
              "toggle_run": "race.toggle_run", "scrub": "race.scrub", "scrub_off": "race.scrub_off",
-             "x": "race.x", "y": "race.y"}
+             "x": "race.x", "y": "race.y", "curvature": "race.curvature", "curvature_help": "race.curvature_help",
+             "curvature_hover": "race.curvature_hover"}
 
 
 @dataclass
@@ -91,8 +94,23 @@ def map_data(surface: Surface, lang: str, blobs: Blobs, pixels: int = MAP_PIXELS
     }
 
 
-def runs_data(traj: Trajectory, lang: str, blobs: Blobs, arrows: bool = False) -> list[dict]:
-    """Each run: its name, colour, status and blob ids of its positions, loss (and gradient)."""
+def eigen_table(surface: Surface, path) -> np.ndarray:
+    """(steps+1, 6) per point of ``path`` (steps+1, 2): λ₀ ≤ λ₁ of the exact Hessian, then the unit
+    eigenvector of λ₀ (x, y) and that of λ₁ (x, y). A point where the Hessian is not finite (a diverged
+    run far out) gives NaN, and the page draws no glyph there."""
+    points = np.asarray(path, dtype=float)  # (steps+1, 2)
+    with np.errstate(all="ignore"):
+        finite = np.isfinite(surface.hessian(points)).all(axis=(-2, -1))  # (steps+1,)
+    cur = curvature(surface, points)
+    vectors = np.swapaxes(cur.eigenvectors, -1, -2).reshape(-1, 4)  # rows: q0x, q0y, q1x, q1y
+    table = np.concatenate([cur.eigenvalues, vectors], axis=-1)  # (steps+1, 6)
+    table[~finite] = np.nan
+    return table
+
+
+def runs_data(traj: Trajectory, lang: str, blobs: Blobs, arrows: bool = False, eigen: bool = False) -> list[dict]:
+    """Each run: its name, colour, status and blob ids of its positions, loss (and gradient; and with
+    ``eigen`` the Hessian's eigen-pairs along the path, :func:`eigen_table`)."""
     runs = []
     for run in range(traj.runs):
         status = str(traj.status[run])
@@ -102,8 +120,21 @@ def runs_data(traj: Trajectory, lang: str, blobs: Blobs, arrows: bool = False) -
             "last": int(traj.last_step[run]), "diverged": status == DIVERGED,
             "xy": blobs.add(traj.positions[:, run]), "loss": blobs.add(traj.loss[:, run]),
             "grad": blobs.add(traj.grad[:, run]) if arrows and traj.grad is not None else None,
+            "eigen": blobs.add(eigen_table(traj.surface, traj.positions[:, run])) if eigen else None,
+            "points": map_points(traj, run, lang, blobs),
         })
     return runs
+
+
+def map_points(traj: Trajectory, run: int, lang: str, blobs: Blobs) -> list[dict]:
+    """The points of the plane the run's optimizer keeps beside its position (``OptimizerSpec.map_points``:
+    Schedule-Free's average x and base sequence z, SAM's ascent point, Lookahead's slow weights), each
+    with its name and the blob of its (steps+1, 2) track."""
+    spec = SPECS.get(traj.optimizers[run])
+    if spec is None:
+        return []
+    return [{"name": name(lang), "xy": blobs.add(traj.internals[key][:, run])}
+            for key, name in spec.map_points.items() if key in traj.internals]
 
 
 def replayable(contestant: OptimizerConfig) -> bool:

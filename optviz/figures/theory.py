@@ -5,7 +5,8 @@
 - ``prediction_figure(traj, configs, lang)``: measured loss gap (log y) with the exact prediction, the
   bound ρ^{2t} and the optimal rates
 - ``phase_figure(diagram, lang, contestants)``: heatmap of the heavy-ball rate over (η, β), the divergence
-  region, critical-damping curves, the optimum and the contestants' own points
+  region, critical-damping curves, the optimum and the contestants' own points; an invisible marker on
+  every cell (trace ``PHASE_PICK``) makes a click report that cell's (η, β)
 - ``eigen_loss_figure(traj, run, lang)``: the loss gap of one run split by eigen-direction (log y)
 - ``range_test_figure(result, lang)``: loss against lr (log x, log y), steepest point and suggestion
 
@@ -29,11 +30,14 @@ from optviz.i18n import t
 from optviz.trajectory import Trajectory
 
 TINY = 1e-300  # floor of a loss gap before the log axis
+PHASE_PICK = "phase-pick"  # the phase diagram's clickable grid: Plotly reports clicks on scatter points, not heatmaps
 
 
 def _layout(fig: go.Figure, title: str, x: str, y: str, *, log_x: bool = False, log_y: bool = False) -> go.Figure:
+    # the legend hangs below the x axis' title (anchored at its top): on a phone it takes several rows
     fig.update_layout(title=dict(text=title, x=0.01), height=480, margin=dict(l=10, r=10, t=50, b=10),
-                      plot_bgcolor="white", hovermode="closest", legend=dict(orientation="h", y=-0.15, x=0.0),
+                      plot_bgcolor="white", hovermode="closest",
+                      legend=dict(orientation="h", y=-0.2, yanchor="top", x=0.0),
                       xaxis=dict(title=x, type="log" if log_x else "linear", showgrid=True, gridcolor="#eee"),
                       yaxis=dict(title=y, type="log" if log_y else "linear", showgrid=True, gridcolor="#eee"))
     return fig
@@ -119,10 +123,11 @@ def phase_figure(diagram: PhaseDiagram, lang: str = "en",
     x_edges, y_edges = brick_edges(lrs, log_x), brick_edges(betas, False)
     rate = np.where(diagram.diverges, np.nan, diagram.rate)
     template = (f"{t('theory.phase.lr', lang)} = %{{x:.4g}}<br>{t('theory.phase.beta', lang)} = %{{y:.3g}}<br>"
-                f"{t('theory.phase.rate', lang)} = %{{z:.4f}}<extra></extra>")
+                f"{t('theory.phase.rate', lang)} = %{{customdata:.4f}}<extra></extra>")
+    L, B = np.meshgrid(lrs, betas)  # (ny, nx) cell centres, as the rate
     traces: list = [
         go.Heatmap(x=x_edges, y=y_edges, z=rate, zmin=float(np.nanmin(rate)) if np.isfinite(rate).any() else 0,
-                   zmax=1.0, colorscale=LOSS_SCALE, hovertemplate=template, hoverongaps=False,
+                   zmax=1.0, colorscale=LOSS_SCALE, hoverinfo="skip", hoverongaps=False,
                    name=t("theory.phase.rate", lang),
                    colorbar=dict(title=dict(text=t("theory.phase.rate", lang), side="right"), thickness=12, len=0.85)),
         go.Heatmap(x=x_edges, y=y_edges, z=np.where(diagram.diverges, 1.0, np.nan),
@@ -130,6 +135,10 @@ def phase_figure(diagram: PhaseDiagram, lang: str = "en",
                    hoverongaps=False, name=t("theory.phase.diverges", lang)),
         go.Scatter(x=[None], y=[None], mode="markers", name=t("theory.phase.diverges", lang),
                    marker=dict(symbol="square", size=12, color=DIVERGED_COLOR)),
+        # the hover and the clicks: one invisible marker per cell, the size of a cell on a ~600 px plot
+        go.Scatter(x=L.ravel(), y=B.ravel(), customdata=diagram.rate.ravel(), mode="markers", uid=PHASE_PICK,
+                   name=PHASE_PICK, showlegend=False, marker=dict(size=14, opacity=0, color="black"),
+                   hovertemplate=template),
     ]
     for k, lam in enumerate(diagram.eigenvalues):
         traces.append(go.Scatter(x=lrs, y=diagram.critical[k], mode="lines", hoverinfo="skip",

@@ -5,8 +5,9 @@ Its registered code is ``loader.js`` (a few lines, sent with every rerun); the d
 ``race.js``, travels once per session as a blob of the data. Each rerun sends the data of
 ``optviz.figures.race_payload`` with only the blobs this session has not been sent yet
 (``state.unsent_blobs``); the page keeps blobs for its life and asks again for any it lacks. Play, step, scrub, hover, zoom and the live
-hyperparameter scrub run in the page; a click on the map (start here), a committed scrub notch
-and the scrub's choice of contestant come back as the component's state.
+hyperparameter scrub run in the page; a click on the map (start here), a committed scrub notch,
+the scrub's choice of contestant and the curvature toggle come back as the component's state. The
+Hessian's eigen-pairs along the paths travel only while the page shows the curvature glyphs.
 """
 from __future__ import annotations
 
@@ -37,9 +38,9 @@ def map_part(where: RaceConfig, lang: str) -> tuple[dict, dict[str, str]]:
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def runs_part(config: RaceConfig, lang: str, arrows: bool) -> tuple[list, dict[str, str]]:
+def runs_part(config: RaceConfig, lang: str, arrows: bool, eigen: bool) -> tuple[list, dict[str, str]]:
     blobs = race_payload.Blobs()
-    return race_payload.runs_data(cached_race(config), lang, blobs, arrows), blobs.items
+    return race_payload.runs_data(cached_race(config), lang, blobs, arrows, eigen), blobs.items
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -70,7 +71,8 @@ def render(mode: str, config: RaceConfig, lang: str, *, arrows: bool = False, op
     """
     surface = cached_surface(surface_part(config))
     map_data, map_blobs = map_part(surface_part(config), lang)
-    runs, run_blobs = runs_part(config, lang, arrows)
+    curvature = state.curvature_glyphs()
+    runs, run_blobs = runs_part(config, lang, arrows, curvature)
     blobs = {CODE_ID: CODE} | map_blobs | run_blobs
     slots = state.racing_slots()
     choices = [{"slot": slot, "name": run["name"]} for slot, run, opt in zip(slots, runs, config.optimizers)
@@ -92,11 +94,11 @@ def render(mode: str, config: RaceConfig, lang: str, *, arrows: bool = False, op
     data = {
         "mode": mode, "live": live, "bounds": [list(b) for b in surface.bounds], "steps": config.steps,
         "open_step": config.steps if open_step is None else int(open_step), "open_token": open_token,
-        "map": map_data, "runs": runs, "arrows": arrows, "clickable": mode == "race",
+        "map": map_data, "runs": runs, "arrows": arrows, "curvature": curvature, "clickable": mode == "race",
         "scrub_choices": choices, "scrub": scrub, "loss_axis": race_payload.loss_axis(surface, lang),
         "texts": race_payload.texts(lang), "code": CODE_ID, "blobs": state.unsent_blobs(blobs),
     }
-    COMPONENT(key=KEY, data=data, default={"scrub": None, "watch": None},
+    COMPONENT(key=KEY, data=data, default={"scrub": None, "watch": None, "curvature": False},
               on_start_change=state.start_from_component, on_commit_change=state.commit_from_component,
               on_missing_change=state.resend_from_component, on_scrub_change=state.scrub_from_component,
-              on_watch_change=state.watch_from_component)
+              on_watch_change=state.watch_from_component, on_curvature_change=state.curvature_from_component)

@@ -8,9 +8,20 @@
 
 const BLOBS = new Map(); // id -> Float32Array, or an HTMLImageElement for the map picture
 const VIEWS = new WeakMap(); // parentElement -> view
+const POINT_SHAPES = ["square", "diamond", "triangle"]; // an optimizer's own points, in its spec's order
+const POINT_SYMBOLS = { square: "□", diamond: "◇", triangle: "△" };
 const SPEEDS = [0.25, 0.5, 1, 2, 3, 5, 10, 20, 30, 50, 100, 200, 300, 500, 1000, 2000]; // steps per second
 const CASING = ["#000000", "#ffffff"]; // outer and inner stroke around every path: one of them is ≥ 3:1 on any band
 const PAD = { left: 64, right: 112, top: 12, bottom: 52 }; // room for ticks, axis titles and the colour bar
+// What the page remembers for its life (the session): a remounted view (back from another view) shows
+// the curvature glyphs again if they were on, and tells the server so.
+const PREFS = { curvature: false };
+// The curvature glyph's scale. Each arm is half an eigen-axis, its length ∝ 1/√|λ| like the axes of the
+// local quadratic model's contour ellipse: the flatter axis gets GLYPH.fraction of the panel's smaller side
+// (66 px on a 600 px map, never under GLYPH.longest px), the stiffer one √(|λ|small/|λ|large) times that, but
+// never under GLYPH.shortest px so its direction stays visible (from κ ≈ 270 on a 600 px map the stiff arm
+// is drawn longer than to scale; the hover gives κ).
+const GLYPH = { fraction: 0.11, longest: 28, shortest: 4 };
 
 function decode(b64) {
   const bin = atob(b64);
@@ -125,6 +136,9 @@ class RaceView {
     this.slower = button(this.speedBox, "−", "slower (−)", () => this.setSpeed(this.speedIndex - 1));
     this.speedText = el("span", "ov-speed-text", this.speedBox);
     this.faster = button(this.speedBox, "+", "faster (+)", () => this.setSpeed(this.speedIndex + 1));
+    // beside the speed, not in the playback bar: there a sixth button wraps the bar at 1280 × 720 and the map shrinks
+    this.curvatureButton = button(this.speedBox, "κ", "curvature", () => this.toggleCurvature());
+    this.curvatureButton.classList.add("ov-curvature");
     this.scrubBox = el("div", "ov-scrub", this.side);
     this.bindPointer();
     this.onKey = (e) => this.key(e);
@@ -198,6 +212,8 @@ class RaceView {
     this.pick = null; // the server's answer replaces any family member drawn meanwhile
     this.live = data.live || [];
     this.texts = data.texts;
+    this.showCurvatureButton();
+    if (PREFS.curvature !== !!data.curvature) this.api.setStateValue("curvature", PREFS.curvature);
     this.step = Math.min(this.step, data.steps);
     this.slider.max = data.steps;
     this.root.dataset.mode = data.mode;
@@ -216,7 +232,7 @@ class RaceView {
     const ids = [];
     const need = (id) => { if (id && !BLOBS.has(id)) ids.push(id); };
     if (d.map) { need(d.map.image); need(d.map.grid); }
-    for (const r of d.runs) { need(r.xy); need(r.loss); need(r.grad); }
+    for (const r of d.runs) { need(r.xy); need(r.loss); need(r.grad); need(r.eigen); for (const q of r.points || []) need(q.xy); }
     if (d.scrub) for (const h of d.scrub.hypers) need(h.paths);
     for (const f of d.live || []) need(f.paths);
     return ids;
@@ -294,6 +310,77 @@ class RaceView {
     if (act) { e.preventDefault(); act(); }
   }
 
+  // ------------------------------------------------------------------ curvature glyphs
+  curvatureOn() { return PREFS.curvature && !!this.data && !!this.data.curvature; }
+
+  toggleCurvature() {
+    PREFS.curvature = !PREFS.curvature;
+    this.showCurvatureButton();
+    this.api.setStateValue("curvature", PREFS.curvature); // the next run sends the eigen-pairs (or stops)
+    if (this.data) this.draw();
+  }
+
+  showCurvatureButton() {
+    const b = this.curvatureButton;
+    if (this.texts) {
+      b.textContent = this.texts.curvature;
+      b.title = this.texts.curvature_help;
+      b.setAttribute("aria-label", this.texts.curvature_help);
+    }
+    b.setAttribute("aria-pressed", String(PREFS.curvature));
+    b.hidden = !!this.data && this.data.mode === "loss";
+  }
+
+  // Run i's Hessian eigen-directions at its head, as drawn in ``panel`` (CSS pixels); null where none is:
+  // glyphs off, a scrubbed stand-in (its Hessian was not sent), a head off the map or a Hessian not finite.
+  glyphOf(panel, i) {
+    const r = this.data.runs[i];
+    const table = this.curvatureOn() && r.eigen ? BLOBS.get(r.eigen) : null; // (steps+1, 6): λ0, λ1, q0, q1
+    if (!table || (this.pick && this.pick.run === i)) return null;
+    const h = this.headOf(i), row = Array.from(table.subarray(h.at * 6, h.at * 6 + 6));
+    if (!row.every((v) => isFinite(v))) return null;
+    const [px, py] = this.toPixel(panel, h.x, h.y);
+    if (!(px >= panel.x && px <= panel.x + panel.w && py >= panel.y && py <= panel.y + panel.h)) return null;
+    const [vx0, vx1, vy0, vy1] = this.view();
+    const kx = panel.w / (vx1 - vx0), ky = panel.h / (vy1 - vy0); // map units to pixels; y grows down
+    const lambdas = row.slice(0, 2), size = lambdas.map(Math.abs), flat = Math.min(...size);
+    const longest = Math.max(GLYPH.longest, GLYPH.fraction * Math.min(panel.w, panel.h));
+    const axes = [0, 1].map((k) => {
+      const q = [row[2 + 2 * k], row[3 + 2 * k]];
+      const dx = q[0] * kx, dy = -q[1] * ky, n = Math.hypot(dx, dy);
+      const half = Math.max(GLYPH.shortest, longest * (size[k] > 0 ? Math.sqrt(flat / size[k]) : 1));
+      const ux = (dx / n) * half, uy = (dy / n) * half;
+      return { lambda: lambdas[k], dir: q, half, dashed: lambdas[k] < 0, ends: [[px - ux, py - uy], [px + ux, py + uy]] };
+    });
+    return { at: h.at, center: [px, py], axes, kappa: flat > 0 ? Math.max(...size) / flat : Infinity, sharpness: lambdas[1] };
+  }
+
+  drawGlyph(panel, i) {
+    const g = this.glyphOf(panel, i);
+    if (!g) return;
+    const ctx = this.ctx;
+    for (const [stroke, lw] of [["#ffffff", 5.5], ["#111111", 2.5]]) { // both casings first, so the cores cross cleanly
+      for (const a of g.axes) {
+        ctx.setLineDash(a.dashed ? [7, 5] : []); // λ < 0: the surface curves down along this axis
+        ctx.beginPath(); ctx.moveTo(...a.ends[0]); ctx.lineTo(...a.ends[1]);
+        ctx.strokeStyle = stroke; ctx.lineWidth = lw; ctx.lineCap = "butt"; ctx.stroke();
+      }
+    }
+    ctx.setLineDash([]);
+  }
+
+  // "κ = …, λ_max = …" at step k of run i, for the hover; "" with the glyphs off.
+  curvatureText(i, k) {
+    const r = this.data.runs[i];
+    const table = this.curvatureOn() && r.eigen && !(this.pick && this.pick.run === i) ? BLOBS.get(r.eigen) : null;
+    if (!table) return "";
+    const small = Math.min(Math.abs(table[k * 6]), Math.abs(table[k * 6 + 1]));
+    const big = Math.max(Math.abs(table[k * 6]), Math.abs(table[k * 6 + 1]));
+    if (!isFinite(big)) return "";
+    const kappa = small > 0 ? fmt(big / small) : "∞";
+    return "\n" + this.texts.curvature_hover.replace("{kappa}", kappa).replace("{lam}", fmt(table[k * 6 + 1]));
+  }
+
   // ------------------------------------------------------------------ legend and live scrub
   buildLegend() {
     this.legend.replaceChildren();
@@ -305,6 +392,10 @@ class RaceView {
       swatch.style.background = r.color;
       el("span", "ov-legend-name", item, r.name);
       el("span", "ov-legend-status", item, r.status);
+      if (r.points && r.points.length) { // what its markers are: "□ average x  ◇ base sequence z"
+        const names = r.points.map((q, k) => `${POINT_SYMBOLS[POINT_SHAPES[k % POINT_SHAPES.length]]} ${q.name}`);
+        el("span", "ov-legend-points", item, names.join("   "));
+      }
       item.style.setProperty("--status", r.status_color);
       item.classList.toggle("ov-off", this.hidden.has(r.key));
       item.title = this.texts.toggle_run;
@@ -510,7 +601,9 @@ class RaceView {
     const width = this.font >= 16 ? 3 : 2.2;
     for (const i of runs) if (!this.hidden.has(d.runs[i].key)) this.drawPath(panel, i, width);
     if (d.arrows) for (const i of runs) if (!this.hidden.has(d.runs[i].key)) this.drawArrows(panel, i);
+    for (const i of runs) if (!this.hidden.has(d.runs[i].key)) this.drawPoints(panel, i);
     for (const i of runs) if (!this.hidden.has(d.runs[i].key)) this.drawHead(panel, i, width);
+    for (const i of runs) if (!this.hidden.has(d.runs[i].key)) this.drawGlyph(panel, i);
     this.drawLandmarks(panel);
     if (this.ghost && this.ghost.panel === panel.run) this.drawGhost(panel);
     ctx.restore();
@@ -588,6 +681,48 @@ class RaceView {
       this.cross(px, py, radius + 3, "#c00000", 3);
       this.label(px, py - radius - 6, r.status, "#8a0000");
     }
+  }
+
+  // The points an optimizer keeps beside its position (Schedule-Free's x and z, SAM's ascent point,
+  // Lookahead's slow weights): each one's track so far, thin and dashed, and its place at this step as a
+  // hollow marker (square, diamond, triangle: the legend names them) tied to the head.
+  pointsOf(i) {
+    const r = this.data.runs[i];
+    if (!r.points || (this.pick && this.pick.run === i)) return []; // a stand-in path has none of its own
+    const h = this.headOf(i);
+    return r.points.map((q, k) => {
+      const xy = BLOBS.get(q.xy);
+      return { name: q.name, shape: POINT_SHAPES[k % POINT_SHAPES.length], xy, at: h.at, x: xy[h.at * 2], y: xy[h.at * 2 + 1] };
+    });
+  }
+
+  drawPoints(panel, i) {
+    const ctx = this.ctx, r = this.data.runs[i], h = this.headOf(i);
+    const [hx, hy] = this.clampPixel(this.toPixel(panel, h.x, h.y));
+    for (const q of this.pointsOf(i)) {
+      if (!isFinite(q.x) || !isFinite(q.y)) continue;
+      ctx.beginPath();
+      for (let k = 0; k <= q.at; k++) {
+        const [px, py] = this.clampPixel(this.toPixel(panel, q.xy[2 * k], q.xy[2 * k + 1]));
+        if (k === 0) ctx.moveTo(px, py); else ctx.lineTo(px, py);
+      }
+      const [px, py] = this.clampPixel(this.toPixel(panel, q.x, q.y));
+      ctx.moveTo(hx, hy);
+      ctx.lineTo(px, py);
+      ctx.setLineDash([5, 4]);
+      for (const [stroke, lw] of [[CASING[1], 3.5], [r.color, 1.5]]) { ctx.strokeStyle = stroke; ctx.lineWidth = lw; ctx.stroke(); }
+      ctx.setLineDash([]);
+      this.marker(px, py, q.shape, r.color);
+    }
+  }
+
+  marker(px, py, shape, color) {
+    const ctx = this.ctx, m = this.font * 0.55; // half-size: legible beside a head of radius ~7 px
+    ctx.beginPath();
+    if (shape === "square") ctx.rect(px - m, py - m, 2 * m, 2 * m);
+    else if (shape === "diamond") { ctx.moveTo(px, py - m * 1.3); ctx.lineTo(px + m * 1.3, py); ctx.lineTo(px, py + m * 1.3); ctx.lineTo(px - m * 1.3, py); ctx.closePath(); }
+    else { ctx.moveTo(px, py - m * 1.3); ctx.lineTo(px + m * 1.2, py + m * 0.9); ctx.lineTo(px - m * 1.2, py + m * 0.9); ctx.closePath(); }
+    for (const [stroke, lw] of [[CASING[0], 5], [CASING[1], 3], [color, 2]]) { ctx.strokeStyle = stroke; ctx.lineWidth = lw; ctx.stroke(); }
   }
 
   exitPoint(panel, i, at) { // the last drawn point still inside the map, pushed to its edge
@@ -822,14 +957,20 @@ class RaceView {
     const panels = this.data.mode === "loss" ? [] : this.panels();
     return {
       mode: this.data.mode, step: this.step, steps: this.data.steps, playing: this.playing, speed: SPEEDS[this.speedIndex],
+      curvature: this.curvatureOn(), curvatureButton: rect(this.curvatureButton), tip: this.tip.hidden ? null : this.tip.textContent,
       frames: this.frames, font: this.font, canvas: rect(this.canvas), bar: rect(this.bar), play: rect(this.buttons.play),
       legend: rect(this.legend), map: this.data.map ? this.data.map.id || this.data.map.image : null,
       panels: panels.map((p) => ({ x: c.x + p.x, y: c.y + p.y, w: p.w, h: p.h, run: p.run })),
       runs: this.data.runs.map((r, i) => {
         const h = this.headOf(i), panel = panels.find((p) => p.run === i) || panels[0];
         const px = panel ? this.toPixel(panel, h.x, h.y) : [NaN, NaN];
+        const g = panel && !this.hidden.has(r.key) ? this.glyphOf(panel, i) : null; // as drawn, in page coordinates
+        const glyph = g && { at: g.at, kappa: g.kappa, sharpness: g.sharpness, axes: g.axes.map((a) => ({
+          lambda: a.lambda, dir: a.dir, half: a.half, dashed: a.dashed, ends: a.ends.map(([x, y]) => [c.x + x, c.y + y]) })) };
         return { name: r.name, status: r.status, color: r.color, xy: r.xy, last: r.last, at: h.at, x: h.x, y: h.y,
-          px: c.x + px[0], py: c.y + px[1], hidden: this.hidden.has(r.key) };
+          px: c.x + px[0], py: c.y + px[1], hidden: this.hidden.has(r.key), glyph,
+          points: panel ? this.pointsOf(i).map((q) => { const [qx, qy] = this.toPixel(panel, q.x, q.y);
+            return { name: q.name, shape: q.shape, x: q.x, y: q.y, px: c.x + qx, py: c.y + qy }; }) : [] };
       }),
     };
   }
@@ -931,7 +1072,8 @@ class RaceView {
       if (best) {
         const s = best.s, r = d.runs[best.i];
         const loss = s.lossAt(best.k);
-        text = `${r.name} · ${t.step} ${best.k}\n(${fmt(s.xy[best.k * s.stride])}, ${fmt(s.xy[best.k * s.stride + 1])})\n${t.loss} ${fmt(loss)}`;
+        text = `${r.name} · ${t.step} ${best.k}\n(${fmt(s.xy[best.k * s.stride])}, ${fmt(s.xy[best.k * s.stride + 1])})\n${t.loss} ${fmt(loss)}`
+          + this.curvatureText(best.i, best.k);
         this.ghost = null;
       } else {
         const [x, y] = this.fromPixel(panel, px, py);
