@@ -141,9 +141,15 @@ def phase_figure(diagram: PhaseDiagram, lang: str = "en",
                    hovertemplate=template),
     ]
     for k, lam in enumerate(diagram.eigenvalues):
-        traces.append(go.Scatter(x=lrs, y=diagram.critical[k], mode="lines", hoverinfo="skip",
+        # White with a black casing, legible on every band of the rate scale; the legend cannot draw a cased
+        # line on its white ground, so its entry is a black line of the same dash, grouped with the curve.
+        dash, group = "10px,6px" if k else "solid", f"critical-{k}"  # in pixels: the same for both widths
+        for color, width in (("black", 5), ("white", 2)):
+            traces.append(go.Scatter(x=lrs, y=diagram.critical[k], mode="lines", hoverinfo="skip", showlegend=False,
+                                     legendgroup=group, line=dict(color=color, width=width, dash=dash)))
+        traces.append(go.Scatter(x=[None], y=[None], mode="lines", legendgroup=group,
                                  name=t("theory.phase.critical", lang, lam=f"{lam:.3g}"),
-                                 line=dict(color="white", width=2, dash="dash" if k else "solid")))
+                                 line=dict(color="black", width=2, dash=dash)))
     eta, beta, _ = diagram.optimum
     traces.append(go.Scatter(x=[eta], y=[beta], mode="markers",
                              name=t("theory.phase.optimum", lang, lr=f"{eta:.3g}", beta=f"{beta:.3g}"),
