@@ -210,10 +210,8 @@ OPTIMIZER_LESSONS: tuple[Lesson, ...] = (
             "zh": "在损失视图中，两条 L-BFGS 曲线都急剧下降：60 步后损失与最小值相差不到 1e-6，用线搜索时只要 33 步"
                   "（这些步共计算了 74 次）；而 Adam 用学习率刻度上对它最好的 1.6，也要 549 步：是用线搜索时的 17 倍。",
         },
-        # L-BFGS's stopping tolerances at their lowest notches, so that the run is marked converged at the
-        # minimum instead of standing still a little before it (torch stops stepping below tolerance_grad, where
-        # the race's own test, |∇f| ≤ 1e-8, has not yet fired). They act only after the loss is within 1e-6,
-        # so the steps counted are those of lbfgs_versus_adam, which runs torch's defaults.
+        # L-BFGS's stopping tolerances are OptViz's defaults, lower than torch's (see lbfgs.py): they act only
+        # after the loss is within 1e-6, so the steps counted are those of lbfgs_versus_adam (torch's values).
         config=race_setting("rosenbrock", (-1.2, 1.0), 600,
                      contestant("lbfgs", "L-BFGS", lr=1.0, history_size=100.0, tolerance_grad=1e-10,
                                 tolerance_change=0.0),

@@ -302,10 +302,14 @@ def _check_history_size(history_size) -> None:
         raise ValueError(f"history_size must be a number ≥ 1 or an array of them (got {history_size!r})")
 
 
-def lbfgs(lr: float | Array = 1.0, history_size: float | Array = 100.0, tolerance_grad: float | Array = 1e-7,
-          tolerance_change: float | Array = 1e-9, *, convention: str = "pytorch", schedule: Schedule | None = None
+def lbfgs(lr: float | Array = 1.0, history_size: float | Array = 100.0, tolerance_grad: float | Array = 1e-10,
+          tolerance_change: float | Array = 0.0, *, convention: str = "pytorch", schedule: Schedule | None = None
           ) -> Optimizer:
     r"""L-BFGS, as ``torch.optim.LBFGS(max_iter=1, max_eval=25)``, one ``step()`` per frame; needs the surface.
+
+    The default tolerances are lower than torch's (τ_g = 1e-7, τ_f = 1e-9; pass those to equal
+    ``torch.optim.LBFGS()``): with torch's, a run stops stepping where max|g| ≤ 1e-7, short of the race's
+    own convergence test (|g| ≤ 1e-8), and stands still a little before the minimum reading "not converged".
 
     ::
 
@@ -467,10 +471,10 @@ SPEC = OptimizerSpec(
         dataclasses.replace(hp.lr(1.0), help=Text("η: the step length tried along d (the first step: at most "
                                                   "η/‖g‖₁)", "η：沿 d 尝试的步长（第一步至多 η/‖g‖₁）")),
         HISTORY_SIZE,
-        _tolerance("tolerance_grad", 1e-7, "tolg", Text("gradient tolerance τ_g", "梯度容差 τ_g"),
+        _tolerance("tolerance_grad", 1e-10, "tolg", Text("gradient tolerance τ_g", "梯度容差 τ_g"),
                    Text("τ_g: no step while every |gradient coordinate| is at most this",
                         "τ_g：所有梯度分量的绝对值都不超过它时不再迈步")),
-        _tolerance("tolerance_change", 1e-9, "tolc", Text("change tolerance τ_f", "变化容差 τ_f"),
+        _tolerance("tolerance_change", 0.0, "tolc", Text("change tolerance τ_f", "变化容差 τ_f"),
                    Text("τ_f: no step unless the slope along d is below −τ_f; ends the line search's zoom",
                         "τ_f：沿 d 的斜率不低于 −τ_f 时不迈步；也用于结束线搜索的缩小区间"))),
     build=lbfgs, explain=explain,
