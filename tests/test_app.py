@@ -26,6 +26,7 @@ from optviz.app.widget_values import SLOT_IDS, SLOTS, app_state, widget_values
 from optviz.i18n import CATALOG, t
 from optviz.classroom.catalog import ALL_LESSONS as LESSONS, get_lesson
 from optviz.classroom.range_test import range_test
+from optviz.tuning import classroom_learning_rate
 from optviz.limits import MAX_OPTIMIZERS
 from optviz.optimizers import DISPLAY_NAMES, HAS_BIAS_CORRECTION, OPTIMIZERS, SPECS
 from optviz.figures.race_payload import STATUS_INK
@@ -869,3 +870,15 @@ def test_the_race_sends_the_hessians_eigenpairs_only_while_the_page_shows_the_gl
         assert abs(table[0, 4:6] @ top) == pytest.approx(1.0, abs=1e-6)  # up to sign
     set_component_state(at, {"curvature": False})
     assert [run["eigen"] for run in race_spec(at)["data"]["runs"]] == [None] * 4
+
+
+def test_a_link_without_a_learning_rate_gets_the_one_tuned_for_its_surface():
+    """``?s=rosenbrock&o=lion~adam&o2.lr=0.01``: Lion's rate is left out, so it is tuned for Rosenbrock at the
+    link's start and steps (what adding Lion with the menu gives), not Lion's spec default 1e-4, which barely
+    moves on that surface; Adam keeps the rate the link gives."""
+    at = linked({"s": "rosenbrock", "o": "lion~adam", "o2.lr": "0.01"})
+    assert not problems(at), problems(at)
+    surface = get_surface("rosenbrock")
+    tuned = controls.snap("lr", classroom_learning_rate(surface, "lion", surface.start, int(at.session_state["steps"])))
+    assert at.session_state["lion.lr"] == tuned != SPECS["lion"].hyper("lr").default
+    assert at.session_state["adam.lr"] == 0.01

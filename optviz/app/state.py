@@ -392,9 +392,24 @@ def _read_link() -> None:
     state, notices = share.decode(params, on_screen(), lessons=LESSON_IDS)
     if state.lesson:
         state, notices = share.decode(params, lesson_state(state.lesson, state.lang), lessons=LESSON_IDS)
+    else:
+        state = _tuned_where_unsaid(state, params)
     load(state)
     ss[_OPENINGS] = ss.get(_OPENINGS, 0) + 1
     ss[_NOTICES] = [str(notice) for notice in notices]
+
+
+def _tuned_where_unsaid(state: share.AppState, params: dict[str, list[str]]) -> share.AppState:
+    """A contestant whose learning rate a link leaves out gets the one tuned for the link's
+    surface, start and steps, as one added with the menu does: not its spec's default, which suits no
+    surface in particular, nor a value tuned for the surface that was on screen before."""
+    config = state.config
+    where = RaceConfig(surface=config.surface, surface_params=config.surface_params, expression=config.expression,
+                       bounds=config.bounds)
+    start = tuple(float(v) for v in config.start_point(cached_surface(where)))
+    optimizers = tuple(opt if params.get(f"o{k}.lr") else opt.with_values(lr=tuned_lr(where, start, config.steps, opt.name))
+                       for k, opt in enumerate(config.optimizers, start=1))
+    return replace(state, config=replace(config, optimizers=optimizers))
 
 
 def pop_link_notices() -> list[str]:
