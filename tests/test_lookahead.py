@@ -1,5 +1,6 @@
 """Lookahead over SGD with momentum: kozistr's pytorch_optimizer.Lookahead (wrapping torch.optim.SGD) reproduced, fast
-and slow weights; steps by hand; the identities with momentum at the ends of its range.
+and slow weights; steps by hand; the identities with momentum at the ends of its range. Then ``with_lookahead`` over
+other optimizers: the Lookahead rule written out by hand around their own steps.
 
 The reference is ``tests/reference/thirdparty/lookahead.json``, made by ``tests/reference/make_lookahead_reference.py``
 with pytorch-optimizer 4.1.0 in float64. That the spec is complete and its explanation redoes its steps is
@@ -14,7 +15,7 @@ import pytest
 
 from helpers import assert_batch_equals_runs, check_thirdparty_meta, replay_thirdparty_case, thirdparty_reference
 from optviz.optimizers import make_optimizer
-from optviz.optimizers.lookahead import lookahead, syncs_at
+from optviz.optimizers.lookahead import lookahead, syncs_at, with_lookahead
 from optviz.share import AppState, encode, from_link
 from optviz.simulate import simulate
 from surfaces import get_surface
@@ -161,3 +162,92 @@ def test_the_map_shows_the_slow_weights_beside_the_run():
     assert label.en.strip() and label.zh.strip() and label.en != label.zh
     optimizer = make_optimizer("lookahead")
     assert optimizer.internals(optimizer.init(np.zeros((3, 2))))["slow_weights"].shape == (3, 2)
+
+
+# ------------------------------------------------------------------------------------ with_lookahead over any optimizer
+
+# inner optimizers with rates that keep Rosenbrock's runs on the map for 40 steps from (−1.2, 1), where |∇f| ≈ 230
+INNER = {"rmsprop": dict(lr=0.003), "lion": dict(lr=0.003, beta1=0.8), "nesterov": dict(lr=2e-4, beta=0.8)}
+
+
+def lookahead_by_hand(inner, surface, start, steps, period, alpha, oracle=None):
+    """The Lookahead rule written out around ``inner``'s own init and update (handed ``oracle``, e.g. the surface for
+    SAM): fast positions and slow weights."""
+    theta = np.array([start], dtype=float)  # (1, 2)
+    slow, state = theta.copy(), inner.init(theta)
+    positions, slows = [theta[0].copy()], [slow[0].copy()]
+    for t in range(1, steps + 1):
+        inner_step, state = inner.update(surface.grad(theta), state, theta, None, **(oracle or {}))
+        fast = theta + inner_step
+        if t % period == 0:
+            slow = slow + alpha * (fast - slow)
+            theta = slow
+        else:
+            theta = fast
+        positions.append(theta[0].copy())
+        slows.append(slow[0].copy())
+    return np.array(positions), np.array(slows)  # (steps+1, 2) each
+
+
+@pytest.mark.parametrize("name", sorted(INNER))
+def test_with_lookahead_over_any_optimizer_is_the_rule_around_its_own_steps(name):
+    inner = make_optimizer(name, **INNER[name])
+    traj = run(with_lookahead(inner, sync_period=3, slow_step=0.6), [-1.2, 1.0], 40, ROSENBROCK)
+    assert list(traj.status) == ["running"]
+    positions, slows = lookahead_by_hand(inner, ROSENBROCK, [-1.2, 1.0], 40, 3, 0.6)
+    # simulate lands on a sync's φ_t as θ_{t−1} + (φ_t − θ_{t−1}), the loop on φ_t itself: an ulp apart at each
+    # sync, which 40 steps of Rosenbrock (sign steps for Lion) may grow by a few orders: 1e-12
+    np.testing.assert_allclose(traj.positions[:, 0], positions, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(traj.internals["slow_weights"][:, 0], slows, rtol=1e-12, atol=1e-14)
+    # until the first sync the run is the inner optimizer's own simulate, to the bit: the same steps, added alike
+    alone = run(inner, [-1.2, 1.0], 2, ROSENBROCK).positions[:, 0]
+    np.testing.assert_array_equal(traj.positions[:3, 0], alone)
+    # the syncs did pull back: the run is not the inner optimizer's (a wrapper that did nothing would pass above)
+    assert not np.allclose(traj.positions[-1, 0], run(inner, [-1.2, 1.0], 40, ROSENBROCK).positions[-1, 0])
+
+
+def test_with_lookahead_keeps_the_inners_internals_and_adds_the_slow_weights():
+    inner = make_optimizer("rmsprop")
+    wrapped = with_lookahead(inner)
+    state = wrapped.init(np.zeros((3, 2)))
+    assert set(wrapped.internals(state)) == set(inner.internals(inner.init(np.zeros((3, 2))))) | {"slow_weights"}
+    assert wrapped.name == "lookahead(rmsprop)" and wrapped.hyperparams["sync_period"] == 5.0
+    assert wrapped.hyperparams["lr"] == inner.hyperparams["lr"]
+
+
+def test_with_lookahead_passes_the_inners_needs_through():
+    # SAM evaluates the surface at its ascent point: the wrapper must hand the surface on
+    inner = make_optimizer("sam_sgd", lr=0.001)
+    wrapped = with_lookahead(inner, sync_period=2)
+    assert wrapped.needs_surface and not wrapped.needs_hessian
+    traj = run(wrapped, [-1.2, 1.0], 6, ROSENBROCK)
+    positions, _ = lookahead_by_hand(inner, ROSENBROCK, [-1.2, 1.0], 6, 2, 0.5, {"surface": ROSENBROCK})
+    np.testing.assert_allclose(traj.positions[:, 0], positions, rtol=1e-12)  # as above: ulps at the syncs
+    assert with_lookahead(make_optimizer("newton")).needs_hessian
+
+
+def test_with_lookahead_runs_a_batch_as_its_runs_alone():
+    inner = make_optimizer("rmsprop", lr=np.array([0.003, 0.001, 0.01]))
+    batch = run(with_lookahead(inner, np.array([3.0, 1.0, 7.0]), np.array([0.6, 0.0, 1.0])), [-1.2, 1.0], 30,
+                ROSENBROCK).positions
+    for i, (lr, k, a) in enumerate([(0.003, 3.0, 0.6), (0.001, 1.0, 0.0), (0.01, 7.0, 1.0)]):
+        alone = run(with_lookahead(make_optimizer("rmsprop", lr=lr), k, a), [-1.2, 1.0], 30, ROSENBROCK).positions
+        # the same operations per element; vectorized and scalar square roots may differ in the last bit: 1e-12
+        np.testing.assert_allclose(batch[:, i], alone[:, 0], rtol=1e-12)
+
+
+@pytest.mark.parametrize("settings,word", [
+    (dict(sync_period=0.5), "sync_period"), (dict(sync_period=math.inf), "sync_period"),
+    (dict(sync_period="five"), "sync_period"), (dict(sync_period=[3.0, "x"]), "sync_period"),
+    (dict(slow_step=-0.1), "slow_step"),
+    (dict(slow_step=np.array([0.5, math.nan])), "slow_step"), (dict(slow_step=np.ones((2, 2))), "slow_step"),
+])
+def test_with_lookahead_refuses_bad_values_by_name(settings, word):
+    with pytest.raises(ValueError, match=word):
+        with_lookahead(make_optimizer("rmsprop"), **settings)
+
+
+def test_with_lookahead_refuses_runs_that_disagree_with_the_inner():
+    inner = make_optimizer("rmsprop", lr=np.array([0.001, 0.002, 0.003]))
+    with pytest.raises(ValueError, match="runs"):
+        with_lookahead(inner, sync_period=np.array([3.0, 5.0]))

@@ -1,25 +1,29 @@
-r"""Lookahead over SGD with momentum: fast weights explore for k steps, then the slow weights move part of the way.
+r"""Lookahead, a wrapper over any optimizer: fast weights explore k steps, slow weights move part of the way.
 
-Lookahead keeps two copies of the weights. The fast ones are stepped by an inner optimizer, here
-heavy-ball momentum. Every k steps the slow weights move a fraction α of the way to where the fast
-ones got, and the fast ones restart from there. The run drawn is the fast weights, where every
-gradient is taken, so it jumps back at each sync; the slow weights (``slow_weights``) are drawn
-beside it and move only at syncs, along the chords of the fast path.
+Lookahead keeps two copies of the weights. The fast ones are stepped by an inner optimizer, any
+``Optimizer``; every k steps the slow weights move a fraction α of the way to where the fast ones
+got, and the fast ones restart from there. :func:`with_lookahead` is that wrapper (written as
+``optviz.optimizers.noise.with_gradient_noise`` is); :func:`explain_lookahead` writes a wrapped
+step from the inner optimizer's own explanation.
 
-Lookahead is a wrapper over any optimizer, but an OptViz optimizer is one spec with one set of
-hyperparameters, so this module is Lookahead over one inner optimizer, SGD with momentum.
+The run drawn is the fast weights, where every gradient is taken, so it jumps back at each sync;
+the slow weights (``slow_weights``) are drawn beside it and move only at syncs, along the chords of
+the fast path. An OptViz spec has one set of hyperparameters, so the app offers Lookahead over a few
+inner optimizers, one spec each: over SGD with momentum here, over Adam in
+``optviz.optimizers.lookahead_adam``; from Python, ``with_lookahead`` wraps any of them.
 """
 from __future__ import annotations
 
-from typing import NamedTuple
+import re
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
 from optviz.optimizers import hyperparameters as hp
-from optviz.optimizers.base import (Array, Hyper, Optimizer, OptimizerSpec, Sweep, Text, TuningHint, WeightDecay,
-                                    check_convention, learning_rate, per_run, runs_of, zeros_like_runs)
+from optviz.optimizers import momentum as momentum_module
+from optviz.optimizers.base import (Array, Hyper, Optimizer, OptimizerSpec, Sweep, Text, TuningHint, check_convention,
+                                    per_run, runs_of)
 from optviz.optimizers.explaining import Replay
-from optviz.optimizers.momentum import heavy_ball_step
 from optviz.schedules import Schedule
 
 CONVENTIONS = ("pytorch",)
@@ -33,17 +37,18 @@ SLOW_STEP = Hyper("slow_step", 0.5, 0.0, 1.0, (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6
                   Text("α (slow step)", "α（慢步长）"),
                   Text("α: the fraction of the way to the fast weights the slow weights move at a sync (1: plain "
                        "momentum)", "α：同步时慢权重向快权重移动的比例（1：即普通动量）"), Sweep(0.0, 1.0, False))
+SLOW_WEIGHTS = Text("φ: the slow weights", "φ：慢权重")
+REFERENCE = "kozistr's pytorch-optimizer package (pytorch_optimizer.Lookahead 4.1.0)"
 
 
 class LookaheadState(NamedTuple):
     count: int
-    velocity: Array  # v_t, (runs, 2): the inner momentum, never reset at a sync
+    inner: Any  # the inner optimizer's state: it runs on, unchanged by a sync
     slow: Array  # φ_t, (runs, 2): the slow weights
 
 
-class LookaheadStep(NamedTuple):
-    velocity: Array  # v_t
-    fast: Array  # θ̃_t = θ_{t−1} − η_t v_t: the inner step's point
+class LookaheadSync(NamedTuple):
+    fast: Array  # θ̃_t = θ_{t−1} + the inner step: where the inner optimizer would go
     synced: Array  # (..., 1) bool: whether step t ends a period
     slow: Array  # φ_t
     step: Array  # θ_t − θ_{t−1}
@@ -55,16 +60,112 @@ def syncs_at(count: int, period) -> Array:
     return np.floor(count / np.asarray(period, dtype=float)) > np.floor((count - 1) / np.asarray(period, dtype=float))
 
 
-def lookahead_step(grad: Array, params: Array, velocity: Array, slow: Array, count: int, eta, beta, period, alpha,
-                   decay: WeightDecay) -> LookaheadStep:
-    """One update of Lookahead(SGD momentum), for (..., 2) arrays and (..., 1) or scalar hyperparameters."""
-    inner = heavy_ball_step(grad, params, velocity, eta, beta, decay, "pytorch", lookahead=False)
-    fast = params + inner.step
+def lookahead_sync(params: Array, inner_step: Array, slow: Array, count: int, period, alpha) -> LookaheadSync:
+    """The Lookahead part of update ``count``, after the inner step: (..., 2) arrays, (..., 1) or scalar k and α."""
+    fast = params + inner_step
     synced = syncs_at(count, period)
     slow_new = np.where(synced, slow + alpha * (fast - slow), slow)
-    new = np.where(synced, slow_new, fast)
-    return LookaheadStep(inner.velocity, fast, np.broadcast_to(synced, np.shape(slow_new)[:-1] + (1,)), slow_new,
-                         new - params)
+    # off a sync the step is the inner one itself, so the run is the inner optimizer's path to the bit
+    step = np.where(synced, slow_new - params, inner_step)
+    return LookaheadSync(fast, np.broadcast_to(synced, np.shape(slow_new)[:-1] + (1,)), slow_new, step)
+
+
+def _checked(hyper: Hyper, value) -> float | Array:
+    """``value`` as ``per_run`` gives it, every element inside the hyperparameter's range (ValueError naming it)."""
+    if np.ndim(value) == 0:
+        return hyper.parameter.check(value)  # a float, or a ValueError naming the value that is none
+    try:
+        column = per_run(value, hyper.name)
+    except (TypeError, ValueError):
+        raise ValueError(f"{hyper.name} must be a number or an array of numbers, one per run (got {value!r})") from None
+    for v in np.ravel(column):
+        hyper.parameter.check(v)
+    return column
+
+
+def with_lookahead(inner: Optimizer, sync_period: float | Array = 5.0, slow_step: float | Array = 0.5, *,
+                   name: str | None = None) -> Optimizer:
+    r"""Wrap ``inner``, any optimizer, in Lookahead: k of its steps, then the slow weights move α of the way.
+
+    ::
+
+        input:      k (sync_period), α (slow_step), an inner optimizer O (init, update),
+                    θ₀ (start), f (objective)
+        initialize: S₀ ← O.init(θ₀),   φ₀ ← θ₀          (φ: the slow weights; θ: the fast ones, the run)
+        for t = 1, 2, … do
+            g_t ← ∇f(θ_{t−1})
+            Δ_t, S_t ← O.update(g_t, S_{t−1}, θ_{t−1})   (the inner step; its state is never reset)
+            θ̃_t ← θ_{t−1} + Δ_t
+            if ⌊t/k⌋ > ⌊(t−1)/k⌋ (for a whole k: t is a multiple of k):
+                φ_t ← φ_{t−1} + α(θ̃_t − φ_{t−1}),   θ_t ← φ_t
+            else:
+                φ_t ← φ_{t−1},   θ_t ← θ̃_t
+        return θ_t
+
+    k is in [1, 100] and α in [0, 1], scalars or (runs,) arrays (ValueError otherwise); their runs
+    must agree with the inner optimizer's. The inner's state goes on across a sync untouched:
+    pytorch_optimizer's default ``pullback_momentum="none"``. α = 1 never pulls back (the inner
+    optimizer alone); α = 0 sends the fast weights back to φ₀ at every sync. The inner's schedule, its
+    noise (wrap a noisy optimizer) and its needs (Hessian, surface) pass through.
+
+    The state is ``LookaheadState(count, inner state, φ)``; the internals are the inner's plus
+    ``slow_weights`` φ_t. The name is ``lookahead(<inner name>)`` unless given.
+    """
+    k, a = _checked(SYNC_PERIOD, sync_period), _checked(SLOW_STEP, slow_step)
+    runs = runs_of(sync_period, slow_step)
+    if inner.runs > 1 and runs > 1 and runs != inner.runs:
+        raise ValueError(f"sync_period and slow_step have {runs} runs but the inner optimizer has {inner.runs}")
+
+    def init(params: Array) -> LookaheadState:
+        return LookaheadState(0, inner.init(params), np.array(params, dtype=float))
+
+    def update(grad, state, params, hessian=None, **oracle):
+        count = state.count + 1
+        inner_step, inner_state = inner.update(grad, state.inner, params, hessian, **oracle)
+        out = lookahead_sync(params, inner_step, state.slow, count, k, a)
+        return out.step, LookaheadState(count, inner_state, out.slow)
+
+    def internals(s: LookaheadState) -> dict[str, Array]:
+        return {**inner.internals(s.inner), "slow_weights": s.slow}
+
+    return inner._replace(name=name or f"lookahead({inner.name})", init=init, update=update, internals=internals,
+                          hyperparams={**inner.hyperparams, "sync_period": sync_period, "slow_step": slow_step},
+                          runs=max(runs, inner.runs))
+
+
+_STEP_ROW = re.compile(r"^\\theta_t &=")
+
+
+def explain_lookahead(s: Replay, explain_inner: Callable[[Replay], Array]) -> Array:
+    r"""Write one Lookahead update: the inner optimizer's explanation, its result renamed θ̃_t, then the sync.
+
+    ``explain_inner`` is the inner spec's ``explain``: it reads its memory from ``s.memory`` and ends with
+    ``Replay.finish`` (its last row ``\theta_t &= …``, its last lines ``x_t = …``, ``y_t = …``).
+    """
+    w, t, k, a = s.w, s.t, s.hyper["sync_period"], s.hyper["slow_step"]
+    slow_prev = s.memory["slow_weights"]
+    explain_inner(s)
+    inner_step = s.values["step"]
+    s.rows[-1] = _STEP_ROW.sub(r"\\tilde\\theta_t &=", s.rows[-1])  # the inner step's point
+    out = lookahead_sync(s.theta, inner_step, slow_prev, t, k, a)
+    synced = bool(np.all(out.synced))
+    new = s.theta + out.step  # what simulate records: θ_{t−1} plus the step
+    s.values.update(slow_prev=slow_prev, slow=out.slow, inner_position=out.fast, synced=synced, step=out.step,
+                    new_position=new)
+    if not synced:  # the inner step is the step: its lines x_t, y_t stand
+        s.rows.append(r"\theta_t &= \tilde\theta_t \quad (t \bmod k \neq 0)")
+        return new
+    s.rows += [r"\phi_t &= \phi_{t-1} + \alpha\,(\tilde\theta_t - \phi_{t-1}) \quad (t \bmod k = 0)",
+               r"\theta_t &= \phi_t"]
+    for i in (0, 1):  # the inner's last two lines, x_t and y_t, are θ̃_t here
+        line, inner_lhs = len(w.lines) - 2 + i, s.pos(i) + " = "
+        if not w.lines[line].startswith(inner_lhs):
+            raise ValueError(f"the inner explanation must end with its {inner_lhs!r} line (got {w.lines[line]!r})")
+        w.lines[line] = s.sym(r"\tilde\theta", i) + w.lines[line][len(s.pos(i)):]
+    for i in range(2):
+        w.eq(s.pos(i), rf"{w.n(slow_prev[i])} + {w.o(a)} \cdot \left({w.n(out.fast[i])} - {w.o(slow_prev[i])}\right)",
+             new[i])
+    return new
 
 
 def lookahead(lr: float | Array = 0.001, beta: float | Array = 0.9, weight_decay: float | Array = 0.0,
@@ -90,70 +191,28 @@ def lookahead(lr: float | Array = 0.001, beta: float | Array = 0.9, weight_decay
                 φ_t ← φ_{t−1},   θ_t ← θ̃_t
         return θ_t
 
-    The inner optimizer is momentum's PyTorch form (``optviz.optimizers.momentum``), its L2 decay and
-    its velocity unchanged by a sync: pytorch_optimizer's default ``pullback_momentum="none"`` (its
-    "reset" and "pullback" are not offered). Its lerp ``θ̃ + (1 − α)(φ − θ̃)`` is the same point as the
-    sync line, to rounding. α = 0 sends the fast weights back to φ₀ at every sync; α = 1, which the
-    package refuses (its range is [0, 1)), never pulls back: plain momentum. A whole k syncs at every k-th step as the reference's counter does; a
-    fractional one (a sweep's grid may hold it) syncs where ⌊t/k⌋ grows, every k steps on average.
+    It is :func:`with_lookahead` over momentum's PyTorch form (``optviz.optimizers.momentum``), its L2
+    decay and its velocity unchanged by a sync: pytorch_optimizer's default ``pullback_momentum="none"``
+    (its "reset" and "pullback" are not offered). Its lerp ``θ̃ + (1 − α)(φ − θ̃)`` is the same point as
+    the sync line, to rounding. α = 0 sends the fast weights back to φ₀ at every sync; α = 1, which the
+    package refuses (its range is [0, 1)), never pulls back: plain momentum. A whole k syncs at every
+    k-th step as the reference's counter does; a fractional one (a sweep's grid may hold it) syncs where
+    ⌊t/k⌋ grows, every k steps on average.
 
     The run drawn is the fast weights θ, where the gradients are taken; ``slow_weights`` φ_t is
-    recorded and drawn on the map beside it, and ``velocity`` v_t. Lookahead wraps any optimizer, but
-    one OptViz spec has one set of hyperparameters, so this is Lookahead over SGD with momentum only.
-    torch.optim has no Lookahead (torch 2.13).
+    recorded and drawn on the map beside it, and ``velocity`` v_t. torch.optim has no Lookahead
+    (torch 2.13).
 
     Reference: Zhang, Lucas, Hinton & Ba, "Lookahead Optimizer: k steps forward, 1 step back",
     NeurIPS 2019; https://github.com/kozistr/pytorch_optimizer (package ``pytorch-optimizer``).
     """
     convention = check_convention(convention, CONVENTIONS)
-    rate = learning_rate(lr, schedule)
-    b, k, a = per_run(beta, "beta"), per_run(sync_period, "sync_period"), per_run(slow_step, "slow_step")
-    decay = WeightDecay.of(weight_decay, convention)
-
-    def init(params: Array) -> LookaheadState:
-        return LookaheadState(0, zeros_like_runs(params), np.array(params, dtype=float))
-
-    def update(grad, state, params, hessian=None):
-        count = state.count + 1
-        out = lookahead_step(grad, params, state.velocity, state.slow, count, rate.at(count), b, k, a, decay)
-        return out.step, LookaheadState(count, out.velocity, out.slow)
-
-    def internals(s: LookaheadState) -> dict[str, Array]:
-        return {"velocity": s.velocity, "slow_weights": s.slow}
-
-    return Optimizer("lookahead", init, update, internals,
-                     dict(lr=lr, beta=beta, weight_decay=weight_decay, sync_period=sync_period, slow_step=slow_step,
-                          convention=convention, schedule=schedule),
-                     runs_of(lr, beta, weight_decay, sync_period, slow_step))
+    inner = momentum_module.momentum(lr, beta, weight_decay, convention=convention, schedule=schedule)
+    return with_lookahead(inner, sync_period, slow_step, name="lookahead")
 
 
 def explain(s: Replay) -> Array:
-    b, k, a, w, t = s.hyper["beta"], s.hyper["sync_period"], s.hyper["slow_step"], s.w, s.t
-    decay = s.weight_decay()
-    v_prev, slow_prev = s.memory["velocity"], s.memory["slow_weights"]
-    out = lookahead_step(s.g, s.theta, v_prev, slow_prev, t, s.eta, b, k, a, decay)
-    gradient = decay.gradient(s.g, s.theta)
-    G = s.show_gradient(decay, gradient)
-    s.rows += [rf"v_t &= \beta\,v_{{t-1}} + {G}_t", r"\tilde\theta_t &= \theta_{t-1} - \eta_t\,v_t"]
-    for i in range(2):
-        w.eq(s.sym("v", i), f"{w.o(b)} \\cdot {w.o(v_prev[i])} + {w.o(gradient[i])}", out.velocity[i])
-    synced = bool(np.all(out.synced))
-    s.values.update(velocity_prev=v_prev, velocity=out.velocity, slow_prev=slow_prev, slow=out.slow,
-                    inner_position=out.fast, synced=synced)
-    if not synced:  # the inner step is the step
-        s.rows.append(r"\theta_t &= \tilde\theta_t \quad (t \bmod k \neq 0)")
-        return s.finish(out.step, [f" - {w.o(s.eta)} \\cdot {w.o(out.velocity[i])}" for i in range(2)])
-    s.rows += [r"\phi_t &= \phi_{t-1} + \alpha\,(\tilde\theta_t - \phi_{t-1}) \quad (t \bmod k = 0)",
-               r"\theta_t &= \phi_t"]
-    for i in range(2):
-        w.eq(s.sym(r"\tilde\theta", i), f"{w.n(s.theta[i])} - {w.o(s.eta)} \\cdot {w.o(out.velocity[i])}", out.fast[i])
-    new = s.theta + out.step  # what simulate records: θ_{t−1} plus the step
-    for i in range(2):
-        w.eq(s.pos(i), rf"{w.n(slow_prev[i])} + {w.o(a)} \cdot \left({w.n(out.fast[i])} - {w.o(slow_prev[i])}\right)",
-             new[i])
-    s.values["step"] = out.step
-    s.values["new_position"] = new
-    return new
+    return explain_lookahead(s, momentum_module.explain)
 
 
 SPEC = OptimizerSpec(
@@ -168,8 +227,8 @@ SPEC = OptimizerSpec(
     build=lookahead, explain=explain,
     tuning=TuningHint(),  # the inner step scales with the gradient, as momentum's
     torch=None,
-    no_torch="torch.optim has no Lookahead; the reference is kozistr's pytorch-optimizer package wrapping "
-             "torch.optim.SGD (tests/reference/thirdparty/lookahead.json).",
+    no_torch="torch.optim has no Lookahead; the reference is " + REFERENCE + " wrapping torch.optim.SGD "
+             "(tests/reference/thirdparty/lookahead.json).",
     conventions=CONVENTIONS,
     memory=("velocity", "slow_weights"), internals=("velocity", "slow_weights"),
     memory_symbols=lambda convention: "v, φ",
@@ -177,5 +236,5 @@ SPEC = OptimizerSpec(
                       "only at a sync (every k steps), and the run restarts from them.",
                       "图中路径是取梯度的快权重 θ；慢权重 φ 只在同步时（每 k 步）移动，运行随后从慢权重处重新开始。"),
     plotted={"velocity": Text("velocity: the inner momentum, kept across syncs", "速度：内层动量，同步时保留")},
-    map_points={"slow_weights": Text("φ: the slow weights", "φ：慢权重")},
+    map_points={"slow_weights": SLOW_WEIGHTS},
 )
