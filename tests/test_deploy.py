@@ -21,7 +21,6 @@ here is a routing fault, not bad luck.
 """
 from __future__ import annotations
 
-import asyncio
 import re
 import shutil
 import sys
@@ -32,6 +31,7 @@ import pytest
 
 from conftest import ROOT
 from streamlit_client import protocol_load
+from test_load import run_in_own_thread
 
 sys.path.insert(0, str(ROOT / "deploy"))
 from launch import start_deployment  # noqa: E402  (deploy/ is a folder of scripts, not a package)
@@ -58,8 +58,8 @@ def test_two_processes_behind_nginx_share_the_sessions_and_keep_each_on_one(tmp_
                     ".ci/install-test-deps installs it where apt-get is allowed)")
     deployment = start_deployment(2, tmp_path / "deploy")
     try:
-        report = asyncio.run(protocol_load(deployment.url, SESSIONS, DURATION, deployment.app_pids,
-                                           interval=INTERVAL, min_changes=1))
+        report = run_in_own_thread(lambda: protocol_load(deployment.url, SESSIONS, DURATION, deployment.app_pids,
+                                                         interval=INTERVAL, min_changes=1))
         opened = [sessions_opened(url) for url in deployment.app_urls]
     finally:
         deployment.stop()
