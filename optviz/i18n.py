@@ -24,8 +24,9 @@ def _listed(names: list[str]) -> dict[str, str]:
 CATALOG = TEXTS | THEORY_TEXTS | BUDGET_TEXTS | {f"opt.{name}": hyper.label._asdict() for name, hyper in HYPER_BY_NAME.items()}
 _ADAPTIVE = _listed([spec.display_name for spec in SPECS.values() if "effective_lr" in spec.internals])
 CATALOG["plot.no_effective_lr"] = {
-    "en": f"None of the chosen optimizers adapts its learning rate per coordinate ({_ADAPTIVE['en']} do).",
-    "zh": f"所选优化器都没有按坐标自适应的学习率（{_ADAPTIVE['zh']} 才有）。"}
+    "en": f"The per-coordinate effective learning rate is drawn for {_ADAPTIVE['en']}; none of them is racing. "
+          f"What the chosen optimizers keep is drawn below.",
+    "zh": f"按坐标的有效学习率只为 {_ADAPTIVE['zh']} 绘制，它们都不在本场比赛中。所选优化器各自保存的量见下方。"}
 
 
 def t(key: str, lang: str = "en", **values: object) -> str:

@@ -83,7 +83,7 @@ def internal_figure(traj: Trajectory, internal: str, *, lang: str = "en") -> go.
     title = "; ".join(label(lang) for label in labels)
     single = one_number_per_run(traj.internals[internal], runs)
     if single and traj.internals[internal].ndim == 3:  # recorded per coordinate, and x = y throughout
-        title += f"<br><sup>{t('inside.same_xy', lang)}</sup>"
+        title += f"<br><span style='font-size:13px'>{t('inside.same_xy', lang)}</span>"  # <sup> is ~8 px: unreadable
     columns = (None,) if single else (0, 1)
     if single:
         fig = go.Figure()
@@ -96,7 +96,7 @@ def internal_figure(traj: Trajectory, internal: str, *, lang: str = "en") -> go.
             trace = go.Scatter(x=steps, y=values, mode="lines", line=dict(color=path_color(run), shape="hv"),
                                name=_legend_name(traj, run, lang), legendgroup=str(run),
                                showlegend=column in (None, 0),
-                               hovertemplate=traj.labels[run] + " step %{x}: %{y:.4g}<extra></extra>")
+                               hovertemplate=f"{traj.labels[run]} · {t('plot.step', lang)} %{{x}}: %{{y:.4g}}<extra></extra>")
             if single:
                 fig.add_trace(trace)
             else:
@@ -105,7 +105,7 @@ def internal_figure(traj: Trajectory, internal: str, *, lang: str = "en") -> go.
     fig.update_yaxes(**axis)  # no y title: the chart's title names the internal
     fig.update_xaxes(title_text=t("plot.step", lang))
     # the title names the internal above the panels' own titles; the legend goes under the step axis
-    fig.update_layout(title=dict(text=title, x=0, xanchor="left", font=dict(size=14)), height=380,
-                      margin=dict(l=10, r=10, t=80, b=40),
+    fig.update_layout(title=dict(text=title, x=0, xanchor="left", font=dict(size=16)), height=400,
+                      margin=dict(l=10, r=10, t=90, b=40),
                       legend=dict(orientation="h", y=-0.22, yanchor="top", x=0))
     return fig

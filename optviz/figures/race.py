@@ -65,13 +65,13 @@ def _landmarks(surface: Surface, lang: str, xaxis: str = "x", yaxis: str = "y", 
         m = np.asarray(surface.minima)
         traces.append(go.Scatter(x=m[:, 0], y=m[:, 1], mode="markers", name=t("plot.minimum", lang),
                                  marker=dict(symbol="star", size=13, color="gold", line=dict(width=1, color="black")),
-                                 hovertemplate="min (%{x:.4g}, %{y:.4g})<extra></extra>", showlegend=legend,
+                                 hovertemplate=t("plot.minimum", lang) + " (%{x:.4g}, %{y:.4g})<extra></extra>", showlegend=legend,
                                  xaxis=xaxis, yaxis=yaxis))
     if surface.saddles:
         s = np.asarray(surface.saddles)
         traces.append(go.Scatter(x=s[:, 0], y=s[:, 1], mode="markers", name=t("plot.saddle", lang),
                                  marker=dict(symbol="x-thin", size=12, line=dict(width=2.5, color="#444")),
-                                 hovertemplate="saddle (%{x:.4g}, %{y:.4g})<extra></extra>", showlegend=legend,
+                                 hovertemplate=t("plot.saddle", lang) + " (%{x:.4g}, %{y:.4g})<extra></extra>", showlegend=legend,
                                  xaxis=xaxis, yaxis=yaxis))
     return traces
 
@@ -335,7 +335,7 @@ def effective_lr_figure(traj: Trajectory, *, lang: str = "en") -> go.Figure | No
             fig.add_trace(go.Scatter(x=steps, y=values[1:end, run, col], mode="lines", legendgroup=str(run),
                                      name=_legend_name(traj, run, lang), showlegend=col == 0,
                                      line=dict(color=path_color(run)),
-                                     hovertemplate=traj.labels[run] + " step %{x}: %{y:.3g}<extra></extra>"),
+                                     hovertemplate=f"{traj.labels[run]} · {t('plot.step', lang)} %{{x}}: %{{y:.3g}}<extra></extra>"),
                           row=1, col=col + 1)
     fig.update_yaxes(type="log", exponentformat="power", title_text=t("plot.effective_lr", lang), row=1, col=1)
     fig.update_yaxes(type="log", exponentformat="power", row=1, col=2)

@@ -106,7 +106,9 @@ def _range(axis: Axis) -> list[float]:
 
 
 def _title(key: str, result: SweepResult, lang: str, **values: object) -> str:
-    return t(key, lang, optimizer=DISPLAY_NAMES.get(result.optimizer, result.optimizer), surface=result.surface,
+    named = f"surface.{result.surface}"  # the surface as the menu names it ("Rosenbrock 函数"), not its id
+    surface = t(named, lang) if named in CATALOG else result.surface
+    return t(key, lang, optimizer=DISPLAY_NAMES.get(result.optimizer, result.optimizer), surface=surface,
               steps=result.steps, **values)
 
 

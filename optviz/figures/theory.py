@@ -38,8 +38,10 @@ def _layout(fig: go.Figure, title: str, x: str, y: str, *, log_x: bool = False, 
     fig.update_layout(title=dict(text=title, x=0.01), height=480, margin=dict(l=10, r=10, t=50, b=10),
                       plot_bgcolor="white", hovermode="closest",
                       legend=dict(orientation="h", y=-0.2, yanchor="top", x=0.0),
-                      xaxis=dict(title=x, type="log" if log_x else "linear", showgrid=True, gridcolor="#eee"),
-                      yaxis=dict(title=y, type="log" if log_y else "linear", showgrid=True, gridcolor="#eee"))
+                      xaxis=dict(title=x, type="log" if log_x else "linear", showgrid=True, gridcolor="#eee",
+                                 exponentformat="power"),
+                      yaxis=dict(title=y, type="log" if log_y else "linear", showgrid=True, gridcolor="#eee",
+                                 exponentformat="power"))  # 10⁻¹⁸ beside 10⁻⁶, never "1a" beside "1µ"
     return fig
 
 
@@ -71,8 +73,8 @@ def _gap(values, floor: float) -> np.ndarray:
 
 
 def prediction_figure(traj: Trajectory, configs: Sequence, lang: str = "en", *, optimal: bool = True) -> go.Figure:
-    """Measured loss − f* of every GD or heavy-ball run with a constant lr, its exact prediction (dashed)
-    and bound ρ^{2t} (dotted); with ``optimal`` also the optimal-GD and optimal-momentum rate curves.
+    """Measured loss − f* of every GD or heavy-ball run with a constant lr, its exact prediction (open
+    circles in its colour) and bound ρ^{2t} (dotted); with ``optimal`` also the optimal-GD and optimal-momentum rate curves.
 
     Needs a quadratic surface (``rates.quadratic_of`` raises ValueError otherwise); runs of other
     optimizers, or with a schedule, noise or weight decay, show their measured curve only.
@@ -95,17 +97,19 @@ def prediction_figure(traj: Trajectory, configs: Sequence, lang: str = "en", *, 
             b = config.value("beta")
             exact = rates.heavy_ball_loss(quad, start, lr, b, traj.steps, config.convention)
             rho = float(rates.heavy_ball_rate(quad, lr, b, config.convention))
-        traces.append(go.Scatter(x=steps, y=_gap(exact, quad.c), mode="lines",
+        every = max(1, traj.steps // 25)  # the theory as circles on the measured line: one per run colour
+        traces.append(go.Scatter(x=steps[::every], y=_gap(exact, quad.c)[::every], mode="markers",
                                  name=t("theory.pred.exact", lang, label=label),
-                                 line=dict(color="black", width=1, dash="dash")))
+                                 marker=dict(symbol="circle-open", size=9, color=color, line=dict(width=2))))
         traces.append(go.Scatter(x=steps, y=_gap(rates.rate_curve(quad, start, rho, traj.steps), quad.c),
                                  mode="lines", name=t("theory.pred.bound", lang, label=label),
                                  line=dict(color=color, width=1, dash="dot")))
     if optimal:
-        for key, rho, dash in (("theory.pred.optimal_gd", rates.optimal_gd(quad)[1], "longdash"),
-                               ("theory.pred.optimal_hb", rates.optimal_heavy_ball(quad)[2], "dashdot")):
+        for key, rho, dash, color in (("theory.pred.optimal_gd", rates.optimal_gd(quad)[1], "longdash", "#444444"),
+                                      ("theory.pred.optimal_hb", rates.optimal_heavy_ball(quad)[2], "dashdot",
+                                       "#7b3294")):
             traces.append(go.Scatter(x=steps, y=_gap(rates.rate_curve(quad, start, rho, traj.steps), quad.c),
-                                     mode="lines", name=t(key, lang), line=dict(color="#888", width=1, dash=dash)))
+                                     mode="lines", name=t(key, lang), line=dict(color=color, width=2, dash=dash)))
     fig = _layout(go.Figure(traces), t("theory.pred.title", lang), t("theory.step", lang), t("theory.pred.y", lang),
                   log_y=True)
     measured = _gap(traj.loss, quad.c)
@@ -177,8 +181,12 @@ def eigen_loss_figure(traj: Trajectory, run: int = 0, lang: str = "en") -> go.Fi
               for i, lam in enumerate(quad.eigenvalues)]
     traces.append(go.Scatter(x=steps, y=np.maximum(parts.sum(axis=1), TINY), mode="lines",
                              name=t("theory.eigen.total", lang), line=dict(color="black", width=1, dash="dash")))
-    return _layout(go.Figure(traces), t("theory.eigen.title", lang, label=traj.labels[run]), t("theory.step", lang),
-                   t("theory.pred.y", lang), log_y=True)
+    fig = _layout(go.Figure(traces), t("theory.eigen.title", lang, label=traj.labels[run]), t("theory.step", lang),
+                  t("theory.pred.y", lang), log_y=True)
+    # The fast direction decays to the floor of the doubles (1e-300): show 20 decades below the start, enough
+    # for the race's steps to tell the slow direction from the fast, not three hundred.
+    top = float(np.log10(max(parts.sum(axis=1).max(), TINY)))
+    return fig.update_yaxes(range=[max(top - 20, np.log10(max(parts.sum(axis=1).min(), TINY)) - 1), top + 0.5])
 
 
 def range_test_figure(result: RangeTest, lang: str = "en") -> go.Figure:

@@ -9,7 +9,6 @@
 const BLOBS = new Map(); // id -> Float32Array, or an HTMLImageElement for the map picture
 const VIEWS = new WeakMap(); // parentElement -> view
 const POINT_SHAPES = ["square", "diamond", "triangle"]; // an optimizer's own points, in its spec's order
-const POINT_SYMBOLS = { square: "□", diamond: "◇", triangle: "△" };
 const SPEEDS = [0.25, 0.5, 1, 2, 3, 5, 10, 20, 30, 50, 100, 200, 300, 500, 1000, 2000]; // steps per second
 const CASING = ["#000000", "#ffffff"]; // outer and inner stroke around every path: one of them is ≥ 3:1 on any band
 const PAD = { left: 64, right: 112, top: 12, bottom: 52 }; // room for ticks, axis titles and the colour bar
@@ -67,6 +66,24 @@ function el(tag, cls, parent, text) {
   if (text !== undefined) e.textContent = text;
   if (parent) parent.appendChild(e);
   return e;
+}
+
+// An optimizer's own point in the legend: the map's hollow marker, cased like it, in the run's colour.
+const POINT_PATHS = { square: "M4 4H16V16H4Z", diamond: "M10 2L18 10L10 18L2 10Z", triangle: "M10 3L18 17H2Z" };
+function pointIcon(shape, color, parent) {
+  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  svg.setAttribute("viewBox", "0 0 20 20");
+  svg.setAttribute("class", "ov-point-symbol");
+  for (const [stroke, width] of [["#000", 5], ["#fff", 3.5], [color, 2]]) {
+    const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+    path.setAttribute("d", POINT_PATHS[shape]);
+    path.setAttribute("fill", "none");
+    path.setAttribute("stroke", stroke);
+    path.setAttribute("stroke-width", width);
+    path.setAttribute("stroke-linejoin", "round");
+    svg.appendChild(path);
+  }
+  parent.appendChild(svg);
 }
 
 // Playback icons as SVG paths (24×24): the symbol glyphs are missing from many fonts.
@@ -392,9 +409,13 @@ class RaceView {
       swatch.style.background = r.color;
       el("span", "ov-legend-name", item, r.name);
       el("span", "ov-legend-status", item, r.status);
-      if (r.points && r.points.length) { // what its markers are: "□ average x  ◇ base sequence z"
-        const names = r.points.map((q, k) => `${POINT_SYMBOLS[POINT_SHAPES[k % POINT_SHAPES.length]]} ${q.name}`);
-        el("span", "ov-legend-points", item, names.join("   "));
+      if (r.points && r.points.length && this.data.mode !== "loss") { // what its markers are, in its colour
+        const points = el("span", "ov-legend-points", item);
+        r.points.forEach((q, k) => {
+          const one = el("span", "ov-legend-point", points);
+          pointIcon(POINT_SHAPES[k % POINT_SHAPES.length], r.color, one);
+          el("span", null, one, q.name);
+        });
       }
       item.style.setProperty("--status", r.status_color);
       item.classList.toggle("ov-off", this.hidden.has(r.key));
@@ -601,9 +622,10 @@ class RaceView {
     const width = this.font >= 16 ? 3 : 2.2;
     for (const i of runs) if (!this.hidden.has(d.runs[i].key)) this.drawPath(panel, i, width);
     if (d.arrows) for (const i of runs) if (!this.hidden.has(d.runs[i].key)) this.drawArrows(panel, i);
-    for (const i of runs) if (!this.hidden.has(d.runs[i].key)) this.drawPoints(panel, i);
-    for (const i of runs) if (!this.hidden.has(d.runs[i].key)) this.drawHead(panel, i, width);
+    // Glyphs under the heads, so each head keeps its colour; an optimizer's own points above them (hollow).
     for (const i of runs) if (!this.hidden.has(d.runs[i].key)) this.drawGlyph(panel, i);
+    for (const i of runs) if (!this.hidden.has(d.runs[i].key)) this.drawHead(panel, i, width);
+    for (const i of runs) if (!this.hidden.has(d.runs[i].key)) this.drawPoints(panel, i);
     this.drawLandmarks(panel);
     if (this.ghost && this.ghost.panel === panel.run) this.drawGhost(panel);
     ctx.restore();
@@ -717,7 +739,7 @@ class RaceView {
   }
 
   marker(px, py, shape, color) {
-    const ctx = this.ctx, m = this.font * 0.55; // half-size: legible beside a head of radius ~7 px
+    const ctx = this.ctx, m = this.font * 0.75; // half-size: larger than a head (radius ~7 px), which shows through
     ctx.beginPath();
     if (shape === "square") ctx.rect(px - m, py - m, 2 * m, 2 * m);
     else if (shape === "diamond") { ctx.moveTo(px, py - m * 1.3); ctx.lineTo(px + m * 1.3, py); ctx.lineTo(px, py + m * 1.3); ctx.lineTo(px - m * 1.3, py); ctx.closePath(); }
