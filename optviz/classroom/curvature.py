@@ -25,7 +25,7 @@ The limits, per eigen-direction of curvature λ with a = ηλ (error x, velocity
   the Hessian is P^{-1/2} H P^{-1/2}; so the preconditioned sharpness λ_max(P^{-1/2} H P^{-1/2}) =
   λ_max(E^{1/2} H E^{1/2})/η (E = diag(e)) is compared with 2/η for RMSprop and AdaGrad (no momentum) and,
   Adam's m being an EMA (the course-notes form with β = β1), with **2(1 + β1)/((1 − β1)η)** for Adam, AdamW
-  and AMSGrad (38/η at β1 = 0.9: Cohen et al., "Adaptive gradient methods at the edge of stability", 2022).
+  and both AMSGrads (38/η at β1 = 0.9: Cohen et al., "Adaptive gradient methods at the edge of stability", 2022).
   The preconditioner used is the one recorded at step t (the last update's); at step 0 none exists (NaN).
 
 Other optimizers have no limit here (NaN, nothing drawn). No plotting here.
@@ -44,7 +44,7 @@ from surfaces.base import Surface
 Array = np.ndarray
 
 NO_MOMENTUM_ADAPTIVE = ("rmsprop", "adagrad")
-EMA_MOMENTUM_ADAPTIVE = {"adam": "beta1", "adamw": "beta1", "amsgrad": "beta1"}  # name -> its momentum β
+EMA_MOMENTUM_ADAPTIVE = {"adam": "beta1", "adamw": "beta1", "amsgrad": "beta1", "amsgradw": "beta1"}  # name -> its momentum β
 MIN_ASPECT = 0.05  # a glyph's short axis is at least this fraction of its long one (λ = 0 would be infinite)
 
 

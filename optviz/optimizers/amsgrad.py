@@ -4,6 +4,9 @@ Adam divides by the root of an average of squared gradients, which can fall quic
 burst of large gradients and so let the steps grow again. AMSGrad divides by the largest
 second moment seen so far, v̄_t = max(v̄_{t−1}, v_t): each coordinate's effective learning rate
 can only fall. It is torch.optim.Adam with ``amsgrad=True``, kept as its own registry entry.
+
+The AMSGrad core here (:func:`amsgrad_step`, :func:`amsgrad_family`, :func:`explain_amsgrad`) is
+shared with AMSGrad (AdamW) (``optviz.optimizers.amsgradw``), which only decouples the weight decay.
 """
 from __future__ import annotations
 
@@ -31,7 +34,7 @@ class AMSGradState(NamedTuple):
 
 
 class AMSGradStep(NamedTuple):
-    gradient: Array  # g̃_t
+    gradient: Array  # g̃_t (L2 decay) or g_t (decoupled)
     first_moment: Array  # m_t
     second_moment: Array  # v_t
     max_second_moment: Array  # v̄_t
@@ -41,14 +44,17 @@ class AMSGradStep(NamedTuple):
 
 def amsgrad_step(grad: Array, params: Array, first_moment: Array, second_moment: Array, max_second_moment: Array,
                  count: int, eta, beta1, beta2, eps, decay: WeightDecay, zero_eps: bool) -> AMSGradStep:
-    """The ``count``-th update, in torch's order: p − (η/(1−β1^t))·m / (√v̄/√(1−β2^t) + ε)."""
+    """The ``count``-th update, in torch's order: p − (η/(1−β1^t))·m / (√v̄/√(1−β2^t) + ε).
+
+    A decoupled ``decay`` adds its shrink −η·λ·p to the step; an L2 one has already entered the gradient.
+    """
     g = decay.gradient(grad, params)
     m = beta1 * first_moment + (1.0 - beta1) * g
     v = beta2 * second_moment + (1.0 - beta2) * (g * g)
     v_max = np.maximum(max_second_moment, v)
     denominator = np.sqrt(v_max) / np.sqrt(1.0 - beta2**count) + eps
     step = -(eta / (1.0 - beta1**count)) * divide(m, denominator, zero_eps)
-    return AMSGradStep(g, m, v, v_max, denominator, step)
+    return AMSGradStep(g, m, v, v_max, denominator, decay.step(step, eta, params))
 
 
 def amsgrad(lr: float | Array = 0.001, beta1: float | Array = 0.9, beta2: float | Array = 0.999,
@@ -86,10 +92,16 @@ def amsgrad(lr: float | Array = 0.001, beta1: float | Array = 0.9, beta2: float 
     References: Reddi, Kale & Kumar, "On the Convergence of Adam and Beyond", ICLR 2018;
     torch.optim.Adam(amsgrad=True).
     """
+    return amsgrad_family("amsgrad", lr, beta1, beta2, eps, weight_decay, False, convention, schedule)
+
+
+def amsgrad_family(name: str, lr, beta1, beta2, eps, weight_decay, decoupled: bool, convention: str,
+                   schedule: Schedule | None) -> Optimizer:
+    """AMSGrad with L2 decay (``decoupled=False``, torch.optim.Adam) or decoupled decay (torch.optim.AdamW)."""
     convention = check_convention(convention, CONVENTIONS)
     rate = learning_rate(lr, schedule)
     b1, b2, e = per_run(beta1, "beta1"), per_run(beta2, "beta2"), per_run(eps, "eps")
-    decay = WeightDecay.of(weight_decay, convention)
+    decay = WeightDecay.of(weight_decay, convention, decoupled)
     zero_eps = has_zero(e)
 
     def init(params: Array) -> AMSGradState:
@@ -107,15 +119,16 @@ def amsgrad(lr: float | Array = 0.001, beta1: float | Array = 0.9, beta2: float 
         return {"first_moment": s.first_moment, "second_moment": s.second_moment,
                 "max_second_moment": s.max_second_moment, "effective_lr": s.effective_lr}
 
-    return Optimizer("amsgrad", init, update, internals,
+    return Optimizer(name, init, update, internals,
                      dict(lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay,
                           convention=convention, schedule=schedule),
                      runs_of(lr, beta1, beta2, eps, weight_decay))
 
 
-def explain(s: Replay) -> Array:
+def explain_amsgrad(s: Replay, decoupled: bool) -> Array:
+    """Write one AMSGrad update, with L2 (``decoupled=False``) or decoupled weight decay."""
     b1, b2, e, w, t = s.hyper["beta1"], s.hyper["beta2"], s.hyper["eps"], s.w, s.t
-    decay = s.weight_decay()
+    decay = s.weight_decay(decoupled)
     m_prev, v_prev, vmax_prev = s.memory["first_moment"], s.memory["second_moment"], s.memory["max_second_moment"]
     out = amsgrad_step(s.g, s.theta, m_prev, v_prev, vmax_prev, t, s.eta, b1, b2, e, decay, s.zero_eps)
     g, m, v, v_max = out.gradient, out.first_moment, out.second_moment, out.max_second_moment
@@ -123,7 +136,7 @@ def explain(s: Replay) -> Array:
     s.rows += [rf"m_t &= \beta_1 m_{{t-1}} + (1-\beta_1)\,{G}_t", rf"v_t &= \beta_2 v_{{t-1}} + (1-\beta_2)\,{G}_t^2",
                r"\bar v_t &= \max\left(\bar v_{t-1},\ v_t\right)",
                r"\hat m_t &= \frac{m_t}{1-\beta_1^t}", r"\hat v_t &= \frac{\bar v_t}{1-\beta_2^t}",
-               r"\theta_t &= \theta_{t-1} - \eta_t\,\frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}"]
+               r"\theta_t &= \theta_{t-1} - \eta_t\,\frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}" + s.decay_row(decay)]
     for i in range(2):
         w.eq(s.sym("m", i), rf"{w.o(b1)} \cdot {w.o(m_prev[i])} + \left(1 - {w.n(b1)}\right) \cdot {w.o(g[i])}", m[i])
     for i in range(2):
@@ -141,10 +154,15 @@ def explain(s: Replay) -> Array:
     limits = [s.limit(out.denominator, i) for i in range(2)]
     terms = [rf" - {w.o(s.eta)} \cdot {lim}\frac{{{w.n(m_hat[i])}}}{{\sqrt{{{w.n(v_hat[i])}}} + {eps}}}"
              for i, (lim, eps) in enumerate(limits)]
-    return s.finish(out.step, terms)
+    return s.finish(out.step, terms, decay)
 
 
-def _torch_kwargs(h: Mapping[str, float]) -> dict:
+def explain(s: Replay) -> Array:
+    return explain_amsgrad(s, decoupled=False)
+
+
+def amsgrad_torch_kwargs(h: Mapping[str, float]) -> dict:
+    """torch.optim.Adam's and AdamW's keyword arguments with ``amsgrad=True``: both take the same ones."""
     return {"lr": h["lr"], "betas": [h["beta1"], h["beta2"]], "eps": h["eps"], "weight_decay": h["weight_decay"],
             "amsgrad": True, "foreach": False}
 
@@ -163,7 +181,7 @@ SPEC = OptimizerSpec(
     hyperparameters=(hp.lr(0.001), hp.beta1(), hp.beta2(), hp.eps(1e-8), hp.weight_decay()),
     build=amsgrad, explain=explain,
     tuning=TuningHint(step_cap=0.01),  # the first step is η·sign(g) per coordinate, like Adam's
-    torch=TorchCounterpart("Adam", _torch_kwargs, {"smooth": _REFERENCE_SETS, "rosenbrock": _ROSEN}),
+    torch=TorchCounterpart("Adam", amsgrad_torch_kwargs, {"smooth": _REFERENCE_SETS, "rosenbrock": _ROSEN}),
     conventions=CONVENTIONS,
     memory=("first_moment", "second_moment", "max_second_moment"),
     internals=("first_moment", "second_moment", "max_second_moment", "effective_lr"),
