@@ -2,7 +2,7 @@
 weights; steps by hand; the identities with Adam at the ends of the range.
 
 The reference is ``tests/reference/thirdparty/lookahead_adam.json``, made by
-``tests/reference/make_lookahead_adam_reference.py`` with pytorch-optimizer 4.1.0 in float64. That the spec is
+``tests/reference/make_lookahead_reference.py`` with pytorch-optimizer 4.1.0 in float64. That the spec is
 complete and its explanation redoes its steps is ``tests/test_registry.py``; the wrapper itself, over other
 optimizers, is ``tests/test_lookahead.py``.
 """

@@ -39,6 +39,16 @@ def inside(box: dict, width: int, height: int) -> bool:
     return box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["w"] <= width + 0.5 and box["y"] + box["h"] <= height + 0.5
 
 
+def open_with_adams_group(page, url: str):
+    """The default page with Adam's group open in the sidebar (where its lr slider is); the group's locator."""
+    page.set_default_timeout(60_000)
+    page.goto(url)
+    wait_drawn(page)
+    adam = page.get_by_test_id("stExpander").filter(has=page.get_by_text("Adam", exact=True))
+    adam.locator("summary").click()
+    return adam
+
+
 @pytest.mark.parametrize("size", SIZES)
 def test_map_and_its_controls_fit_the_screen_with_a_lesson(browser, app_server, artifacts, size):
     url, log = app_server
@@ -200,11 +210,7 @@ def test_a_sidebar_lr_move_is_drawn_before_the_rerun_and_equals_it(page, app_ser
     """With Adam's group open the page holds Adam's live family: pressing → on its lr slider redraws the
     path at once from the family, before the rerun's answer arrives, and the answer draws the same path."""
     url, log = app_server
-    page.set_default_timeout(60_000)
-    page.goto(url)
-    wait_drawn(page)
-    adam = page.get_by_test_id("stExpander").filter(has=page.get_by_text("Adam", exact=True))
-    adam.locator("summary").click()
+    adam = open_with_adams_group(page, url)
     page.wait_for_function(f"() => {VIEW}.live.some(f => f.slot === 'adam')")
     page.evaluate(f"""() => {{ const v = {VIEW}; window.__seen = [];
         const draw = v.draw.bind(v), update = v.update.bind(v);
@@ -230,11 +236,7 @@ def test_a_lost_blob_is_asked_for_again_every_time(page, app_server):
     """A blob the page lacks (a message lost under load) is asked for and sent again, however often
     the same one goes missing: the request is a trigger, so an identical second request still counts."""
     url, log = app_server
-    page.set_default_timeout(60_000)
-    page.goto(url)
-    wait_drawn(page)
-    adam = page.get_by_test_id("stExpander").filter(has=page.get_by_text("Adam", exact=True))
-    adam.locator("summary").click()
+    adam = open_with_adams_group(page, url)
     slider = adam.get_by_role("slider", name=t("opt.lr", "en"))
     for key in ("ArrowRight", "ArrowLeft"):
         wait_idle(page)
