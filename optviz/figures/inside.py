@@ -74,6 +74,13 @@ def _log_axis(traj: Trajectory, internal: str, runs: list[int]) -> bool:
     return bool(finite.size and finite.min() > 0 and finite.max() / finite.min() > LOG_SPAN)
 
 
+def _whole_numbers(traj: Trajectory, internal: str, runs: list[int]) -> np.ndarray | None:
+    """The distinct values of ``internal`` over ``runs`` when they are few whole numbers (a sign, a count), else None."""
+    picked = np.concatenate([series(traj, internal, run, column)[1] for run in runs for column in (0, 1)])
+    finite = np.unique(picked[np.isfinite(picked)])
+    return finite if finite.size and finite.size <= 30 and np.all(finite == np.round(finite)) else None
+
+
 def internal_figure(traj: Trajectory, internal: str, *, lang: str = "en") -> go.Figure | None:
     """One chart of ``internal`` against the step for every run whose optimizer plots it; None when none does."""
     runs = runs_plotting(traj, internal)
@@ -85,6 +92,8 @@ def internal_figure(traj: Trajectory, internal: str, *, lang: str = "en") -> go.
     if single and traj.internals[internal].ndim == 3:  # recorded per coordinate, and x = y throughout
         title += f"<br><span style='font-size:13px'>{t('inside.same_xy', lang)}</span>"  # <sup> is ~8 px: unreadable
     columns = (None,) if single else (0, 1)
+    # A sign flipping between −1 and 1 every step drawn as a line fills the panel solid: dots show each step.
+    counts = _whole_numbers(traj, internal, runs)
     if single:
         fig = go.Figure()
     else:
@@ -93,7 +102,8 @@ def internal_figure(traj: Trajectory, internal: str, *, lang: str = "en") -> go.
     for run in runs:
         for column in columns:
             steps, values = series(traj, internal, run, column)
-            trace = go.Scatter(x=steps, y=values, mode="lines", line=dict(color=path_color(run), shape="hv"),
+            trace = go.Scatter(x=steps, y=values, mode="markers" if counts is not None else "lines",
+                               line=dict(color=path_color(run), shape="hv"), marker=dict(color=path_color(run), size=5),
                                name=_legend_name(traj, run, lang), legendgroup=str(run),
                                showlegend=column in (None, 0),
                                hovertemplate=f"{traj.labels[run]} · {t('plot.step', lang)} %{{x}}: %{{y:.4g}}<extra></extra>")
@@ -102,6 +112,8 @@ def internal_figure(traj: Trajectory, internal: str, *, lang: str = "en") -> go.
             else:
                 fig.add_trace(trace, row=1, col=column + 1)
     axis = dict(type="log", exponentformat="power") if _log_axis(traj, internal, runs) else {}
+    if counts is not None and not axis:
+        axis = dict(tickmode="array", tickvals=counts.tolist()) if counts.size <= 8 else dict(tickformat="d")
     fig.update_yaxes(**axis)  # no y title: the chart's title names the internal
     fig.update_xaxes(title_text=t("plot.step", lang))
     # the title names the internal above the panels' own titles; the legend goes under the step axis
