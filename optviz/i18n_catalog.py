@@ -275,6 +275,5 @@ TEXTS: dict[str, dict[str, str]] = {
                     "zh": "{optimizer} 从各起点出发的归宿（{steps} 步）"},
     # Inside the optimizer: the internals each optimizer's spec plots, one chart each
     "inside.internals": {"en": "What each optimizer keeps, step by step", "zh": "各优化器每一步保存的量"},
-    "inside.same_xy": {"en": "x and y are equal at every step of every run shown: one line per run",
-                       "zh": "所示每个运行在每一步的 x 与 y 都相等：每个运行一条线"},
+    "inside.same_xy": {"en": "the same for x and y at every step: drawn once", "zh": "每一步 x 与 y 都相同：只画一次"},
 }

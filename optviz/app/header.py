@@ -16,13 +16,14 @@ PAGE_STYLE = """<style>
 .block-container { padding-top: 3rem !important; padding-bottom: 1rem !important; }
 [data-testid="stHeading"] h1 { font-size: 1.45rem !important; margin: 0; padding: 0 0 .3rem 0 !important;
   line-height: 1.2 !important; }
-.st-key-lesson_card { padding: .4rem .8rem !important; gap: .3rem !important; }
-.st-key-lesson_card p { margin-bottom: 0; }
-.st-key-lesson_card [data-testid="stExpander"] { margin-top: .35rem; }
+[class*="st-key-lesson_card"] { padding: .4rem .8rem !important; gap: .3rem !important; }
+[class*="st-key-lesson_card"] p { margin-bottom: 0; }
+[class*="st-key-lesson_card"] [data-testid="stExpander"] { margin-top: .35rem; }
 @media (max-width: 640px) {  /* a phone: the map first, then what explains it */
   .block-container { padding-top: 3.6rem !important; }
   [data-testid="stHeading"] h1 { font-size: 1.05rem !important; }
-  /* a keyed container sits in a wrapper of its own: the wrapper is what the main column orders */
+  /* a keyed container sits in a wrapper of its own: the wrapper is what the main column orders. Under the map
+     (the race's views); above a view of several charts ("lesson_card_top"), whose first would push it far down */
   .st-key-arrows { order: 9; } div:has(> .st-key-lesson_card) { order: 10; }
   .st-key-present, div:has(> .st-key-downloads) { order: 11; }
 }
@@ -47,12 +48,13 @@ def link_notices(notices: list[str], lang: str) -> None:
         plain_text("\n".join([t("app.link_ignored", lang), *(f"• {text}" for text in notices)]), tone="warning")
 
 
-def lesson_card(lesson_id: str | None, lang: str) -> None:
-    """The lesson's title and what to look at, above the map; the explanation and question one click away."""
+def lesson_card(lesson_id: str | None, lang: str, *, under_the_map_on_a_phone: bool = True) -> None:
+    """The lesson's title and what to look at, above the map; the explanation and question one click away.
+    On a phone it moves under the map, unless the view is one of several charts (then it stays on top)."""
     if not lesson_id:
         return
     lesson = get_lesson(lesson_id)
-    with st.container(border=True, key="lesson_card"):
+    with st.container(border=True, key="lesson_card" if under_the_map_on_a_phone else "lesson_card_top"):
         st.markdown(f"**{lesson.title[lang]}** — **{t('lesson.look_for', lang)}:** {lesson.look_for[lang]}")
         with st.expander(t("lesson.more", lang)):
             st.markdown(lesson.explanation[lang])

@@ -31,7 +31,7 @@ def render(config: RaceConfig, lang: str) -> Trajectory | None:
                          on_change=state.keep_a_view, label_visibility="collapsed")
     view = state.view()
     played = view in PLAYED  # drawn by the race component, whose legend gives each run's status beside the map
-    header.lesson_card(state.lesson(), lang)
+    header.lesson_card(state.lesson(), lang, under_the_map_on_a_phone=played)
     if not played:
         header.status_row(traj, lang)
     RENDERERS[view](config, traj, lang)

@@ -117,7 +117,9 @@ def internal_figure(traj: Trajectory, internal: str, *, lang: str = "en") -> go.
     fig.update_yaxes(**axis)  # no y title: the chart's title names the internal
     fig.update_xaxes(title_text=t("plot.step", lang))
     # the title names the internal above the panels' own titles; the legend goes under the step axis
-    fig.update_layout(title=dict(text=title, x=0, xanchor="left", font=dict(size=16)), height=400,
-                      margin=dict(l=10, r=10, t=90, b=40),
+    # the title starts under Plotly's toolbar, which a touch screen shows at all times
+    fig.update_layout(title=dict(text=title, x=0, xanchor="left", y=1, yref="container", yanchor="top",
+                                 pad=dict(t=34), font=dict(size=16)), height=420,
+                      margin=dict(l=10, r=10, t=110, b=40),
                       legend=dict(orientation="h", y=-0.22, yanchor="top", x=0))
     return fig

@@ -35,7 +35,9 @@ PHASE_PICK = "phase-pick"  # the phase diagram's clickable grid: Plotly reports 
 
 def _layout(fig: go.Figure, title: str, x: str, y: str, *, log_x: bool = False, log_y: bool = False) -> go.Figure:
     # the legend hangs below the x axis' title (anchored at its top): on a phone it takes several rows
-    fig.update_layout(title=dict(text=title, x=0.01), height=480, margin=dict(l=10, r=10, t=50, b=10),
+    # the title starts 34 px down, under Plotly's toolbar, which a touch screen shows at all times
+    fig.update_layout(title=dict(text=title, x=0.01, y=1, yref="container", yanchor="top", pad=dict(t=34)),
+                      height=500, margin=dict(l=10, r=10, t=75, b=10),
                       plot_bgcolor="white", hovermode="closest",
                       legend=dict(orientation="h", y=-0.2, yanchor="top", x=0.0),
                       xaxis=dict(title=x, type="log" if log_x else "linear", showgrid=True, gridcolor="#eee",
