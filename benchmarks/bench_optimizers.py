@@ -54,22 +54,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from optviz.optimizers import SPECS, make_optimizer  # noqa: E402  (needs the path above under a bare interpreter)
+from bench_core import interleaved_best  # noqa: E402  (this folder, the script's own)
 
 SURFACE = "quadratic"
 REFERENCE_SCRIPTS = ROOT / "tests" / "reference"
-
-
-def interleaved_best(repeats: int, contenders: dict[str, Callable[[], object]]) -> dict[str, tuple[float, object]]:
-    """Best wall time (and that call's result) of each contender, taking turns round by round."""
-    best = {name: (float("inf"), None) for name in contenders}
-    for _ in range(repeats):
-        for name, fn in contenders.items():
-            t0 = time.perf_counter()
-            out = fn()
-            elapsed = time.perf_counter() - t0
-            if elapsed < best[name][0]:
-                best[name] = (elapsed, out)
-    return best
 
 
 def starts_for(runs: int) -> np.ndarray:
@@ -166,9 +154,9 @@ def vectorized(names: list[str], runs: int, steps: int, repeats: int) -> dict[st
         contenders = {"vectorized": positions_only}
         if name in LOOPS:
             contenders["loop"] = lambda name=name: LOOPS[name](starts, steps)
-        best = interleaved_best(repeats, contenders)
-        full = interleaved_best(max(1, repeats - 1), {"internals": lambda optimizer=optimizer: simulate(
-            surface, optimizer, starts, steps, record_internals=True, tol=0)})["internals"][0]
+        best = interleaved_best(repeats, **contenders)
+        full = interleaved_best(max(1, repeats - 1), internals=lambda optimizer=optimizer: simulate(
+            surface, optimizer, starts, steps, record_internals=True, tol=0))["internals"][0]
         row = {"vectorized": 1e9 * best["vectorized"][0] / run_steps, "internals": 1e9 * full / run_steps,
                "stopped": int(np.count_nonzero(best["vectorized"][1].status != "running"))}
         if name in LOOPS:

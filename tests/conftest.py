@@ -6,18 +6,19 @@ with a message saying so; they are never skipped. Never run ``playwright install
 """
 from __future__ import annotations
 
-import os
-import signal
 import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent  # the repository: app.py lives here
+sys.path.insert(0, str(ROOT / "deploy"))
+import launch  # noqa: E402  (deploy/ is a folder of scripts: it starts, checks and stops app servers)
+from launch import stop  # noqa: E402,F401  (the tests stop the servers they start the same way)
+
 APP = ROOT / "app.py"
 ARTIFACTS = ROOT / "tests" / "artifacts"  # screenshots and the server log; git-ignored
 CHROMIUM = Path("/usr/bin/chromium")
@@ -49,31 +50,14 @@ def start_streamlit(script: Path, port: int, log_path: Path, cwd: Path) -> subpr
 
 
 def wait_healthy(proc: subprocess.Popen, port: int, log_path: Path, timeout: float = SERVER_START_TIMEOUT) -> float:
-    """Poll ``/_stcore/health`` until it answers ``ok``; return the seconds it took."""
+    """Poll ``/_stcore/health`` until it answers ``ok`` (the deploy launcher's check); return the seconds it took.
+    A server that dies or never answers fails with its log."""
     t0 = time.perf_counter()
-    url = f"http://127.0.0.1:{port}/_stcore/health"
-    while time.perf_counter() - t0 < timeout:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {proc.returncode}:\n{log_path.read_text()}")
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:
-                if response.read().decode().strip() == "ok":
-                    return time.perf_counter() - t0
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"streamlit did not answer {url} within {timeout:.0f} s:\n{log_path.read_text()}")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    """Stop the server we started (its whole process group, which is only its own)."""
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
+    try:
+        launch.wait_healthy(f"http://127.0.0.1:{port}", proc, "streamlit", timeout)
+    except RuntimeError as error:
+        raise RuntimeError(f"{error}:\n{log_path.read_text()}") from None
+    return time.perf_counter() - t0
 
 
 @pytest.fixture(scope="session")

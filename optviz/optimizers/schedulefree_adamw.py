@@ -82,7 +82,7 @@ def schedulefree_adamw(lr: float | Array = 0.0025, beta1: float | Array = 0.9, b
     same numbers to rounding) and offers ``warmup_steps=W``, which is OptViz's schedule
     ``constant+warmup:W``. Its bias correction of v is always on. With ε = 0, a coordinate whose
     gradient has been exactly 0 so far takes 0/0 as 0 (its limit as ε → 0⁺), where the package
-    would produce NaN. β1 = 0 (y = z) is well defined here; the package's ``eval()`` divides by β1.
+    would produce NaN. β1 = 0 (y = z) is well defined here; switching the package to evaluation mode divides by β1.
 
     Records ``x_average`` x_t and ``z_sequence`` z_t (drawn on the map beside the run y),
     ``averaging_weight`` c_t, ``second_moment`` v_t, and the memory of the next weight,

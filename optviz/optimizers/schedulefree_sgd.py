@@ -139,10 +139,10 @@ def schedulefree_sgd(lr: float | Array = 0.001, beta: float | Array = 0.9, weigh
 
     The package stores y and z and updates y in place,
     y_t = (1 − c_t) y_{t−1} + c_t z_{t−1} + η_t(β(1 − c_t) − 1) g̃_t, which is the last line above
-    rewritten (substitute x_{t−1} = (y_{t−1} − (1 − β) z_{t−1})/β); x is what its ``eval()`` puts in
+    rewritten (substitute x_{t−1} = (y_{t−1} − (1 − β) z_{t−1})/β); x is what its evaluation mode puts in
     the parameters. Here x and z are kept and y is formed from them, the same numbers to rounding.
     The weight decay is L2 at y (added to the gradient), as the package does. β = 0, which the
-    package refuses (its ``eval()`` divides by β), is well defined here: y = z, plain SGD, with its
+    package refuses (its evaluation mode divides by β), is well defined here: y = z, plain SGD, with its
     running average x recorded. The package starts η_max at −1, a mark that the first max replaces,
     as 0 does here for any rate above 0. Its default lr = 1 is not OptViz's (see the spec: it suits
     networks, not these surfaces); its r and weight_lr_power are ``weight_step_power`` and

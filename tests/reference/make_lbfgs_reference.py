@@ -20,7 +20,6 @@ compare at rtol 1e-9 where the amplification is at most 1e-11, and at a bound de
 from __future__ import annotations
 
 import json
-import math
 import platform
 import sys
 from pathlib import Path
@@ -28,7 +27,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from make_torch_reference import LIMIT, LOSSES, STARTS, STEPS  # noqa: E402  (the same surfaces and starts)
+from make_torch_reference import LOSSES, refuse_chaotic, refuse_outside_box, STARTS, STEPS  # noqa: E402
 
 OUT = Path(__file__).with_name("thirdparty") / "lbfgs.json"
 SMOOTH, ROSEN = "smooth", "rosenbrock"
@@ -83,21 +82,14 @@ def run(loss_fn, kwargs: dict, start, steps):
         evaluations.append(opt.state[param]["func_evals"] - before)
         assert evaluations[-1] == calls[0] - counted, "func_evals counts the closure's calls"
         positions.append([float(v) for v in param.detach()])
-    flat = [v for p in positions for v in p]
-    if not all(math.isfinite(v) and abs(v) < LIMIT for v in flat):
-        raise RuntimeError(f"LBFGS{kwargs} from {start} left the box; choose other hyperparameters")
+    refuse_outside_box(f"LBFGS{kwargs}", start, positions)
     return positions, evaluations
 
 
 def check_conditioning(loss_fn, kwargs: dict, start, steps, positions):
-    """Refuse a chaotic reference: nudging the start by ~1e-15 must move no point by more than 1e-11."""
-    nudged = (start[0] * (1 + 1e-15) + 1e-16, start[1] * (1 - 1e-15) - 1e-16)
-    other, _ = run(loss_fn, kwargs, nudged, steps)
-    worst = max(abs(a - b) / max(abs(a), 1.0) for p, q in zip(positions, other) for a, b in zip(p, q))
-    if worst > AMPLIFICATION_LIMIT:
-        raise RuntimeError(f"LBFGS{kwargs} from {start} amplifies rounding ({worst:.1e}); choose other "
-                           "hyperparameters")
-    return worst
+    """Refuse a chaotic reference (``make_torch_reference.refuse_chaotic``)."""
+    return refuse_chaotic(f"LBFGS{kwargs}", start, positions,
+                          lambda nudged: run(loss_fn, kwargs, nudged, steps)[0], limit=AMPLIFICATION_LIMIT)
 
 
 def main() -> None:

@@ -22,7 +22,6 @@ Each case records, besides ``positions`` (the fast weights after every step, the
 from __future__ import annotations
 
 import json
-import math
 import platform
 import sys
 from importlib import metadata
@@ -31,7 +30,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from make_torch_reference import LIMIT, LOSSES, STARTS, STEPS  # noqa: E402  (the same surfaces and starts)
+from make_torch_reference import LOSSES, refuse_chaotic, refuse_outside_box, STARTS, STEPS  # noqa: E402
 
 OUT = Path(__file__).with_name("thirdparty")
 PACKAGE, CLASS = "pytorch-optimizer", "pytorch_optimizer.Lookahead"
@@ -103,20 +102,14 @@ def run(loss_fn, inner_class: str, kwargs: dict, start, steps):
         opt.step()
         positions.append([float(v) for v in param.detach()])
         slow.append([float(v) for v in opt.state[param]["slow_params"]])
-    flat = [v for p in positions for v in p]
-    if not all(math.isfinite(v) and abs(v) < LIMIT for v in flat):
-        raise RuntimeError(f"{CLASS}{kwargs} from {start} left the box; choose other hyperparameters")
+    refuse_outside_box(f"{CLASS}{kwargs}", start, positions)
     return positions, {"slow_weights": slow}
 
 
 def check_conditioning(loss_fn, inner_class: str, kwargs: dict, start, steps, positions):
-    """Refuse a chaotic reference: nudging the start by ~1e-15 must move no point by more than 1e-11."""
-    nudged = (start[0] * (1 + 1e-15) + 1e-16, start[1] * (1 - 1e-15) - 1e-16)
-    other, _ = run(loss_fn, inner_class, kwargs, nudged, steps)
-    worst = max(abs(a - b) / max(abs(a), 1.0) for p, q in zip(positions, other) for a, b in zip(p, q))
-    if worst > 1e-11:
-        raise RuntimeError(f"{CLASS}{kwargs} from {start} amplifies rounding ({worst:.1e}); "
-                           "choose other hyperparameters")
+    """Refuse a chaotic reference (``make_torch_reference.refuse_chaotic``)."""
+    refuse_chaotic(f"{CLASS}{kwargs}", start, positions,
+                   lambda nudged: run(loss_fn, inner_class, kwargs, nudged, steps)[0])
 
 
 def cases(name: str) -> list[dict]:

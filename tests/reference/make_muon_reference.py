@@ -28,7 +28,6 @@ update O_t of each step (``internals["orthogonalized"]``, (steps, 2)), taken as 
 from __future__ import annotations
 
 import json
-import math
 import platform
 import sys
 from pathlib import Path
@@ -37,7 +36,7 @@ import torch
 import torch.optim._muon as torch_muon
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from make_torch_reference import LIMIT, LOSSES, STARTS, STEPS  # noqa: E402  (the same surfaces and starts)
+from make_torch_reference import LOSSES, refuse_chaotic, refuse_outside_box, STARTS, STEPS  # noqa: E402
 
 OUT = Path(__file__).with_name("thirdparty") / "muon.json"
 SMOOTH, ROSEN = "smooth", "rosenbrock"
@@ -95,18 +94,14 @@ def run(loss_fn, kwargs: dict, start, steps: int, newton_schulz):
             positions.append([float(v) for v in param.detach()[0]])
     finally:
         torch_muon._zeropower_via_newtonschulz = TORCH_NEWTON_SCHULZ
-    if not all(math.isfinite(v) and abs(v) < LIMIT for p in positions for v in p):
-        raise RuntimeError(f"Muon{kwargs} from {start} left the box; choose other hyperparameters")
+    refuse_outside_box(f"Muon{kwargs}", start, positions)
     return positions, updates
 
 
 def check_conditioning(loss_fn, kwargs: dict, start, steps: int, positions) -> None:
-    """Refuse a chaotic reference: nudging the start by ~1e-15 must move no point by more than 1e-11."""
-    nudged = (start[0] * (1 + 1e-15) + 1e-16, start[1] * (1 - 1e-15) - 1e-16)
-    other, _ = run(loss_fn, kwargs, nudged, steps, newton_schulz_float64)
-    worst = max(abs(a - b) / max(abs(a), 1.0) for p, q in zip(positions, other) for a, b in zip(p, q))
-    if worst > 1e-11:
-        raise RuntimeError(f"Muon{kwargs} from {start} amplifies rounding ({worst:.1e}); choose other hyperparameters")
+    """Refuse a chaotic reference (``make_torch_reference.refuse_chaotic``)."""
+    refuse_chaotic(f"Muon{kwargs}", start, positions,
+                   lambda nudged: run(loss_fn, kwargs, nudged, steps, newton_schulz_float64)[0])
 
 
 def cases() -> list[dict]:

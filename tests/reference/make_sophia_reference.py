@@ -22,7 +22,6 @@ recorded under ``internals["hessian_moment"]``, (steps, 2).
 """
 from __future__ import annotations
 
-import math
 import sys
 from importlib import metadata
 from pathlib import Path
@@ -33,7 +32,7 @@ from pytorch_optimizer import SophiaH
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from make_shampoo_reference import write  # noqa: E402  (make_thirdparty_reference.py's file format)
 from make_thirdparty_reference import ROSEN, SMOOTH  # noqa: E402
-from make_torch_reference import LIMIT, LOSSES, STARTS, STEPS  # noqa: E402  (the same surfaces and starts)
+from make_torch_reference import LOSSES, refuse_chaotic, refuse_outside_box, STARTS, STEPS  # noqa: E402
 
 torch.set_default_dtype(torch.float64)
 
@@ -76,19 +75,13 @@ def run(loss_fn, kwargs: dict, start, steps: int):
             opt.step()
         positions.append([float(v) for v in param.detach()])
         moments.append([float(v) for v in opt.state[param]["hessian_moment"]])
-    if not all(math.isfinite(v) and abs(v) < LIMIT for p in positions for v in p):
-        raise RuntimeError(f"SophiaH{kwargs} from {start} left the box; choose other hyperparameters")
+    refuse_outside_box(f"SophiaH{kwargs}", start, positions)
     return positions, moments
 
 
 def check_conditioning(loss_fn, kwargs: dict, start, steps: int, positions) -> None:
-    """Refuse a chaotic reference: nudging the start by ~1e-15 must move no point by more than 1e-11."""
-    nudged = (start[0] * (1 + 1e-15) + 1e-16, start[1] * (1 - 1e-15) - 1e-16)
-    other, _ = run(loss_fn, kwargs, nudged, steps)
-    worst = max(abs(a - b) / max(abs(a), 1.0) for p, q in zip(positions, other) for a, b in zip(p, q))
-    if worst > 1e-11:
-        raise RuntimeError(f"SophiaH{kwargs} from {start} amplifies rounding ({worst:.1e}); "
-                           "choose other hyperparameters")
+    """Refuse a chaotic reference (``make_torch_reference.refuse_chaotic``)."""
+    refuse_chaotic(f"SophiaH{kwargs}", start, positions, lambda nudged: run(loss_fn, kwargs, nudged, steps)[0])
 
 
 def cases() -> list[dict]:

@@ -45,6 +45,7 @@ import math
 import platform
 import sys
 from pathlib import Path
+from typing import Callable
 
 import torch
 
@@ -231,24 +232,36 @@ def run(loss_fn, torch_class, torch_kwargs, start, steps, scheduler=None):
         if sched is not None:
             sched.step()
         positions.append([float(v) for v in param.detach()])
-    flat = [v for p in positions for v in p]
-    if not all(math.isfinite(v) and abs(v) < LIMIT for v in flat):
-        raise RuntimeError(f"{torch_class}{torch_kwargs} from {start} left the box; choose other hyperparameters")
+    refuse_outside_box(f"{torch_class}{torch_kwargs}", start, positions)
     return positions, lrs
 
 
 def check_conditioning(loss_fn, torch_class, torch_kwargs, start, steps, scheduler, positions):
-    """Refuse a chaotic reference: nudging the start by ~1e-15 must move no point by more than 1e-11.
+    """Refuse a chaotic reference (:func:`refuse_chaotic`)."""
+    refuse_chaotic(f"{torch_class}{torch_kwargs}", start, positions,
+                   lambda nudged: run(loss_fn, torch_class, torch_kwargs, nudged, steps, scheduler)[0])
+
+
+# --- the two refusals every reference script applies to its runs (the third-party scripts import them)
+
+def refuse_outside_box(what: str, start, positions) -> None:
+    """A reference run must stay finite and within ±LIMIT, far inside OptViz's divergence box."""
+    if not all(math.isfinite(v) and abs(v) < LIMIT for p in positions for v in p):
+        raise RuntimeError(f"{what} from {start} left the box; choose other hyperparameters")
+
+
+def refuse_chaotic(what: str, start, positions, again: Callable, limit: float = 1e-11) -> float:
+    """Refuse a chaotic reference: ``again(nudged_start)``, the same run from the start nudged by ~1e-15,
+    must move no point by more than ``limit`` (relative); returns the amplification measured.
 
     The tests compare at rtol 1e-9; a run that amplifies rounding that much could fail them
     for no fault of OptViz (e.g. Nesterov at a rate beyond the valley's stability limit).
     """
     nudged = (start[0] * (1 + 1e-15) + 1e-16, start[1] * (1 - 1e-15) - 1e-16)
-    other, _ = run(loss_fn, torch_class, torch_kwargs, nudged, steps, scheduler)
-    worst = max(abs(a - b) / max(abs(a), 1.0) for p, q in zip(positions, other) for a, b in zip(p, q))
-    if worst > 1e-11:
-        raise RuntimeError(f"{torch_class}{torch_kwargs} from {start} amplifies rounding ({worst:.1e}); "
-                           "choose other hyperparameters")
+    worst = max(abs(a - b) / max(abs(a), 1.0) for p, q in zip(positions, again(nudged)) for a, b in zip(p, q))
+    if worst > limit:
+        raise RuntimeError(f"{what} from {start} amplifies rounding ({worst:.1e}); choose other hyperparameters")
+    return worst
 
 
 def main() -> None:
