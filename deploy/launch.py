@@ -17,6 +17,7 @@ name each request's route and the process that answered it.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import shutil
@@ -63,10 +64,14 @@ def render(template: str, values: dict[str, str]) -> str:
     return PLACEHOLDER.sub(lambda m: values[m.group(1)], template)
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def free_ports(count: int) -> list[int]:
+    """``count`` different ports nothing listens on now. All are held while the OS picks them: asked
+    one at a time, a port just let go may come back, and nginx then finds its own port taken by an app."""
+    with contextlib.ExitStack() as held:
+        sockets = [held.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) for _ in range(count)]
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
 
 
 def parse_listen(listen: str) -> tuple[str, int]:
@@ -77,14 +82,19 @@ def parse_listen(listen: str) -> tuple[str, int]:
     return host or "127.0.0.1", int(port)
 
 
-def wait_healthy(url: str, proc: subprocess.Popen, what: str, timeout: float = START_TIMEOUT) -> None:
+def wait_healthy(url: str, proc: subprocess.Popen, what: str, timeout: float = START_TIMEOUT,
+                 server: str = "") -> None:
+    """Poll ``url``'s ``/_stcore/health`` until it answers ``ok`` with a ``Server`` header starting with
+    ``server``. Naming the server matters for a proxy: while nginx fails to bind a taken port (it retries
+    for 2 s before it exits), whatever holds that port answers in its place."""
     t0 = time.perf_counter()
     while time.perf_counter() - t0 < timeout:
         if proc.poll() is not None:
             raise RuntimeError(f"{what} exited with {proc.returncode}")
         try:
             with urllib.request.urlopen(url + "/_stcore/health", timeout=1) as response:
-                if response.read().strip() == b"ok":
+                answered_by = response.headers.get("Server", "")
+                if response.read().strip() == b"ok" and answered_by.startswith(server):
                     return
         except OSError:
             pass
@@ -138,8 +148,11 @@ def start_deployment(processes: int, workdir: Path, listen: str | None = None, f
         raise ValueError(f"processes={processes}: from 1 to 64")
     if shutil.which(NGINX) is None:
         raise FileNotFoundError("nginx is not installed (Debian: apt-get install -y nginx)")
-    host, port = parse_listen(listen) if listen else ("127.0.0.1", free_port())
-    ports = [first_port + i for i in range(processes)] if first_port else [free_port() for _ in range(processes)]
+    chosen = free_ports(processes + 1)
+    host, port = parse_listen(listen) if listen else ("127.0.0.1", chosen[0])
+    ports = [first_port + i for i in range(processes)] if first_port else chosen[1:]
+    if port in ports:
+        raise ValueError(f"nginx's port {port} is also an app process's port ({ports[0]} to {ports[-1]})")
     workdir.mkdir(parents=True, exist_ok=True)
     workdir.chmod(0o755)  # nginx's workers run as another user when started by root: they must reach temp/
     (workdir / "temp").mkdir(exist_ok=True)
@@ -164,7 +177,12 @@ def start_deployment(processes: int, workdir: Path, listen: str | None = None, f
         deployment.nginx = subprocess.Popen([NGINX, "-p", str(workdir), "-c", str(workdir / "nginx.conf"),
                                              "-e", str(workdir / "error.log")],
                                             stdout=nginx_log, stderr=subprocess.STDOUT, start_new_session=True)
-        wait_healthy(deployment.url, deployment.nginx, f"nginx ({deployment.url})")
+        try:
+            wait_healthy(deployment.url, deployment.nginx, f"nginx ({deployment.url})", server="nginx")
+        except RuntimeError as error:
+            error_log = workdir / "error.log"
+            said = error_log.read_text(errors="replace") if error_log.exists() else "(none written)"
+            raise RuntimeError(f"{error}; its error log:\n{said}") from None
     except BaseException:
         deployment.stop()
         raise
@@ -189,7 +207,11 @@ def main(argv: list[str] | None = None) -> int:
     if not 1024 <= args.first_port <= 65535 - args.processes:
         parser.error(f"--first-port {args.first_port}: the app ports must fit from 1024 to 65535")
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="optviz-deploy-"))
-    deployment = start_deployment(args.processes, workdir.resolve(), args.listen, args.first_port, args.nginx_workers)
+    try:
+        deployment = start_deployment(args.processes, workdir.resolve(), args.listen, args.first_port,
+                                      args.nginx_workers)
+    except ValueError as error:  # the ports asked for overlap
+        parser.error(str(error))
     print(f"OptViz: {deployment.url} -> {', '.join(deployment.app_urls)}; logs in {workdir}", flush=True)
     try:
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

@@ -6,7 +6,6 @@ with a message saying so; they are never skipped. Never run ``playwright install
 """
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -28,15 +27,7 @@ SERVER_START_TIMEOUT = 60.0
 
 
 def free_port() -> int:
-    """A port nothing listens on now: the OS picks one, and we check nobody answers there."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.settimeout(0.2)
-        if s.connect_ex(("127.0.0.1", port)) == 0:  # a stale server would answer the health check too
-            raise RuntimeError(f"port {port} is already in use")
-    return port
+    return launch.free_ports(1)[0]
 
 
 def start_streamlit(script: Path, port: int, log_path: Path, cwd: Path) -> subprocess.Popen:

@@ -24,8 +24,10 @@ from __future__ import annotations
 import re
 import shutil
 import sys
+import threading
 import urllib.request
 from collections import defaultdict
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -34,7 +36,7 @@ from streamlit_client import protocol_load
 from test_load import run_in_own_thread
 
 sys.path.insert(0, str(ROOT / "deploy"))
-from launch import start_deployment  # noqa: E402  (deploy/ is a folder of scripts, not a package)
+from launch import free_ports, start_deployment  # noqa: E402  (deploy/ is a folder of scripts, not a package)
 
 SESSIONS = 16
 DURATION = 10.0  # seconds of moves once every session is up
@@ -88,3 +90,41 @@ def test_two_processes_behind_nginx_share_the_sessions_and_keep_each_on_one(tmp_
     assert all(n > 0 for n in opened) and sum(opened) == SESSIONS, f"sessions opened per process: {opened}"
     for i, text in enumerate(deployment.app_logs()):
         assert "Traceback" not in text, f"app process {i}:\n{text[-3000:]}"
+
+
+def test_ports_chosen_together_are_all_different():
+    # One at a time, the OS hands back ports it just let go (300 drawn so held a repeat in 20 of 20 tries here): CI once
+    # gave nginx an app's port, and the app answered nginx's health check. 300 at once must all differ.
+    ports = free_ports(300)
+    assert len(set(ports)) == len(ports), sorted(p for p in ports if ports.count(p) > 1)
+
+
+def test_nginx_on_an_app_port_is_refused_before_anything_starts(tmp_path):
+    with pytest.raises(ValueError, match="8602"):
+        start_deployment(2, tmp_path, listen="127.0.0.1:8602", first_port=8601)
+    assert not (tmp_path / "app-0.log").exists()
+
+
+class _AnswersOk(BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802  (http.server's name)
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args):
+        pass
+
+
+def test_another_server_on_nginx_port_is_not_taken_for_nginx(tmp_path):
+    """While nginx retries a taken port, the port's holder answers ``ok``: the launcher must wait for
+    nginx itself (its ``Server`` header) and report nginx's failure, not serve the class from elsewhere."""
+    if shutil.which("nginx") is None:
+        pytest.fail("nginx is missing: bash .ci/install-test-deps installs it (Debian: apt-get install -y nginx)")
+    holder = ThreadingHTTPServer(("127.0.0.1", 0), _AnswersOk)
+    threading.Thread(target=holder.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(RuntimeError, match=r"(?s)nginx .* exited.*Address already in use"):
+            start_deployment(1, tmp_path, listen=f"127.0.0.1:{holder.server_port}")
+    finally:
+        holder.shutdown()
+        holder.server_close()
