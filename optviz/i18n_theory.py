@@ -25,7 +25,7 @@ THEORY_TEXTS: dict[str, dict[str, str]] = {
                                "zh": "最佳 (η, β) 的动量法：((√κ−1)/(√κ+1))^2t"},
     "theory.pred.y": {"en": "loss − minimum (log)", "zh": "损失 − 最小值（对数）"},
     # phase diagram
-    "theory.phase.title": {"en": "Momentum phase diagram: rate per step over (η, β)",
+    "theory.phase.title": {"en": "Momentum phase diagram: rate by (η, β)",
                            "zh": "动量相图：各 (η, β) 下每步的收缩率"},
     "theory.phase.rate": {"en": "rate (spectral radius)", "zh": "收缩率（谱半径）"},
     "theory.phase.diverges": {"en": "diverges (rate ≥ 1)", "zh": "发散（收缩率 ≥ 1）"},

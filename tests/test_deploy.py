@@ -124,7 +124,7 @@ def test_another_server_on_nginx_port_is_not_taken_for_nginx(tmp_path):
     threading.Thread(target=holder.serve_forever, daemon=True).start()
     try:
         with pytest.raises(RuntimeError, match=r"(?s)nginx .* exited.*Address already in use"):
-            start_deployment(1, tmp_path, listen=f"127.0.0.1:{holder.server_port}")
+            start_deployment(1, tmp_path, listen=f"127.0.0.1:{holder.server_port}").stop()  # stopped if taken
     finally:
         holder.shutdown()
         holder.server_close()

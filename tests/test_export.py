@@ -398,3 +398,218 @@ def test_render_writes_what_the_suffix_asks_for(tmp_path):
         render(config, tmp_path / "race.png", step=81)
     with pytest.raises(ValueError, match="optimizer"):
         render(RaceConfig(), tmp_path / "race.png")
+
+
+# ------------------------------------------------------------------------- an optimizer's own points
+
+DARK, LIGHT = export._rgb(CASING_DARK), export._rgb(CASING_LIGHT)
+
+
+def with_slow_weights(points, slow, optimizer: str = "lookahead") -> Trajectory:
+    """``walk(points)`` as a Lookahead run whose slow weights are ``slow`` (steps+1, 2), NaN where absent.
+    The label is longer than the point's name, so the legend (and the map beside it) keeps its width
+    whether or not the point is listed."""
+    traj = walk(points)
+    return Trajectory(surface=traj.surface, labels=("Lookahead with a long label",), optimizers=(optimizer,),
+                      positions=traj.positions, loss=traj.loss, grad=traj.grad, status=traj.status,
+                      stop_step=traj.stop_step,
+                      internals={"slow_weights": np.asarray(slow, dtype=float)[:, None, :]})
+
+
+def map_pixel(canvas: RaceCanvas, x: float, y: float) -> tuple[float, float]:
+    """(column, row) of surface point (x, y) from the map box and the bounds alone (not ``to_pixel``)."""
+    left, top, right, bottom = canvas.map_box
+    (x0, x1), (y0, y1) = canvas.traj.surface.bounds
+    return left + (x - x0) / (x1 - x0) * (right - left), top + (y1 - y) / (y1 - y0) * (bottom - top)
+
+
+def classes(pixels) -> list[str]:
+    """Each pixel as "dark", "light", "core" (the first run's colour) or "other", equal runs merged."""
+    names = []
+    for pixel in pixels:
+        name = {DARK: "dark", LIGHT: "light", BLUE: "core"}.get(tuple(int(v) for v in pixel[:3]), "other")
+        if not names or names[-1] != name:
+            names.append(name)
+    return names
+
+
+# The run walks along y = -1 from x = -1.5 to x = -0.5; its slow weights sit at (1, 1), far from the path
+# and the minimum, so the tie from the run's current point comes in from the lower left and the
+# marker's right and top edges are clear of everything else.
+PATH = [[-1.5, -1.0], [-1.25, -1.0], [-1.0, -1.0], [-0.75, -1.0], [-0.5, -1.0]]
+SLOW = [[1.0, 1.0]] * 5
+
+
+def test_a_runs_own_point_is_drawn_where_it_is_in_its_colour_cased_and_named():
+    # The live race marks the slow weights with a hollow square of half-size 12 px beside a head of
+    # radius 9 px; the slide's head is 13.5 px (cased), so the square's half-size is 1.5 × 12 = 18 px on a
+    # 1080p slide, 36 px at scale 2 (drawn without smoothing: exact colours). Its outline is cased like a
+    # path: going outwards across an edge, dark, light, the run's colour, light, dark.
+    traj = with_slow_weights(PATH, SLOW)
+    canvas = RaceCanvas(traj, width=3840, height=2160)  # the layout frame_png(scale=2) draws
+    left, top, right, bottom = canvas.map_box
+    # to_pixel by hand: the bounds' corners are the map box's corners (exact: no supersampling here)
+    assert np.allclose(canvas.to_pixel([[-2.0, 2.0], [2.0, -2.0]]), [[left, top], [right, bottom]], atol=1e-9)
+    cx, cy = (int(round(v)) for v in map_pixel(canvas, 1.0, 1.0))  # within 0.5 px of the true centre
+    image = png(frame_png(traj, 4, scale=2))
+    half = 36
+    right_ray = image[cy, cx + half - 12: cx + half + 13]  # across the right edge, outwards
+    top_ray = image[cy - half + 12: cy - half - 13: -1, cx]  # across the top edge, outwards
+    for ray in (right_ray, top_ray):
+        assert classes(ray) == ["other", "dark", "light", "core", "light", "dark", "other"]
+    assert not np.any(np.all(image[cy - 20: cy + 21, cx + 6: cx + 21] == BLUE, axis=-1))  # hollow: the map shows
+
+    # the same frame of a run without map points (SGD, same path): nothing there
+    plain = Trajectory(**{**traj.__dict__, "optimizers": ("sgd",)})
+    bare = RaceCanvas(plain, width=3840, height=2160)
+    bx, by = (int(round(v)) for v in map_pixel(bare, 1.0, 1.0))
+    bare_image = png(frame_png(plain, 4, scale=2))
+    for ray in (bare_image[by, bx + half - 12: bx + half + 13], bare_image[by - half + 12: by - half - 13: -1, bx]):
+        assert classes(ray) == ["other"]
+
+    # the legend names the point under its run, in both languages, with the same square in the run's colour
+    assert canvas._legend[:2] == [("line", path_color(0), "Lookahead with a long label"),
+                                  ("square", path_color(0), "φ: the slow weights")]
+    assert RaceCanvas(traj, lang="zh")._legend[1] == ("square", path_color(0), "φ：慢权重")
+    row = int(round(canvas.box[1] + 1.5 * round(canvas.legend_size * 1.7)))  # the second legend row's middle
+    sample = image[row - 20: row + 21, int(canvas.legend_x): int(canvas.legend_x + 56 * canvas.u)]
+    assert np.sum(np.all(sample == BLUE, axis=-1)) >= 20  # the small square's core (about 1.5 px × 4 × 18 px)
+
+    # a GIF frame (1280 × 720, palette colours: exact) has the run's colour on the square's right edge,
+    # 12 px out (2/3 of 18), within a pixel either way for the rounding of the centre and the 2-px stroke
+    small = RaceCanvas(traj, width=1280, height=720)
+    gx, gy = (int(round(v)) for v in map_pixel(small, 1.0, 1.0))
+    gif = Image.open(io.BytesIO(race_gif(traj, frames=5)))
+    gif.seek(4)
+    frame = np.asarray(gif.convert("RGB"), dtype=int)
+    assert np.any(np.all(frame[gy - 1: gy + 2, gx + 11: gx + 14] == BLUE, axis=-1))
+    assert np.any(np.all(frame[gy - 14: gy - 10, gx - 1: gx + 2] == BLUE, axis=-1))
+
+
+def test_the_minimum_star_stays_above_a_point_on_it():
+    # Slow weights 36 px (the square's half-size at scale 2) right of the minimum: the square's left edge
+    # runs through the ★'s centre, its strokes covering 7.5 px either side. Drawn after the points, the
+    # star keeps its gold fill there; the edge itself shows beyond the star.
+    probe = with_slow_weights(PATH, SLOW)
+    left, _, right, _ = RaceCanvas(probe, width=3840, height=2160).map_box
+    offset = 36 / ((right - left) / 4.0)  # 36 px in surface units: the map is 4 units wide
+    traj = with_slow_weights(PATH, [[offset, 0.0]] * 5)
+    cx, cy = (int(round(v)) for v in map_pixel(RaceCanvas(traj, width=3840, height=2160), 0.0, 0.0))
+    image = png(frame_png(traj, 4, scale=2))
+    assert tuple(image[cy, cx]) == GOLD and tuple(image[cy - 5, cx]) == GOLD
+    # 30 px down the same edge: between the ★'s two lower arms (its inner radius there is 0.45 × 34 = 15 px)
+    assert tuple(image[cy + 30, cx]) == BLUE
+
+
+def test_a_run_without_map_points_renders_exactly_as_before(race, monkeypatch):
+    # The old exports drew no points and listed none: a race without them (SGD, momentum, Adam) must
+    # come out byte-identical to the same exports drawn with the map points switched off, and its
+    # legend must be the old one: the runs, the minimum, the start.
+    assert RaceCanvas(race)._legend == [("line", path_color(run), label) for run, label in enumerate(race.labels)] \
+        + [("star", MINIMUM_FILL, "minimum"), ("ring", export.INK, "start")]
+    png_now, gif_now = frame_png(race, 137), race_gif(race, frames=12)
+    canvas = RaceCanvas(race)
+    for step in (0, 137, race.steps):
+        frame = np.asarray(canvas.frame(step))
+        assert np.array_equal(frame, np.asarray(RaceCanvas(race, map_points=False).frame(step))), step
+        # and by construction: the frame is what the old exports composed from the same parts, in their
+        # order (background, path casings and cores, current points, landmarks, step counter), nothing more
+        paths = canvas.new_paths()
+        canvas.draw_paths(paths, export._rgb, step)
+        old = canvas.background.copy()
+        area = old.crop(canvas.box)
+        area.paste(DARK, (0, 0, *area.size), paths.dark)
+        area.paste(LIGHT, (0, 0, *area.size), paths.light)
+        area.paste(paths.core, (0, 0), paths.core_mask)
+        canvas.draw_heads(ImageDraw.Draw(area), export._rgb, step)
+        canvas.draw_landmarks(ImageDraw.Draw(area), export._rgb)
+        old.paste(area, canvas.box[:2])
+        canvas.draw_step(ImageDraw.Draw(old), step, export._rgb)
+        assert np.array_equal(frame, np.asarray(old)), step
+
+    class WithoutPoints(RaceCanvas):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, map_points=False, **kwargs)
+
+    monkeypatch.setattr(export, "RaceCanvas", WithoutPoints)
+    assert frame_png(race, 137) == png_now
+    assert race_gif(race, frames=12) == gif_now
+
+
+def test_a_point_not_recorded_yet_or_off_the_map_is_not_drawn():
+    # Before a point exists its internal is NaN; a point can also sit just outside the map (x = 2.05 > 2:
+    # 7 px beyond the right edge at 720p, less than the square's half-size of 12 px, so a marker drawn
+    # there would show), far out (a diverged run's 1e300, which overflows to inf in pixels) or be half
+    # NaN. In those steps the map is pixel-identical to the map drawn with the points off; once the
+    # point is on the map it shows.
+    nan = float("nan")
+    path = [[-1.5, -1.0 + 0.1 * k] for k in range(7)]
+    slow = [[nan, nan], [nan, nan], [2.05, 0.0], [0.0, -1e300], [1.0, nan], [1.0, 1.0], [1.0, 1.0]]
+    traj = with_slow_weights(path, slow)
+    on, off = RaceCanvas(traj, width=1280, height=720), RaceCanvas(traj, width=1280, height=720, map_points=False)
+    assert on.box == off.box  # same layout: the long label sets the legend's width
+    left, top, right, bottom = on.box
+    for step in range(7):
+        drawn, bare = (np.asarray(c.frame(step))[top:bottom, left:right] for c in (on, off))
+        assert np.array_equal(drawn, bare) == (step < 5), step
+    gif = Image.open(io.BytesIO(race_gif(traj, frames=7, width=1280, height=720)))
+    assert gif.n_frames == 7
+    pytest.importorskip("imageio_ffmpeg", reason="MP4 export needs imageio and imageio-ffmpeg")
+    assert race_mp4(traj, frames=7, hold_ms=0)[4:8] == b"ftyp"  # an MP4 file box: it was written
+
+
+def test_a_points_track_so_far_is_dashed_in_its_colour():
+    # The slow weights stay at (0.5, 0.5) for steps 0–2 and sit at (1, 0.5) from step 3. The live race
+    # dashes a point's track 5 px on, 4 px off, stroked 3.5 px light and 1.5 px in the run's colour; the
+    # slide draws 1.5 times as large (as its heads), so at scale 2 the dashes are 15 px, the gaps 12 px,
+    # the coloured core round(2.25 × 2) = 4 px wide inside a 10-px light casing. Along the row y = 0.5
+    # between the two places, the colours alternate core / other with those lengths (± 1 px: the
+    # dashes' ends fall between pixels); before step 3 the track has no length and nothing is there.
+    slow = [[0.5, 0.5]] * 3 + [[1.0, 0.5]] * 3
+    traj = with_slow_weights([[-1.5, -1.0 + 0.1 * k] for k in range(6)], slow)
+    canvas = RaceCanvas(traj, width=3840, height=2160)
+    (ax, row), (bx, _) = (np.round(map_pixel(canvas, x, 0.5)).astype(int) for x in (0.5, 1.0))
+    inner = slice(ax + 40, bx - 50)  # clear of the square at (1, 0.5) and of the track's first dash end
+    drawn = png(frame_png(traj, 5, scale=2))[row, inner]
+    before = png(frame_png(traj, 2, scale=2))[row, inner]
+    assert not np.any(np.all(before == BLUE, axis=-1))
+    core = np.all(drawn == BLUE, axis=-1).astype(int)
+    edges = np.flatnonzero(np.diff(core)) + 1
+    lengths = np.diff(edges)  # whole dashes and whole gaps, alternating
+    assert len(lengths) >= 6
+    dash_lengths, gap_lengths = (lengths[0::2], lengths[1::2]) if core[edges[0]] else (lengths[1::2], lengths[0::2])
+    assert np.all(np.abs(dash_lengths - 15) <= 1) and np.all(np.abs(gap_lengths - 12) <= 1), lengths
+    light = np.all(png(frame_png(traj, 5, scale=2))[row - 4, inner] == LIGHT, axis=-1)  # 4 px off the centre line
+    assert np.array_equal(light[edges[0]: edges[-1]], core[edges[0]: edges[-1]].astype(bool))  # casing under dashes
+
+
+def test_dashes_follow_a_polyline_round_its_corners():
+    # An L of two 10-long legs, dashes 4 on and 2 off, from the start: [0, 4], [6, 10] end at the corner,
+    # [12, 16] (the second leg, 2–6 along it), [18, 20] cut short at the end.
+    got = export.dashes(np.array([[0.0, 0.0], [10.0, 0.0], [10.0, 10.0]]), 4.0, 2.0)
+    assert got == [[(0.0, 0.0), (4.0, 0.0)], [(6.0, 0.0), (10.0, 0.0)], [(10.0, 2.0), (10.0, 6.0)],
+                   [(10.0, 8.0), (10.0, 10.0)]]
+    # a dash across the corner keeps the corner: [8, 12] runs from (8, 0) through (10, 0) to (10, 2)
+    assert export.dashes(np.array([[0.0, 0.0], [10.0, 0.0], [10.0, 10.0]]), 4.0, 4.0)[1] == \
+        [(8.0, 0.0), (10.0, 0.0), (10.0, 2.0)]
+    assert export.dashes(np.array([[1.0, 1.0], [1.0, 1.0]]), 4.0, 2.0) == []  # no length, no dash
+
+
+def test_a_mark_the_cjk_font_lacks_is_drawn_in_the_latin_font():
+    # SAM's ascent point is "上升点 θ̂（…）" in Chinese. Noto Sans CJK has 上 and θ but no combining
+    # circumflex (U+0302): drawn in it, θ̂ shows θ and a box (seen on the slide). DejaVu Sans has the mark
+    # but no 上. The legend draws the letter with its mark in the Latin font, the rest in the CJK font.
+    if font_file(True) is None or font_file(False) is None:
+        pytest.skip("needs a CJK font (fonts-noto-cjk) and a Latin one (fonts-dejavu)")
+    canvas = RaceCanvas(straight_line(), lang="zh", width=1280, height=720)
+    size = canvas.tick_size
+    cjk, latin = export._font(True, size), export._font(False, size)
+    assert export._has_glyphs(cjk, "上") and export._has_glyphs(cjk, "θ") and not export._has_glyphs(cjk, "θ̂")
+    assert export._has_glyphs(latin, "θ̂") and not export._has_glyphs(latin, "上")
+    shown = Image.new("L", (300, 60), 0)
+    canvas._text_with_fallback(ImageDraw.Draw(shown), (10, 30), "上升点 θ̂", size, "#ffffff")
+    expected = Image.new("L", (300, 60), 0)
+    draw = ImageDraw.Draw(expected)
+    draw.text((10, 30), "上升点 ", fill=255, font=cjk, anchor="lm")
+    draw.text((10 + cjk.getlength("上升点 "), 30), "θ̂", fill=255, font=latin, anchor="lm")
+    assert np.array_equal(np.asarray(shown), np.asarray(expected))

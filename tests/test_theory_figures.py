@@ -111,3 +111,41 @@ def test_every_picker_group_has_a_short_tag_in_both_languages():
     for group in GROUPS:
         tag = THEORY_TEXTS[f"picker.tag.{group}"]
         assert 0 < len(tag["en"]) <= 14 and 0 < len(tag["zh"]) <= 4, tag  # short enough for a chip on a phone
+
+
+# ------------------------------------------------------------------ the phase diagram's frame on a phone
+# Measured in the app on a 390 × 844 phone (a 358 px wide chart): the upright colour bar with its title and
+# labels took 72 px beside the plot, leaving the plot 197 of 358 px; the y axis' title and labels need 75 px
+# and the right margin 10, so a plot with nothing beside it gets 273 px. The layout can only show this
+# structurally here; tests/test_phase_diagram_layout.py measures the pixels in the browser.
+
+def _phase(lang="en"):
+    quad = rates.quadratic_of(get_theory_lesson("optimal-momentum").config.build_surface())
+    diagram = phase_diagram(quad, np.geomspace(1e-3, 0.1, 20), np.linspace(0, 0.99, 20))
+    return F.phase_figure(diagram, lang, [("SGD", 0.01, 0.0), ("Momentum", 0.032, 0.7)])
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_phase_colour_bar_lies_across_the_plot_between_title_and_plot(lang):
+    fig = _phase(lang)
+    (rate_map,) = [tr for tr in fig.data if tr.type == "heatmap" and tr.showscale is not False]
+    bar = rate_map.colorbar
+    # horizontal, from the plot's left edge over its whole width: it takes no width beside the plot
+    assert bar.orientation == "h" and (bar.x, bar.xanchor, bar.len, bar.lenmode) == (0, "left", 1, "fraction")
+    assert bar.title.text == t("theory.phase.rate", lang)
+    # placed in pixels from the figure's top (a fixed height makes the container's fraction a pixel count):
+    # below the figure's title, which starts pad.t = 34 px down and is one line of about 20 px, and with the
+    # bar's box (bar, labels, its title: 55 to 64 px measured at the three screen sizes) inside the top margin
+    height, top = fig.layout.height, fig.layout.margin.t
+    assert bar.yref == "container" and bar.yanchor == "top"
+    bar_top = (1 - bar.y) * height  # exact up to float rounding of y: compare with half a pixel's slack
+    assert fig.layout.title.pad.t + 20 <= bar_top + 0.5 and bar_top + 64 <= top + 0.5
+
+
+def test_phase_legend_hangs_from_the_figure_bottom():
+    fig = _phase()
+    # anchored to the figure's bottom edge, the legend's rows are reserved below the x axis' title by Plotly,
+    # however many rows a narrow screen wraps it into; y = -0.2 of the plot left too little when the plot is short
+    assert (fig.layout.legend.yref, fig.layout.legend.y, fig.layout.legend.yanchor) == ("container", 0, "bottom")
+    assert fig.layout.legend.orientation == "h"
+

@@ -18,6 +18,7 @@ PAGE_STYLE = """<style>
   line-height: 1.2 !important; }
 [class*="st-key-lesson_card"] { padding: .4rem .8rem !important; gap: .3rem !important; }
 [class*="st-key-lesson_card"] p { margin-bottom: 0; }
+.st-key-surface_formula [data-testid="stMarkdownContainer"] { overflow-x: auto; }  /* one term wider than the sidebar */
 [class*="st-key-lesson_card"] [data-testid="stExpander"] { margin-top: .35rem; }
 @media (max-width: 640px) {  /* a phone: the map first, then what explains it */
   .block-container { padding-top: 3.6rem !important; }

@@ -16,6 +16,7 @@ from optviz import controls, schedules
 from optviz.app import state
 from optviz.app.widget_values import (BOUNDS, EXPRESSION, LANG, LESSON, SLOT_IDS, SLOTS, START, STEPS, SURFACE,
                                       contestant_key, slot_label, surface_param_key)
+from optviz.app.formula import formula_markdown
 from optviz.app.widgets import choice, plain_text
 from optviz.i18n import LANGUAGES, t
 from optviz.classroom.catalog import get_lesson
@@ -85,7 +86,8 @@ def surface_controls(L: str) -> None:
         custom_controls(L)
     drawn = state.current_surface()
     st.caption(drawn.description[L])
-    st.latex(drawn.formula)
+    with st.container(key="surface_formula"):  # header.PAGE_STYLE lets a term wider than the sidebar scroll here
+        st.markdown(formula_markdown(drawn.formula), text_alignment="center")
     for p in PARAMETERS.get(surface, ()):
         label, help_text = t(f"sparam.{p.name}", L), t(f"sparam.{p.name}.help", L)
         key = surface_param_key(surface, p.name)

@@ -16,6 +16,13 @@ come from ``optviz.figures.palette``: every path is cased (dark outer stroke, li
 Okabe–Ito core) so it stands out at least 3:1 on every band; minima (★) and saddles (✕) are drawn
 last, above paths and current points, so a run that ends on a minimum does not hide it.
 
+The points an optimizer keeps beside its position (``OptimizerSpec.map_points``: Lookahead's slow
+weights, SAM's ascent point, Schedule-Free's x and z) are drawn as the live race draws them at that
+step: a hollow marker in the run's colour, cased like the paths (square, diamond, triangle in the
+spec's order), its track so far and a tie to the run's current point as a thin dashed line (light
+casing, the run's colour), above the current points and below the landmarks; the legend names each
+under its run. A point not recorded yet (NaN) or off the map at that step is not drawn, track and all.
+
 The background (contours, axes, colour bar, legend) is drawn once. The paths live in three masks
 (dark casing, light casing, core) plus a core colour layer; an animation frame adds only the new
 stretch of every path to the masks and pastes them, in that order, onto a copy of the background.
@@ -32,6 +39,7 @@ import io
 import math
 import os
 import tempfile
+import unicodedata
 import warnings
 from pathlib import Path
 from typing import NamedTuple
@@ -46,6 +54,7 @@ from optviz.figures.palette import (CASING_DARK, CASING_LIGHT, DIVERGED as RED, 
                                     PATH_COLORS, SADDLE_CASING, SADDLE_CORE, path_color)
 from optviz.figures.race import frame_steps, race_figure
 from optviz.i18n import CATALOG, LANGUAGES, status_text, t
+from optviz.optimizers import SPECS
 from optviz.race import RaceConfig, run_race
 from optviz.trajectory import DIVERGED, Trajectory
 from surfaces import source_of
@@ -146,6 +155,34 @@ def _is_cjk(text: str) -> bool:
     return any(ord(ch) >= 0x2E80 for ch in text)
 
 
+def _clusters(text: str) -> list[str]:
+    """``text`` cut into letters, each with the combining marks that follow it."""
+    out: list[str] = []
+    for ch in text:
+        if out and unicodedata.combining(ch):
+            out[-1] += ch
+        else:
+            out.append(ch)
+    return out
+
+
+@functools.lru_cache(maxsize=1024)
+def _has_glyphs(font, cluster: str) -> bool:
+    """Whether ``font`` draws every character of ``cluster`` with a glyph of its own, not the box it
+    draws for a character it lacks (that of a private-use code point, which no font here covers).
+    Looked at one character at a time without text shaping, which would add a dotted circle to a lone mark."""
+    if not isinstance(font, ImageFont.FreeTypeFont):
+        return True  # Pillow's own font: nothing better to fall back to
+
+    plain = font.font_variant(layout_engine=ImageFont.Layout.BASIC)
+
+    def ink(ch: str) -> tuple:
+        mask = plain.getmask(ch)
+        return mask.size, bytes(mask)
+    missing = ink("\ue000")
+    return all(ch.isspace() or ink(ch) != missing for ch in cluster)
+
+
 # ------------------------------------------------------------------------------------------------ drawing
 
 
@@ -204,6 +241,26 @@ def polylines(points: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> list[list[t
     return out
 
 
+def dashes(points: np.ndarray, on: float, off: float) -> list[list[tuple[float, float]]]:
+    """A polyline ``(k, 2)`` cut into dashes ``on`` long with ``off`` gaps, from its first point, each
+    dash a polyline that turns where the line turns (Pillow draws no dashed lines)."""
+    points = np.asarray(points, dtype=float)
+    if len(points) < 2:
+        return []
+    along = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(points, axis=0).T))])  # (k,) arc length
+    starts = np.arange(0.0, along[-1], on + off)  # (dashes,) where each dash begins
+    ends = np.minimum(starts + on, along[-1])
+
+    def at(length: np.ndarray) -> np.ndarray:  # (n, 2) the points at these arc lengths
+        return np.stack([np.interp(length, along, points[:, 0]), np.interp(length, along, points[:, 1])], axis=-1)
+
+    first, last = np.searchsorted(along, starts, "right"), np.searchsorted(along, ends, "left")
+    out = []
+    for a, b, i, j in zip(at(starts).tolist(), at(ends).tolist(), first.tolist(), last.tolist()):
+        out.append([tuple(a), *map(tuple, points[i:j].tolist()), tuple(b)])  # the corners inside the dash too
+    return out
+
+
 def _star(cx: float, cy: float, r: float) -> list[tuple[float, float]]:
     angles = -np.pi / 2 + np.arange(10) * np.pi / 5
     radii = np.where(np.arange(10) % 2 == 0, r, 0.45 * r)
@@ -242,7 +299,21 @@ class Paths(NamedTuple):
 # sizes in pixels of a 1920 × 1080 slide; everything scales with the picture
 SIZE = dict(pad=28, title=46, counter=34, tick=26, legend=30, axis=30, bar=30, tick_len=10,
             core=6, light=11, dark=15, bead=2, head=9, star=17, saddle=10, saddle_core=3.5, saddle_casing=7.5,
-            start=13)
+            start=13,
+            # an optimizer's own points: 1.5 × the live race's (its 12-px marker stroked 5, 3 and 2 px, its track
+            # dashed 5 on, 4 off and stroked 3.5 and 1.5 px), as the slide's 13.5-px head is 1.5 × the live 9 px
+            point=18, point_dark=7.5, point_light=4.5, point_core=3, track_light=5.25, track_core=2.25, dash=7.5, gap=6,
+            legend_point=9)
+# An optimizer's own points, in its spec's order, as the live race marks them (race.js POINT_SHAPES).
+POINT_SHAPES = ("square", "diamond", "triangle")
+
+
+class MapPoint(NamedTuple):
+    """A point of the plane a run's optimizer keeps beside its position, as the map draws it."""
+
+    shape: str  # one of POINT_SHAPES
+    name: str  # in the canvas's language
+    track: np.ndarray  # (steps+1, 2) surface coordinates; NaN where the point does not exist yet
 
 
 class RaceCanvas:
@@ -251,10 +322,11 @@ class RaceCanvas:
     ``supersample`` draws everything that many times larger (``frame_png`` uses 2, then shrinks
     the image, which smooths the lines). ``to_pixel`` maps surface coordinates to pixels of the
     final ``width`` × ``height`` image. Sizes scale with ``min(width / 1920, height / 1080)``.
+    ``map_points=False`` leaves out the optimizers' own points (and their legend entries).
     """
 
     def __init__(self, traj: Trajectory, *, lang: str = "en", width: int = SLIDE[0], height: int = SLIDE[1],
-                 supersample: int = 1, lesson_title: str | None = None):
+                 supersample: int = 1, lesson_title: str | None = None, map_points: bool = True):
         if lang not in LANGUAGES:
             raise ValueError(f"lang must be one of {', '.join(LANGUAGES)} (got {lang!r})")
         if not (isinstance(width, int) and isinstance(height, int) and 200 <= width <= 4000
@@ -275,6 +347,7 @@ class RaceCanvas:
         (self.x0, self.x1), (self.y0, self.y1) = surface.bounds
         name = surface_title(surface, lang)
         self.title = f"{lesson_title} — {name}" if lesson_title else name
+        self.points = [self._map_points(run) if map_points else [] for run in range(traj.runs)]  # per run
 
         pad = round(SIZE["pad"] * u)
         self.pad = pad
@@ -333,16 +406,45 @@ class RaceCanvas:
     def font(self, text: str, size: int):
         return _font(self.lang == "zh" or _is_cjk(text), size)
 
+    def _text_with_fallback(self, draw: ImageDraw.ImageDraw, xy, text: str, size: int, fill: str) -> None:
+        """``text`` anchored left-middle at ``xy``; a letter with its combining marks that the text's font
+        has no glyph for (Noto CJK lacks U+0302, the hat of θ̂) is drawn in the Latin font."""
+        font = self.font(text, size)
+        latin = _font(False, size)
+        runs = []  # (font, text) in order
+        for cluster in _clusters(text):
+            use = latin if font is not latin and not _has_glyphs(font, cluster) else font
+            if runs and runs[-1][0] is use:
+                runs[-1] = (use, runs[-1][1] + cluster)
+            else:
+                runs.append((use, cluster))
+        x, y = xy
+        for use, part in runs:
+            draw.text((x, y), part, fill=fill, font=use, anchor="lm")
+            x += use.getlength(part)
+
     def _text_width(self, texts, size: int) -> int:
         return int(max((self.font(x, size).getlength(x) for x in texts), default=0))
 
     def _tick_texts(self, lo: float, hi: float) -> list[str]:
         return [f"{v:g}" for v in _nice_ticks(lo, hi)]
 
+    def _map_points(self, run: int) -> list[MapPoint]:
+        """The points ``run``'s optimizer keeps beside its position, as the live race's payload names them."""
+        spec = SPECS.get(self.traj.optimizers[run])
+        if spec is None:
+            return []
+        keys = [key for key in spec.map_points if key in self.traj.internals]
+        return [MapPoint(POINT_SHAPES[k % len(POINT_SHAPES)], spec.map_points[key](self.lang),
+                         np.asarray(self.traj.internals[key][:, run], dtype=float)) for k, key in enumerate(keys)]
+
     def _legend_items(self) -> list[tuple[str, str, str]]:
-        """(kind, colour, text) per legend entry."""
+        """(kind, colour, text) per legend entry: each run, then its own points (kind: their shape)."""
         traj, lang = self.traj, self.lang
-        items = [("line", path_color(run), traj.labels[run]) for run in range(traj.runs)]
+        items = []
+        for run in range(traj.runs):
+            items.append(("line", path_color(run), traj.labels[run]))
+            items += [(point.shape, path_color(run), point.name) for point in self.points[run]]
         if traj.surface.minima:
             items.append(("star", GOLD, t("plot.minimum", lang)))
         if traj.surface.saddles:
@@ -350,8 +452,13 @@ class RaceCanvas:
         items.append(("ring", INK, t("plot.start", lang)))
         return items
 
+    def _legend_size(self, kind: str) -> int:
+        """A run's own points are named in the smaller tick font, beneath the run's name."""
+        return self.tick_size if kind in POINT_SHAPES else self.legend_size
+
     def _legend_width(self, item) -> float:
-        return 60 * self.u + self.font(item[2], self.legend_size).getlength(item[2])
+        size = self._legend_size(item[0])
+        return 60 * self.u + self.font(item[2], size).getlength(item[2])
 
     def _fit(self, text: str, size: int, room: float) -> str:
         font = self.font(text, size)
@@ -387,6 +494,24 @@ class RaceCanvas:
         w = max(1, round(2.5 * u))
         draw.ellipse((x - r - w, y - r - w, x + r + w, y + r + w), outline=ink(WHITE), width=3 * w)
         draw.ellipse((x - r, y - r, x + r, y + r), outline=ink(INK), width=w)
+
+    def _marker(self, draw: ImageDraw.ImageDraw, x: float, y: float, shape: str, color: str, ink,
+                m: float | None = None) -> None:
+        """A hollow square, diamond or triangle of half-size ``m`` around (x, y), its outline cased like
+        a path (dark, light, then the run's colour, each stroke centred on the outline)."""
+        u = self.u
+        m = SIZE["point"] * u if m is None else m
+        scale = m / SIZE["point"]  # a legend marker is smaller, its strokes in proportion
+        if shape == "square":
+            corners = [(-m, -m), (m, -m), (m, m), (-m, m)]
+        elif shape == "diamond":
+            corners = [(0, -1.3 * m), (1.3 * m, 0), (0, 1.3 * m), (-1.3 * m, 0)]
+        else:
+            corners = [(0, -1.3 * m), (1.2 * m, 0.9 * m), (-1.2 * m, 0.9 * m)]
+        ring = [(x + dx, y + dy) for dx, dy in corners]
+        ring += ring[:2]  # closed, and the first corner gets a round joint like the others
+        for key, stroke in (("point_dark", CASING_DARK), ("point_light", CASING_LIGHT), ("point_core", color)):
+            draw.line(ring, fill=ink(stroke), width=max(1, round(SIZE[key] * scale)), joint="curve")
 
     # ---------------------------------------------------------------------------- background
 
@@ -470,14 +595,20 @@ class RaceCanvas:
             sx = x + 20 * u
             if kind == "line":
                 self._cased_line(draw, (x, cy, x + 44 * u, cy), color)
+            elif kind in POINT_SHAPES:  # under its run's line sample, the name in the names' column
+                self._marker(draw, x + 32 * u, cy, kind, color, _rgb, SIZE["legend_point"] * u)
             elif kind == "star":
                 self._minimum(draw, sx, cy, _rgb, 14 * u)
             elif kind == "cross":
                 self._saddle(draw, sx, cy, _rgb, 9 * u)
             else:
                 self._start(draw, sx, cy, _rgb, 11 * u)
-            text = self._fit(text, self.legend_size, room)
-            draw.text((x + 56 * u, cy), text, fill=INK, font=self.font(text, self.legend_size), anchor="lm")
+            size = self._legend_size(kind)
+            text = self._fit(text, size, room)
+            if kind in POINT_SHAPES:  # a point's name may carry a mark the CJK font lacks (θ̂)
+                self._text_with_fallback(draw, (x + 56 * u, cy), text, size, INK)
+            else:
+                draw.text((x + 56 * u, cy), text, fill=INK, font=self.font(text, size), anchor="lm")
         return img
 
     # ----------------------------------------------------------------------------- foreground
@@ -565,6 +696,45 @@ class RaceCanvas:
                     rr = r + grow * u
                     draw.ellipse((x - rr, y - rr, x + rr, y + rr), fill=ink(color))
 
+    def draw_points(self, draw: ImageDraw.ImageDraw, ink, step: int) -> None:
+        """Each run's own points at ``step`` (a stopped run: at its last step): the marker, and dashed, the
+        point's track from step 0 and a tie from the run's current point. A point not recorded yet (NaN)
+        or off the map at ``step`` is left out, track and all; its track skips the steps it had no value."""
+        u = self.u
+        size = np.array([self.box[2] - self.box[0], self.box[3] - self.box[1]], dtype=float)
+        for run in range(self.traj.runs):
+            if not self.points[run]:
+                continue
+            end = self.end_of(run, step)
+            with np.errstate(over="ignore", invalid="ignore"):  # far out (diverged) becomes ±inf: left out below
+                head = self._local(self.traj.positions[end, run])
+                tracks = [self._local(point.track[: end + 1]) for point in self.points[run]]  # (end+1, 2) each
+            color = path_color(run)
+            for point, track in zip(self.points[run], tracks):
+                at = track[-1]
+                if not (np.all(np.isfinite(at)) and np.all((at >= 0) & (at <= size))):
+                    continue
+                pieces = self._finite_pieces(track)
+                if np.all(np.isfinite(head)):
+                    tie = _clip_segment(head, at, np.zeros(2), size)
+                    pieces += [] if tie is None else [list(tie)]
+                lines = [dash for piece in pieces for dash in dashes(piece, SIZE["dash"] * u, SIZE["gap"] * u)]
+                for key, stroke in (("track_light", CASING_LIGHT), ("track_core", color)):
+                    for line in lines:
+                        draw.line(line, fill=ink(stroke), width=max(1, round(SIZE[key] * u)), joint="curve")
+                self._marker(draw, float(at[0]), float(at[1]), point.shape, color, ink)
+
+    def _finite_pieces(self, track: np.ndarray) -> list[np.ndarray]:
+        """A track ``(k, 2)`` in local pixels as polylines safe to draw: cut where it has no value, clipped
+        well outside the map (as the paths are)."""
+        finite = np.all(np.isfinite(track), axis=1)
+        cuts = np.flatnonzero(np.diff(finite.astype(int)) != 0) + 1
+        out = []
+        for piece in np.split(track, cuts):
+            if len(piece) > 1 and np.all(np.isfinite(piece)):
+                out += [np.asarray(line) for line in polylines(piece, self._clip_lo, self._clip_hi)]
+        return out
+
     def draw_landmarks(self, draw: ImageDraw.ImageDraw, ink) -> None:
         """Minima ★ and saddles ✕, drawn last: above the paths and the current points."""
         for x, y in self._local(np.asarray(self.traj.surface.saddles, dtype=float).reshape(-1, 2)).tolist():
@@ -589,7 +759,7 @@ class RaceCanvas:
 
     def compose(self, base: Image.Image, paths: Paths, step: int, ink) -> Image.Image:
         """``base`` (the background, RGB or the GIF's P) with the paths so far, the current points,
-        the landmarks and the step counter."""
+        the optimizers' own points, the landmarks and the step counter."""
         img = base.copy()
         area = img.crop(self.box)
         area.paste(ink(CASING_DARK), (0, 0, *area.size), paths.dark)
@@ -597,6 +767,7 @@ class RaceCanvas:
         area.paste(paths.core, (0, 0), paths.core_mask)
         draw = ImageDraw.Draw(area)
         self.draw_heads(draw, ink, step)
+        self.draw_points(draw, ink, step)
         self.draw_landmarks(draw, ink)
         img.paste(area, self.box[:2])
         self.draw_step(ImageDraw.Draw(img), step, ink)
@@ -763,6 +934,6 @@ def render(config: RaceConfig, path: str | os.PathLike, lang: str = "en", step: 
     return path
 
 
-__all__ = ["AXIS_TITLES", "FontWarning", "MissingPackageError", "RaceCanvas", "SLIDE", "SUFFIXES", "VIDEO",
-           "animation_steps", "colormap", "font_file", "frame_png", "polylines", "race_gif", "race_mp4", "render",
-           "standalone_html", "surface_title", "trajectories_csv"]
+__all__ = ["AXIS_TITLES", "FontWarning", "MapPoint", "MissingPackageError", "POINT_SHAPES", "RaceCanvas", "SLIDE",
+           "SUFFIXES", "VIDEO", "animation_steps", "colormap", "dashes", "font_file", "frame_png", "polylines",
+           "race_gif", "race_mp4", "render", "standalone_html", "surface_title", "trajectories_csv"]

@@ -31,6 +31,14 @@ from optviz.trajectory import Trajectory
 
 TINY = 1e-300  # floor of a loss gap before the log axis
 PHASE_PICK = "phase-pick"  # the phase diagram's clickable grid: Plotly reports clicks on scatter points, not heatmaps
+# The phase diagram's frame, in pixels: a figure cannot know the screen, so one layout serves a 390 px phone and a
+# projector. Measured in the app on a phone (a 358 px wide chart): the title ends 55 px down, the colour bar (bar,
+# labels, its title) takes 55-64 px, the x axis' labels and title 76 px and the legend's five rows 145 px. At 640 px
+# the plot is 272 px tall there, as tall as it is wide, and 357 and 387 px tall at 1280 × 720 and 1920 × 1080, where
+# the whole figure still fits in one screen under Streamlit's header.
+PHASE_HEIGHT = 640
+PHASE_COLORBAR_TOP = 66  # px from the figure's top edge: just under the title
+PHASE_MARGIN_TOP = 140  # px above the plot at least: the colour bar ends by 130 px (Plotly lowers the plot if not)
 
 
 def _layout(fig: go.Figure, title: str, x: str, y: str, *, log_x: bool = False, log_y: bool = False) -> go.Figure:
@@ -123,7 +131,8 @@ def prediction_figure(traj: Trajectory, configs: Sequence, lang: str = "en", *, 
 def phase_figure(diagram: PhaseDiagram, lang: str = "en",
                  contestants: Sequence[tuple[str, float, float]] = ()) -> go.Figure:
     """The rate heatmap (log-spaced lr axis assumed when the grid is geometric), diverging cells red,
-    critical-damping curves, the optimum ★ and each ``(label, lr, beta)`` contestant as a ●."""
+    critical-damping curves, the optimum ★ and each ``(label, lr, beta)`` contestant as a ●. Framed for a
+    phone and a projector alike: the colour bar across the top, the legend at the bottom, a fixed height."""
     lrs, betas = diagram.lrs, diagram.betas
     log_x = bool(len(lrs) > 2 and np.allclose(np.diff(np.log(lrs)), np.log(lrs[1] / lrs[0])))
     x_edges, y_edges = brick_edges(lrs, log_x), brick_edges(betas, False)
@@ -135,7 +144,7 @@ def phase_figure(diagram: PhaseDiagram, lang: str = "en",
         go.Heatmap(x=x_edges, y=y_edges, z=rate, zmin=float(np.nanmin(rate)) if np.isfinite(rate).any() else 0,
                    zmax=1.0, colorscale=LOSS_SCALE, hoverinfo="skip", hoverongaps=False,
                    name=t("theory.phase.rate", lang),
-                   colorbar=dict(title=dict(text=t("theory.phase.rate", lang), side="right"), thickness=12, len=0.85)),
+                   colorbar=_phase_colorbar(t("theory.phase.rate", lang))),
         go.Heatmap(x=x_edges, y=y_edges, z=np.where(diagram.diverges, 1.0, np.nan),
                    colorscale=[[0.0, DIVERGED_COLOR], [1.0, DIVERGED_COLOR]], showscale=False, hoverinfo="skip",
                    hoverongaps=False, name=t("theory.phase.diverges", lang)),
@@ -167,10 +176,24 @@ def phase_figure(diagram: PhaseDiagram, lang: str = "en",
                   t("theory.phase.beta", lang), log_x=log_x)
     x_range = [float(np.log10(x_edges[0])), float(np.log10(x_edges[-1]))] if log_x else [float(x_edges[0]),
                                                                                         float(x_edges[-1])]
-    fig.update_layout(xaxis=dict(range=x_range, showgrid=False), yaxis=dict(range=[float(y_edges[0]),
-                                                                                   float(y_edges[-1])],
-                                                                            showgrid=False))
+    # Anchored to the figure's bottom edge, the legend makes Plotly reserve its rows under the x axis' title
+    # whatever the plot's height; _layout's y = -0.2 of the plot is too little when a phone makes the plot short.
+    fig.update_layout(height=PHASE_HEIGHT, margin=dict(t=PHASE_MARGIN_TOP),
+                      legend=dict(yref="container", y=0, yanchor="bottom"),
+                      xaxis=dict(range=x_range, showgrid=False),
+                      yaxis=dict(range=[float(y_edges[0]), float(y_edges[-1])], showgrid=False))
     return fig
+
+
+def _phase_colorbar(title: str) -> dict:
+    """The rate's colour bar, horizontal across the plot's width between the title and the plot: upright it
+    took 72 px beside the plot, a fifth of a phone's width. Placed in pixels from the top (a fixed height
+    makes the container's fraction a pixel count): anchored to the plot instead, Plotly moves the figure's
+    title up into the toolbar. Its own title goes under the labels, like an axis title: placed above the
+    bar, Plotly draws it over the bar when the bar is placed in the container."""
+    return dict(orientation="h", x=0, xanchor="left", len=1, lenmode="fraction", thickness=10, xpad=0,
+                yref="container", y=1 - PHASE_COLORBAR_TOP / PHASE_HEIGHT, yanchor="top", ypad=4,
+                title=dict(text=title, side="bottom"))
 
 
 def eigen_loss_figure(traj: Trajectory, run: int = 0, lang: str = "en") -> go.Figure:
