@@ -53,8 +53,8 @@ from optviz.figures.contour_image import LEVELS, colormap, colour_bar, contour_f
 from optviz.figures.palette import (CASING_DARK, CASING_LIGHT, DIVERGED as RED, MINIMUM_EDGE, MINIMUM_FILL as GOLD,
                                     PATH_COLORS, SADDLE_CASING, SADDLE_CORE, path_color)
 from optviz.figures.race import frame_steps, race_figure
+from optviz.figures.race_payload import point_tracks
 from optviz.i18n import CATALOG, LANGUAGES, status_text, t
-from optviz.optimizers import SPECS
 from optviz.race import RaceConfig, run_race
 from optviz.trajectory import DIVERGED, Trajectory
 from surfaces import source_of
@@ -430,13 +430,9 @@ class RaceCanvas:
         return [f"{v:g}" for v in _nice_ticks(lo, hi)]
 
     def _map_points(self, run: int) -> list[MapPoint]:
-        """The points ``run``'s optimizer keeps beside its position, as the live race's payload names them."""
-        spec = SPECS.get(self.traj.optimizers[run])
-        if spec is None:
-            return []
-        keys = [key for key in spec.map_points if key in self.traj.internals]
-        return [MapPoint(POINT_SHAPES[k % len(POINT_SHAPES)], spec.map_points[key](self.lang),
-                         np.asarray(self.traj.internals[key][:, run], dtype=float)) for k, key in enumerate(keys)]
+        """The points ``run``'s optimizer keeps beside its position, as the live map shows them."""
+        return [MapPoint(POINT_SHAPES[k % len(POINT_SHAPES)], name, np.asarray(track, dtype=float))
+                for k, (name, track) in enumerate(point_tracks(self.traj, run, self.lang))]
 
     def _legend_items(self) -> list[tuple[str, str, str]]:
         """(kind, colour, text) per legend entry: each run, then its own points (kind: their shape)."""

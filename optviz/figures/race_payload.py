@@ -126,15 +126,19 @@ def runs_data(traj: Trajectory, lang: str, blobs: Blobs, arrows: bool = False, e
     return runs
 
 
-def map_points(traj: Trajectory, run: int, lang: str, blobs: Blobs) -> list[dict]:
+def point_tracks(traj: Trajectory, run: int, lang: str) -> list[tuple[str, np.ndarray]]:
     """The points of the plane the run's optimizer keeps beside its position (``OptimizerSpec.map_points``:
-    Schedule-Free's average x and base sequence z, SAM's ascent point, Lookahead's slow weights), each
-    with its name and the blob of its (steps+1, 2) track."""
+    Schedule-Free's average x and base sequence z, SAM's ascent point, Lookahead's slow weights), in the
+    spec's order, each as its name and its (steps+1, 2) track: what the live map and the exports draw."""
     spec = SPECS.get(traj.optimizers[run])
     if spec is None:
         return []
-    return [{"name": name(lang), "xy": blobs.add(traj.internals[key][:, run])}
-            for key, name in spec.map_points.items() if key in traj.internals]
+    return [(name(lang), traj.internals[key][:, run]) for key, name in spec.map_points.items() if key in traj.internals]
+
+
+def map_points(traj: Trajectory, run: int, lang: str, blobs: Blobs) -> list[dict]:
+    """Each of the run's ``point_tracks``: its name and the blob of its track."""
+    return [{"name": name, "xy": blobs.add(track)} for name, track in point_tracks(traj, run, lang)]
 
 
 def replayable(contestant: OptimizerConfig) -> bool:
